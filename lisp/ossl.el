@@ -1,0 +1,942 @@
+;;; ossl.el --- OpenSSL secure layers for Emacs processes  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The ossl developers
+
+;; Author: The ossl developers
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "28.1"))
+;; Keywords: comm, processes, tools
+;; URL: https://example.invalid/ossl
+
+;; This program is free software; you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; ossl coats any Emacs process with TLS: after `ossl-ssl-handshake'
+;; (or `ossl-starttls') the process filter sees cleartext and
+;; `process-send-string' sends ciphertext.  The TLS engine is a dynamic
+;; module over OpenSSL 3 working on memory buffers; this file holds the
+;; policy (defaults, verification decisions, timeouts), the connection
+;; objects, the public API re-created from SXEmacs, and the glue that
+;; moves bytes between a process and the engine.
+;;
+;; Data path, one direction at a time:
+;;   inbound:  process (binary) -> `ossl--filter' -> `ossl--input'
+;;             -> engine -> `ossl--deliver' (decode) -> user's filter
+;;   outbound: `process-send-string' (advised) -> `ossl--send'
+;;             (encode) -> engine -> `ossl--send-raw' -> process
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'nadvice)
+
+(defgroup ossl nil
+  "OpenSSL secure layers for Emacs processes."
+  :group 'comm
+  :prefix "ossl-")
+
+(defcustom ossl-handshake-timeout 30
+  "Seconds a blocking TLS handshake may take before it is abandoned."
+  :type 'number
+  :version "28.1")
+
+(defcustom ossl-verify-peer t
+  "Whether a client aborts a handshake when the server fails verification.
+When nil, the handshake succeeds whatever the certificate and the
+outcome stays available from `ossl-ssl-verify-certificate'.  A call
+can decide for itself with the :verify keyword of `ossl-starttls'."
+  :type 'boolean
+  :version "28.1")
+
+(defcustom ossl-trust-system-store t
+  "Whether clients trust the system certificate store.
+The store honours the environment variables SSL_CERT_FILE and
+SSL_CERT_DIR.  CAs given to a call are trusted in addition."
+  :type 'boolean
+  :version "28.1")
+
+(defcustom ossl-finish-timeout 1
+  "Seconds `ossl-ssl-finish' waits for the peer's close_notify."
+  :type 'number
+  :version "28.1")
+
+(defcustom ossl-always-compile-module nil
+  "If non-nil, build a missing module without asking."
+  :type 'boolean
+  :version "28.1")
+
+;;;; Errors
+
+(define-error 'ossl-error "TLS error")
+(define-error 'ossl-handshake-error "TLS handshake failed" 'ossl-error)
+(define-error 'ossl-verify-error "TLS certificate verification failed"
+  'ossl-handshake-error)
+(define-error 'ossl-timeout-error "TLS handshake timed out"
+  'ossl-handshake-error)
+(define-error 'ossl-closed-error "TLS connection is closed" 'ossl-error)
+(define-error 'ossl-protocol-error "TLS connection failed" 'ossl-error)
+(define-error 'ossl-not-supported-error "Not supported" 'ossl-error)
+(define-error 'ossl-certificate-error "Cannot use certificate" 'ossl-error)
+(define-error 'ossl-key-error "Cannot use private key" 'ossl-error)
+
+(defvar ossl-ssl-last-error nil
+  "The message of the last failed TLS handshake, or nil.")
+
+;;;; The module
+
+(defconst ossl--lisp-directory
+  (file-name-directory (or load-file-name buffer-file-name default-directory))
+  "The directory this file was loaded from.")
+
+(defun ossl--module-file ()
+  "The file name of the dynamic module."
+  (expand-file-name (concat "ossl-module" module-file-suffix)
+                    ossl--lisp-directory))
+
+(defun ossl--compile-module ()
+  "Build the module with make, in a buffer the user can read."
+  (let* ((root (file-name-directory (directory-file-name ossl--lisp-directory)))
+         (buf (get-buffer-create "*ossl-compile*"))
+         (default-directory root))
+    (with-current-buffer buf (erase-buffer))
+    (unless noninteractive (display-buffer buf))
+    (unless (eq 0 (call-process "make" nil buf t "module"))
+      (error "Building the ossl module failed; see %s" (buffer-name buf)))))
+
+(defun ossl--load-module ()
+  "Load the dynamic module, offering to build it when it is missing."
+  (unless (featurep 'ossl-module)
+    (unless module-file-suffix
+      (error "This Emacs was built without dynamic module support"))
+    (let ((file (ossl--module-file)))
+      (unless (file-exists-p file)
+        (if (or ossl-always-compile-module
+                (and (not noninteractive)
+                     (y-or-n-p "The ossl module is not built; build it now? ")))
+            (ossl--compile-module)
+          (error "The ossl module is missing: run make in %s"
+                 (file-name-directory
+                  (directory-file-name ossl--lisp-directory)))))
+      (module-load file))))
+
+(ossl--load-module)
+
+(declare-function ossl--ctx-new "ossl-module" (serverp))
+(declare-function ossl--ctx-versions "ossl-module" (ctx min max))
+(declare-function ossl--ctx-ciphers "ossl-module" (ctx ciphers suites))
+(declare-function ossl--ctx-add-ca "ossl-module" (ctx kind value))
+(declare-function ossl--ctx-add-ca-x509 "ossl-module" (ctx cert))
+(declare-function ossl--ctx-use-cert "ossl-module" (ctx kind value))
+(declare-function ossl--ctx-use-key "ossl-module" (ctx kind value password))
+(declare-function ossl--conn-new "ossl-module" (ctx hostname mode))
+(declare-function ossl--feed "ossl-module" (conn data))
+(declare-function ossl--take "ossl-module" (conn))
+(declare-function ossl--write "ossl-module" (conn string))
+(declare-function ossl--shutdown "ossl-module" (conn))
+(declare-function ossl--leftover "ossl-module" (conn))
+(declare-function ossl--release "ossl-module" (conn))
+(declare-function ossl--state "ossl-module" (conn))
+(declare-function ossl--reason "ossl-module" (conn))
+(declare-function ossl--peer-closed-p "ossl-module" (conn))
+(declare-function ossl--protocol "ossl-module" (conn))
+(declare-function ossl--cipher "ossl-module" (conn))
+(declare-function ossl--cipher-names "ossl-module" (conn))
+(declare-function ossl--verify-result "ossl-module" (conn))
+(declare-function ossl--verify-failure "ossl-module" (conn))
+(declare-function ossl-x509-p "ossl-x509" (object))
+(declare-function ossl-x509-handle "ossl-x509" (cert))
+
+;;;; Connection objects
+
+(cl-defstruct (ossl-ssl-conn
+               (:constructor ossl--make-conn)
+               (:copier nil)
+               (:predicate ossl-ssl-conn-p))
+  "A TLS layer coating an Emacs process."
+  process             ; the parent process
+  handle              ; the module's connection
+  serverp
+  hostname            ; the name verified, or nil
+  (linked t)          ; proselytised: the process I/O goes through TLS
+  filter              ; the user's filter, receiving cleartext
+  coding              ; the user's (DECODING . ENCODING)
+  filter-multibyte    ; the process's own setting, restored at the end
+  carry               ; undecoded bytes held back: an incomplete character
+  queue               ; cleartext sent before the handshake ended, reversed
+  sending             ; a raw send is in progress
+  outq                ; ciphertext waiting for that send, reversed
+  verify              ; abort on verification failure
+  verify-function     ; caller's decision, or nil
+  callback            ; called once the handshake ends (non-blocking)
+  timer               ; the non-blocking handshake's timeout
+  error               ; why the connection failed, or nil
+  dead)               ; finished: the layer is gone
+
+(defun ossl--check-conn (conn)
+  "Signal unless CONN is a live TLS connection; return its handle."
+  (unless (ossl-ssl-conn-p conn)
+    (signal 'wrong-type-argument (list 'ossl-ssl-conn-p conn)))
+  (when (ossl-ssl-conn-dead conn)
+    (signal 'ossl-closed-error (list "TLS connection is finished" conn)))
+  (ossl-ssl-conn-handle conn))
+
+(cl-defmethod cl-print-object ((conn ossl-ssl-conn) stream)
+  "Print CONN the way SXEmacs did, on STREAM."
+  (if (ossl-ssl-conn-dead conn)
+      (princ "#<OpenSSL socket layer: dead>" stream)
+    (princ (format "#<OpenSSL socket layer: %s on top of "
+                   (or (ossl--protocol (ossl-ssl-conn-handle conn))
+                       "handshaking"))
+           stream)
+    (prin1 (ossl-ssl-conn-process conn) stream)
+    (princ ">" stream)))
+
+(defun ossl--conn-phase (conn)
+  "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
+  (cond ((ossl-ssl-conn-dead conn) 'closed)
+        ((ossl-ssl-conn-error conn) 'failed)
+        (t (ossl--state (ossl-ssl-conn-handle conn)))))
+
+;;;; Contexts
+
+(defconst ossl--versions
+  '((tls1.0 . #x0301) (tls1.1 . #x0302) (tls1.2 . #x0303) (tls1.3 . #x0304))
+  "Protocol version symbols and their TLS codes.")
+
+(defun ossl--method-versions (method)
+  "The (MIN . MAX) protocol versions METHOD stands for."
+  (pcase method
+    ((or 'nil 'tls1 'ssl23 'tls 'tls1.2+) '(#x0303 . 0))
+    ((or 'ssl2 'ssl3 'sslv2 'sslv3)
+     (signal 'ossl-not-supported-error
+             (list (format "%s is broken and not supported; use TLS 1.2 or later"
+                           method))))
+    ((pred symbolp)
+     (let ((v (cdr (assq method ossl--versions))))
+       (unless v
+         (signal 'ossl-not-supported-error
+                 (list (format "Unknown TLS method %s" method))))
+       (cons v v)))
+    (_ (signal 'wrong-type-argument (list 'symbolp method)))))
+
+(defun ossl--version-code (v)
+  "The TLS code of version V, a symbol like `tls1.2', or nil."
+  (cond ((null v) nil)
+        ((assq v ossl--versions) (cdr (assq v ossl--versions)))
+        (t (signal 'ossl-not-supported-error
+                   (list (format "Unknown TLS version %s" v))))))
+
+(defun ossl--add-ca (ctx ca)
+  "Trust CA in CTX: a file, a directory, PEM text, a certificate or a list."
+  (cond ((null ca))
+        ((and (consp ca) (not (functionp ca)))
+         (mapc (lambda (c) (ossl--add-ca ctx c)) ca))
+        ((and (fboundp 'ossl-x509-p) (ossl-x509-p ca))
+         (ossl--ctx-add-ca-x509 ctx (ossl-x509-handle ca)))
+        ((not (stringp ca))
+         (signal 'wrong-type-argument (list 'stringp ca)))
+        ((string-match-p "-----BEGIN" ca) (ossl--ctx-add-ca ctx 'pem ca))
+        ((file-directory-p ca)
+         (ossl--ctx-add-ca ctx 'dir (expand-file-name ca)))
+        ((file-readable-p ca)
+         (ossl--ctx-add-ca ctx 'file (expand-file-name ca)))
+        (t (signal 'ossl-certificate-error
+                   (list (format "CA file %s does not exist or is not readable"
+                                 ca))))))
+
+(defun ossl--add-system-store (ctx)
+  "Trust the system store in CTX, honouring SSL_CERT_FILE and SSL_CERT_DIR."
+  (let ((file (getenv "SSL_CERT_FILE"))
+        (dir (getenv "SSL_CERT_DIR")))
+    (if (or file dir)
+        (progn
+          (when (and file (file-readable-p file))
+            (ossl--ctx-add-ca ctx 'file file))
+          (when (and dir (file-directory-p dir))
+            (ossl--ctx-add-ca ctx 'dir dir)))
+      (ossl--ctx-add-ca ctx 'system nil))))
+
+(defun ossl--key-source (x what)
+  "The (KIND . VALUE) of key material X (file name or PEM), for WHAT."
+  (cond ((and (stringp x) (string-match-p "-----BEGIN" x)) (cons 'pem x))
+        ((stringp x)
+         (unless (file-readable-p x)
+           (signal (if (eq what 'key) 'ossl-key-error 'ossl-certificate-error)
+                   (list (format "%s file %s does not exist or is not readable"
+                                 (if (eq what 'key) "Key" "Certificate")
+                                 x))))
+         (cons 'file (expand-file-name x)))
+        (t (signal 'wrong-type-argument (list 'stringp x)))))
+
+(defvar ossl--context-cache (make-hash-table :test #'equal :weakness 'value)
+  "Contexts by their settings, so that handshakes share trust stores.")
+
+(defun ossl--context (serverp min max ca cert key password ciphers suites)
+  "A TLS context for these settings, from the cache when possible.
+SERVERP, MIN and MAX (version codes, 0 = none), CA, CERT, KEY,
+PASSWORD (string or function), CIPHERS and SUITES as in `ossl-starttls'."
+  (let* ((trust-system (and (not serverp) ossl-trust-system-store))
+         (cache-key (and (null password)
+                         (list serverp min max ca cert key ciphers suites
+                               trust-system (getenv "SSL_CERT_FILE")
+                               (getenv "SSL_CERT_DIR"))))
+         (ctx (and cache-key (gethash cache-key ossl--context-cache))))
+    (or ctx
+        (let ((ctx (ossl--ctx-new serverp)))
+          (ossl--ctx-versions ctx min max)
+          (when (or ciphers suites) (ossl--ctx-ciphers ctx ciphers suites))
+          (when trust-system (ossl--add-system-store ctx))
+          (ossl--add-ca ctx ca)
+          (when cert
+            (let ((src (ossl--key-source cert 'cert)))
+              (ossl--ctx-use-cert ctx (car src) (cdr src)))
+            (let* ((src (ossl--key-source (or key cert) 'key))
+                   (pw (if (functionp password) (funcall password) password)))
+              (unless (or (null pw) (stringp pw))
+                (signal 'wrong-type-argument (list 'stringp pw)))
+              (ossl--ctx-use-key ctx (car src) (cdr src) pw)))
+          (when cache-key (puthash cache-key ctx ossl--context-cache))
+          ctx))))
+
+;;;; Moving bytes: the process glue
+
+(defvar ossl--originals nil
+  "Alist of (SYMBOL . the primitive before ossl advised it).")
+
+(defun ossl--orig (symbol)
+  "The unadvised primitive SYMBOL."
+  (or (cdr (assq symbol ossl--originals))
+      (advice--cd*r (symbol-function symbol))))
+
+(defun ossl--resolve (process)
+  "The process PROCESS designates, as the process primitives understand it."
+  (cond ((processp process) process)
+        ((null process) (get-buffer-process (current-buffer)))
+        ((bufferp process) (get-buffer-process process))
+        ((stringp process)
+         (or (get-process process)
+             (let ((b (get-buffer process))) (and b (get-buffer-process b)))))))
+
+(defun ossl--conn-of (process)
+  "The TLS connection coating PROCESS, or nil."
+  (let ((p (ossl--resolve process)))
+    (and p (process-get p 'ossl--conn))))
+
+(defun ossl--linked-conn (process)
+  "The TLS connection through which PROCESS's I/O goes, or nil."
+  (let ((conn (ossl--conn-of process)))
+    (and conn (ossl-ssl-conn-linked conn) conn)))
+
+(defun ossl--send-raw (conn bytes)
+  "Send BYTES to CONN's process as they are.
+A send that starts while another one is blocked waits for it, so
+that TLS records never interleave."
+  (if (ossl-ssl-conn-sending conn)
+      (push bytes (ossl-ssl-conn-outq conn))
+    (let ((proc (ossl-ssl-conn-process conn))
+          (send (ossl--orig 'process-send-string)))
+      (setf (ossl-ssl-conn-sending conn) t)
+      (unwind-protect
+          (progn
+            (funcall send proc bytes)
+            (while (ossl-ssl-conn-outq conn)
+              (let ((more (apply #'concat (nreverse (ossl-ssl-conn-outq conn)))))
+                (setf (ossl-ssl-conn-outq conn) nil)
+                (funcall send proc more))))
+        (setf (ossl-ssl-conn-sending conn) nil)))))
+
+(defun ossl--flush (conn)
+  "Send whatever ciphertext CONN's engine has for the network."
+  (let ((out (ossl--take (ossl-ssl-conn-handle conn))))
+    (when (and out (process-live-p (ossl-ssl-conn-process conn)))
+      (ossl--send-raw conn out))))
+
+(defun ossl--encode (conn string)
+  "STRING as bytes for CONN, encoded the way `process-send-string' would."
+  (let ((coding (cdr (ossl-ssl-conn-coding conn))))
+    (cond ((multibyte-string-p string)
+           (encode-coding-string string (or coding 'utf-8-unix) t))
+          ((memq (coding-system-eol-type (or coding 'binary)) '(1 2))
+           (encode-coding-string
+            string (coding-system-change-eol-conversion
+                    'raw-text (coding-system-eol-type coding))
+            t))
+          (t string))))
+
+(defun ossl--held-tail (text)
+  "How many trailing raw bytes of decoded TEXT may start a character."
+  (let ((n 0) (len (length text)))
+    (while (and (< n 4) (< n len)
+                (>= (aref text (- len n 1)) #x3FFF80)) ; a raw byte
+      (setq n (1+ n)))
+    n))
+
+(defun ossl--decode (conn bytes &optional final)
+  "Decode cleartext BYTES for CONN's user.
+An incomplete multibyte character at the end, or a CR that may start
+a CRLF, is held back until the rest arrives, unless FINAL."
+  (let* ((coding (or (car (ossl-ssl-conn-coding conn)) 'binary))
+         (carry (ossl-ssl-conn-carry conn))
+         (bytes (if carry (concat carry bytes) bytes)))
+    (setf (ossl-ssl-conn-carry conn) nil)
+    (if (eq (coding-system-base coding) 'no-conversion)
+        bytes
+      (let* ((text (decode-coding-string bytes coding t))
+             (held (cond (final 0)
+                         ((> (ossl--held-tail text) 0) (ossl--held-tail text))
+                         ((and (eq (coding-system-eol-type coding) 1)
+                               (string-suffix-p "\r" text))
+                          1)
+                         (t 0))))
+        ;; Each held character stands for exactly one byte.
+        (when (> held 0)
+          (setf (ossl-ssl-conn-carry conn) (substring bytes (- held))
+                text (substring text 0 (- held))))
+        text))))
+
+(defun ossl--deliver (conn bytes &optional final)
+  "Hand cleartext BYTES to CONN's user, decoded; FINAL flushes held bytes."
+  (let ((text (ossl--decode conn bytes final))
+        (filter (ossl-ssl-conn-filter conn)))
+    (when (and (> (length text) 0) (functionp filter))
+      (funcall filter (ossl-ssl-conn-process conn) text))))
+
+(defun ossl--filter (proc bytes)
+  "The filter of a process coated with TLS: ciphertext BYTES from PROC."
+  (let ((conn (process-get proc 'ossl--conn)))
+    (when conn
+      (ossl--input conn bytes))))
+
+(defun ossl--input (conn bytes)
+  "Feed ciphertext BYTES to CONN; deliver cleartext and answer the peer.
+Return the cleartext bytes."
+  (let* ((h (ossl-ssl-conn-handle conn))
+         (was (ossl--state h))
+         (clear (ossl--feed h bytes))
+         (now (ossl--state h)))
+    (ossl--flush conn)
+    (when (and (eq was 'handshaking) (not (eq now 'handshaking)))
+      (ossl--handshake-ended conn))
+    (when (and (> (length clear) 0) (null (ossl-ssl-conn-error conn))
+               (ossl-ssl-conn-linked conn))
+      (ossl--deliver conn clear))
+    (when (ossl-ssl-conn-linked conn)
+      (cond ((and (eq now 'failed) (not (eq was 'failed))
+                  (not (eq was 'handshaking)))
+             (ossl--fatal conn))
+            ((and (ossl--peer-closed-p h) (ossl-ssl-conn-carry conn))
+             (ossl--deliver conn "" t))))
+    clear))
+
+(defun ossl--fatal (conn)
+  "CONN's TLS stream broke after the handshake: report it, close it."
+  (let ((msg (format "TLS connection %s failed: %s"
+                     (process-name (ossl-ssl-conn-process conn))
+                     (ossl--reason (ossl-ssl-conn-handle conn)))))
+    (setf (ossl-ssl-conn-error conn) (list 'ossl-protocol-error msg))
+    (message "ossl: %s" msg)
+    (funcall (ossl--orig 'delete-process) (ossl-ssl-conn-process conn))))
+
+(defun ossl--send (conn string)
+  "Send STRING through CONN: encrypted, or queued until the handshake ends."
+  (let ((bytes (ossl--encode conn string))
+        (h (ossl-ssl-conn-handle conn)))
+    (pcase (ossl--conn-phase conn)
+      ('handshaking (push bytes (ossl-ssl-conn-queue conn)))
+      ('open (ossl--write h bytes) (ossl--flush conn))
+      (_ (signal 'ossl-closed-error
+                 (list (or (cadr (ossl-ssl-conn-error conn))
+                           "TLS connection is closed for writing")
+                       (ossl-ssl-conn-process conn)))))
+    nil))
+
+;;;;; Advice: what makes a coated process look like a plain one
+
+(defun ossl--around-send-string (orig process string)
+  "Encrypt STRING when PROCESS is coated; else call ORIG."
+  (let ((conn (ossl--linked-conn process)))
+    (if conn (ossl--send conn string) (funcall orig process string))))
+
+(defun ossl--around-send-region (orig process start end)
+  "Encrypt the region START..END when PROCESS is coated; else call ORIG."
+  (let ((conn (ossl--linked-conn process)))
+    (if conn
+        (ossl--send conn (buffer-substring-no-properties start end))
+      (funcall orig process start end))))
+
+(defun ossl--around-send-eof (orig &optional process)
+  "Send close_notify before ORIG's end of file when PROCESS is coated."
+  (let ((conn (ossl--linked-conn process)))
+    (when (and conn (eq (ossl--conn-phase conn) 'open))
+      (ossl--shutdown (ossl-ssl-conn-handle conn))
+      (ossl--flush conn))
+    (funcall orig process)))
+
+(defun ossl--around-delete-process (orig &optional process)
+  "Say close_notify, best effort, before ORIG deletes a coated PROCESS."
+  (let ((conn (ossl--conn-of process)))
+    (when conn
+      (condition-case nil
+          (when (and (memq (ossl--conn-phase conn) '(open))
+                     (process-live-p (ossl-ssl-conn-process conn)))
+            (ossl--shutdown (ossl-ssl-conn-handle conn))
+            (ossl--flush conn))
+        (error nil))))
+  (funcall orig process))
+
+(defun ossl--around-set-filter (orig process filter)
+  "Give FILTER the cleartext when PROCESS is coated; else call ORIG."
+  (let ((conn (ossl--linked-conn process)))
+    (if (not conn)
+        (funcall orig process filter)
+      (setf (ossl-ssl-conn-filter conn)
+            (or filter #'internal-default-process-filter))
+      filter)))
+
+(defun ossl--around-filter (orig process)
+  "The cleartext filter when PROCESS is coated; else call ORIG."
+  (let ((conn (ossl--linked-conn process)))
+    (if conn (ossl-ssl-conn-filter conn) (funcall orig process))))
+
+(defun ossl--around-set-coding (orig &optional process decoding encoding)
+  "Use DECODING/ENCODING for cleartext when PROCESS is coated; else ORIG."
+  (let ((conn (ossl--linked-conn process)))
+    (if (not conn)
+        (funcall orig process decoding encoding)
+      (setf (ossl-ssl-conn-coding conn)
+            (cons (check-coding-system decoding)
+                  (check-coding-system encoding)))
+      nil)))
+
+(defun ossl--around-coding (orig process)
+  "The cleartext coding systems when PROCESS is coated; else call ORIG."
+  (let ((conn (ossl--linked-conn process)))
+    (if conn (ossl-ssl-conn-coding conn) (funcall orig process))))
+
+(defconst ossl--advice
+  '((process-send-string . ossl--around-send-string)
+    (process-send-region . ossl--around-send-region)
+    (process-send-eof . ossl--around-send-eof)
+    (delete-process . ossl--around-delete-process)
+    (set-process-filter . ossl--around-set-filter)
+    (process-filter . ossl--around-filter)
+    (set-process-coding-system . ossl--around-set-coding)
+    (process-coding-system . ossl--around-coding))
+  "The process primitives ossl advises, and how.")
+
+(defun ossl--install-advice ()
+  "Advise the process primitives, once, the first time a process is coated."
+  (dolist (a ossl--advice)
+    (unless (assq (car a) ossl--originals)
+      (push (cons (car a) (advice--cd*r (symbol-function (car a))))
+            ossl--originals))
+    (unless (advice-member-p (cdr a) (car a))
+      (advice-add (car a) :around (cdr a)))))
+
+(defun ossl-unload-function ()
+  "Remove ossl's advice when the feature is unloaded."
+  (dolist (a ossl--advice)
+    (advice-remove (car a) (cdr a)))
+  nil)
+
+(defun ossl--link (conn)
+  "Route CONN's process I/O through TLS."
+  (let ((proc (ossl-ssl-conn-process conn)))
+    (ossl--install-advice)
+    (process-put proc 'ossl--conn conn)
+    (funcall (ossl--orig 'set-process-coding-system) proc 'binary 'binary)
+    (with-no-warnings (set-process-filter-multibyte proc nil))
+    (funcall (ossl--orig 'set-process-filter) proc #'ossl--filter)
+    (setf (ossl-ssl-conn-linked conn) t)))
+
+(defun ossl--unlink (conn)
+  "Give CONN's process back its user's filter; TLS records pass through."
+  (let ((proc (ossl-ssl-conn-process conn)))
+    (setf (ossl-ssl-conn-linked conn) nil)
+    (funcall (ossl--orig 'set-process-filter) proc
+             (ossl-ssl-conn-filter conn))))
+
+(defun ossl--uncoat (conn)
+  "Make CONN's process a plain process again."
+  (let ((proc (ossl-ssl-conn-process conn))
+        (coding (ossl-ssl-conn-coding conn)))
+    (ossl--unlink conn)
+    (process-put proc 'ossl--conn nil)
+    (funcall (ossl--orig 'set-process-coding-system) proc
+             (car coding) (cdr coding))
+    (with-no-warnings
+      (set-process-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn)))))
+
+(defun ossl--coat (proc handle &rest slots)
+  "Coat PROC with the engine connection HANDLE; SLOTS initialise the object."
+  (let* ((coding (funcall (ossl--orig 'process-coding-system) proc))
+         (conn (apply #'ossl--make-conn
+                      :process proc :handle handle
+                      :filter (funcall (ossl--orig 'process-filter) proc)
+                      :coding coding
+                      :filter-multibyte
+                      (with-no-warnings (process-filter-multibyte-p proc))
+                      slots)))
+    (ossl--link conn)
+    conn))
+
+;;;; Handshakes
+
+(defun ossl--describe-peer (proc hostname)
+  "A short name for the peer of PROC, for messages; HOSTNAME if known."
+  (let ((contact (and (eq (process-type proc) 'network)
+                      (process-contact proc))))
+    (cond ((and hostname (consp contact) (cadr contact))
+           (format "%s:%s" hostname (cadr contact)))
+          (hostname hostname)
+          (t (process-name proc)))))
+
+(defun ossl--verify-message (conn)
+  "Words for why CONN's peer failed verification."
+  (let* ((h (ossl-ssl-conn-handle conn))
+         (failure (ossl--verify-failure h))
+         (code (if failure (car failure) (car (ossl--verify-result h))))
+         (cert (nth 2 failure))
+         (host (ossl-ssl-conn-hostname conn)))
+    (if (fboundp 'ossl--explain-verify-failure)
+        (funcall 'ossl--explain-verify-failure code cert host)
+      (format "%s" (cdr (ossl--verify-result h))))))
+
+(defun ossl--handshake-ended (conn)
+  "CONN's engine finished its handshake: decide, then go on or fail."
+  (let* ((h (ossl-ssl-conn-handle conn))
+         (proc (ossl-ssl-conn-process conn))
+         (peer (ossl--describe-peer proc (ossl-ssl-conn-hostname conn))))
+    (cond
+     ((eq (ossl--state h) 'failed)
+      (setf (ossl-ssl-conn-error conn)
+            (if (and (ossl--verify-failure h) (ossl-ssl-conn-verify conn))
+                (list 'ossl-verify-error
+                      (format "TLS handshake with %s failed: %s" peer
+                              (ossl--verify-message conn)))
+              (list 'ossl-handshake-error
+                    (format "TLS handshake with %s failed: %s" peer
+                            (or (ossl--reason h) "unknown reason"))))))
+     ((and (ossl-ssl-conn-verify-function conn)
+           (not (funcall (ossl-ssl-conn-verify-function conn)
+                         conn (ossl--verify-result h))))
+      (ossl--shutdown h)
+      (ossl--flush conn)
+      (setf (ossl-ssl-conn-error conn)
+            (list 'ossl-verify-error
+                  (format "TLS handshake with %s failed: rejected by %s: %s"
+                          peer (ossl-ssl-conn-verify-function conn)
+                          (ossl--verify-message conn)))))
+     (t
+      ;; Open: what was sent meanwhile goes out now, encrypted.
+      (let ((queued (ossl-ssl-conn-queue conn)))
+        (setf (ossl-ssl-conn-queue conn) nil)
+        (when queued
+          (ossl--write h (apply #'concat (nreverse queued)))
+          (ossl--flush conn)))))
+    (ossl--finish-handshake conn)))
+
+(defun ossl--finish-handshake (conn)
+  "Tidy up after CONN's handshake ended, and tell the waiting callback."
+  (when (ossl-ssl-conn-timer conn)
+    (cancel-timer (ossl-ssl-conn-timer conn))
+    (setf (ossl-ssl-conn-timer conn) nil))
+  (let ((err (ossl-ssl-conn-error conn))
+        (cb (ossl-ssl-conn-callback conn)))
+    (when err
+      (setf (ossl-ssl-conn-queue conn) nil)
+      (setq ossl-ssl-last-error (cadr err))
+      (ossl--uncoat conn))
+    (when cb
+      (setf (ossl-ssl-conn-callback conn) nil)
+      (funcall cb (if err (cons (car err) (cdr err)) conn)))))
+
+(defun ossl--abort (conn error-symbol message)
+  "Give up CONN's handshake with ERROR-SYMBOL and MESSAGE."
+  (unless (ossl-ssl-conn-error conn)
+    (setf (ossl-ssl-conn-error conn) (list error-symbol message))
+    (ossl--finish-handshake conn)))
+
+(defun ossl--wait (conn timeout)
+  "Wait up to TIMEOUT seconds for CONN's handshake; signal if it fails."
+  (let ((proc (ossl-ssl-conn-process conn))
+        (deadline (+ (float-time) timeout))
+        (peer (ossl--describe-peer (ossl-ssl-conn-process conn)
+                                   (ossl-ssl-conn-hostname conn)))
+        (done nil))
+    (unwind-protect
+        (progn
+          (while (eq (ossl--conn-phase conn) 'handshaking)
+            (let ((left (- deadline (float-time))))
+              (cond
+               ((<= left 0)
+                (ossl--abort conn 'ossl-timeout-error
+                             (format "TLS handshake with %s timed out after %s seconds"
+                                     peer timeout)))
+               ((not (process-live-p proc))
+                (ossl--abort conn 'ossl-handshake-error
+                             (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
+                                     peer (string-trim (format "%s" (process-status proc))))))
+               (t (accept-process-output proc (min left 1.0))))))
+          (setq done t))
+      (unless done                      ; C-g, or an error in a filter
+        (ossl--abort conn 'ossl-handshake-error
+                     (format "TLS handshake with %s was interrupted" peer))))
+    (let ((err (ossl-ssl-conn-error conn)))
+      (when err (signal (car err) (cdr err))))
+    conn))
+
+(defun ossl--default-hostname (proc)
+  "The host PROC connected to, or nil."
+  (and (eq (process-type proc) 'network)
+       (let ((host (process-contact proc :host)))
+         (and (stringp host) host))))
+
+(defun ossl-starttls (process &rest keys)
+  "Coat PROCESS with TLS and perform the handshake; return the connection.
+PROCESS is any live process: a network stream, a pipe, a server's
+connection.  From then on its filter receives cleartext and
+`process-send-string' sends ciphertext.  On failure signal an
+`ossl-error' child: `ossl-verify-error', `ossl-timeout-error',
+`ossl-handshake-error'; PROCESS is then a plain process again.
+
+KEYS:
+ :method    nil, `tls', `tls1' or `ssl23' for TLS 1.2 or later;
+            `tls1.2' or `tls1.3' to pin a version (`tls1.0', `tls1.1'
+            only if OpenSSL allows them); `ssl2' and `ssl3' signal.
+ :min-version, :max-version  bounds, as symbols like `tls1.2'.
+ :ca        trusted CAs: a file, a hashed directory, PEM text, a
+            certificate object or a list of these, in addition to
+            the system store (see `ossl-trust-system-store').
+ :cert, :key  own certificate chain and key: files or PEM text;
+            the key defaults to the certificate file.
+ :password  the key's password: a string or a function returning one.
+ :hostname  the name to verify and send as SNI (default: the host
+            PROCESS connected to).
+ :verify    whether a verification failure aborts the handshake
+            (default `ossl-verify-peer').
+ :verify-function  called with the connection and the verify result
+            (CODE . STRING) once the handshake is done; nil rejects.
+ :ciphers, :ciphersuites  OpenSSL cipher lists for TLS 1.2 and 1.3.
+ :server    perform a server handshake (:cert is then mandatory);
+ :verify-client  nil, `request' or `require' a client certificate.
+ :timeout   seconds to wait (default `ossl-handshake-timeout').
+ :callback  do not wait: return at once and call this function with
+            the connection once open, or with the error (a list
+            (ERROR-SYMBOL MESSAGE)) when the handshake failed."
+  (let* ((proc (or (ossl--resolve process)
+                   (signal 'wrong-type-argument (list 'processp process))))
+         (serverp (plist-get keys :server))
+         (versions (ossl--method-versions (plist-get keys :method)))
+         (min (or (ossl--version-code (plist-get keys :min-version))
+                  (car versions)))
+         (max (or (ossl--version-code (plist-get keys :max-version))
+                  (cdr versions)))
+         (cert (plist-get keys :cert))
+         (verify (if (plist-member keys :verify) (plist-get keys :verify)
+                   ossl-verify-peer))
+         (verify-function (plist-get keys :verify-function))
+         (timeout (or (plist-get keys :timeout) ossl-handshake-timeout))
+         (callback (plist-get keys :callback))
+         (hostname (if (plist-member keys :hostname) (plist-get keys :hostname)
+                     (and (not serverp) (ossl--default-hostname proc)))))
+    (unless (process-live-p proc)
+      (signal 'ossl-closed-error
+              (list (format "Process %s is not running" (process-name proc))
+                    proc)))
+    (when (process-get proc 'ossl--conn)
+      (signal 'ossl-error (list "Process is already coated with TLS" proc)))
+    (unless (or (null hostname) (stringp hostname))
+      (signal 'wrong-type-argument (list 'stringp hostname)))
+    (unless (numberp timeout)
+      (signal 'wrong-type-argument (list 'numberp timeout)))
+    (unless (or (null callback) (functionp callback))
+      (signal 'wrong-type-argument (list 'functionp callback)))
+    (when (and serverp (null cert))
+      (signal 'ossl-certificate-error
+              (list "A server handshake needs a certificate and a key")))
+    (when (and (not serverp) verify (null hostname) (null verify-function))
+      (signal 'ossl-error
+              (list "No host name to verify: give :hostname, or :verify nil"
+                    proc)))
+    (let* ((ctx (ossl--context serverp min max (plist-get keys :ca) cert
+                               (plist-get keys :key) (plist-get keys :password)
+                               (plist-get keys :ciphers)
+                               (plist-get keys :ciphersuites)))
+           (mode (if serverp
+                     (pcase (plist-get keys :verify-client)
+                       ('nil 0) ('request 1) ('require 2)
+                       (v (signal 'wrong-type-argument (list 'symbolp v))))
+                   (if (and verify (null verify-function)) 2 0)))
+           (conn (ossl--coat proc (ossl--conn-new ctx hostname mode)
+                             :serverp serverp :hostname hostname
+                             :verify verify :verify-function verify-function
+                             :callback callback)))
+      ;; A client speaks first.
+      (ossl--input conn "")
+      (cond
+       (callback
+        (when (eq (ossl--conn-phase conn) 'handshaking)
+          (setf (ossl-ssl-conn-timer conn)
+                (run-at-time timeout nil #'ossl--abort conn 'ossl-timeout-error
+                             (format "TLS handshake with %s timed out after %s seconds"
+                                     (ossl--describe-peer proc hostname)
+                                     timeout))))
+        conn)
+       (t (ossl--wait conn timeout))))))
+
+(defun ossl-ssl-handshake (process &optional method ca cert key serverp)
+  "Perform a TLS handshake on PROCESS; return an ssl-conn, or nil on failure.
+This is the SXEmacs function; `ossl-starttls' is its keyword form.
+METHOD: nil, `tls1', `ssl23' or `tls' for TLS 1.2 or later, `tls1.2'
+or `tls1.3' to pin one; `ssl2' and `ssl3' signal an error.
+CA is a CA file, a directory or PEM text to trust in addition to the
+system store.  CERT and KEY are the local certificate and key files.
+SERVERP non-nil performs the server side (CERT is then mandatory).
+Unlike SXEmacs, a client verifies the server's certificate and name
+unless `ossl-verify-peer' is nil.  When the handshake fails the
+reason is in `ossl-ssl-last-error' and in *Messages*."
+  (condition-case err
+      (ossl-starttls process :method method :ca ca :cert cert :key key
+                     :server serverp)
+    (ossl-handshake-error
+     (setq ossl-ssl-last-error (cadr err))
+     (message "ossl: %s" ossl-ssl-last-error)
+     nil)))
+
+;;;; The SXEmacs API on connections
+
+(defun ossl-ssl-finish (ssl-conn)
+  "Finish the TLS layer SSL-CONN: send close_notify, go back to plain I/O.
+Wait up to `ossl-finish-timeout' seconds for the peer's close_notify,
+so that a protocol can go on in clear afterwards; the process itself
+stays open (the peer may close it).  Return SSL-CONN, now dead."
+  (let* ((h (ossl--check-conn ssl-conn))
+         (proc (ossl-ssl-conn-process ssl-conn)))
+    (when (and (memq (ossl--conn-phase ssl-conn) '(open closing))
+               (process-live-p proc))
+      (ossl--shutdown h)
+      (ossl--flush ssl-conn)
+      (let ((deadline (+ (float-time) ossl-finish-timeout)))
+        (while (and (not (ossl--peer-closed-p h))
+                    (eq (ossl--state h) 'closing)
+                    (process-live-p proc)
+                    (< (float-time) deadline))
+          (accept-process-output proc 0.05))))
+    (let ((carry (ossl-ssl-conn-carry ssl-conn))
+          (leftover (ossl--leftover h)))
+      (when carry (ossl--deliver ssl-conn "" t))
+      (ossl--uncoat ssl-conn)
+      (ossl--release h)
+      (setf (ossl-ssl-conn-dead ssl-conn) t)
+      ;; What followed the peer's close_notify is plain text.
+      (when (and leftover (functionp (ossl-ssl-conn-filter ssl-conn)))
+        (funcall (ossl-ssl-conn-filter ssl-conn) proc
+                 (decode-coding-string
+                  leftover (or (car (ossl-ssl-conn-coding ssl-conn)) 'binary)))))
+    ssl-conn))
+
+(defun ossl-ssl-proselytise-process (ssl-conn)
+  "Route the I/O of SSL-CONN's process through TLS again.
+Its filter sees cleartext and `process-send-string' encrypts."
+  (ossl--check-conn ssl-conn)
+  (unless (ossl-ssl-conn-linked ssl-conn)
+    (setf (ossl-ssl-conn-filter ssl-conn)
+          (funcall (ossl--orig 'process-filter)
+                   (ossl-ssl-conn-process ssl-conn)))
+    (ossl--link ssl-conn))
+  ssl-conn)
+
+(defun ossl-ssl-unproselytise-process (ssl-conn)
+  "Unlink SSL-CONN from its process: the process's filter sees raw TLS records.
+Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
+  (ossl--check-conn ssl-conn)
+  (when (ossl-ssl-conn-linked ssl-conn)
+    (ossl--unlink ssl-conn))
+  ssl-conn)
+
+(defun ossl-ssl-read (ssl-conn string)
+  "Return the cleartext of STRING, a block of TLS records from SSL-CONN's peer."
+  (let ((h (ossl--check-conn ssl-conn)))
+    (unless (stringp string)
+      (signal 'wrong-type-argument (list 'stringp string)))
+    (let ((clear (ossl--input ssl-conn (if (multibyte-string-p string)
+                                           (encode-coding-string string 'raw-text)
+                                         string))))
+      (when (eq (ossl--state h) 'failed)
+        (signal 'ossl-protocol-error (list (ossl--reason h))))
+      (ossl--decode ssl-conn clear))))
+
+(defun ossl-ssl-write (ssl-conn string)
+  "Send STRING encrypted through SSL-CONN, to its process."
+  (ossl--check-conn ssl-conn)
+  (unless (stringp string)
+    (signal 'wrong-type-argument (list 'stringp string)))
+  (ossl--send ssl-conn string))
+
+(defun ossl-ssl-parent (ssl-conn)
+  "Return the process underneath SSL-CONN."
+  (unless (ossl-ssl-conn-p ssl-conn)
+    (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
+  (ossl-ssl-conn-process ssl-conn))
+
+(defun ossl-ssl-cipher-version (ssl-conn)
+  "Return the protocol SSL-CONN negotiated, as a symbol like `TLSv1.3'."
+  (let ((p (ossl--protocol (ossl--check-conn ssl-conn))))
+    (and p (intern p))))
+
+(defun ossl-ssl-cipher-name (ssl-conn)
+  "Return the name of the cipher protecting SSL-CONN."
+  (nth 0 (ossl--cipher (ossl--check-conn ssl-conn))))
+
+(defun ossl-ssl-cipher-bits (ssl-conn)
+  "Return the number of secret bits of the cipher protecting SSL-CONN."
+  (nth 1 (ossl--cipher (ossl--check-conn ssl-conn))))
+
+(defun ossl-ssl-cipher-description (ssl-conn)
+  "Return a one-line description of the cipher protecting SSL-CONN."
+  (nth 2 (ossl--cipher (ossl--check-conn ssl-conn))))
+
+(defun ossl-ssl-cipher-names (ssl-conn)
+  "Return the names of the ciphers SSL-CONN may use, in preference order."
+  (ossl--cipher-names (ossl--check-conn ssl-conn)))
+
+(defun ossl-ssl-verify-certificate (ssl-conn)
+  "Return the outcome of verifying SSL-CONN's peer as (CODE . STRING).
+0 means the chain verified, for instance (0 . \"ok\"); a peer without
+a certificate is not ok."
+  (ossl--verify-result (ossl--check-conn ssl-conn)))
+
+(defun ossl-ssl-state (ssl-conn)
+  "Return SSL-CONN's state: `handshaking', `open', `closing', `closed' or `failed'."
+  (unless (ossl-ssl-conn-p ssl-conn)
+    (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
+  (ossl--conn-phase ssl-conn))
+
+(defun ossl-ssl-error (ssl-conn)
+  "Return why SSL-CONN failed, as a string, or nil."
+  (unless (ossl-ssl-conn-p ssl-conn)
+    (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
+  (cadr (ossl-ssl-conn-error ssl-conn)))
+
+(defun ossl-process-conn (process)
+  "Return the TLS connection coating PROCESS, or nil."
+  (ossl--conn-of process))
+
+(provide 'ossl)
+
+(require 'ossl-x509 nil t)
+
+;;; ossl.el ends here

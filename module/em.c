@@ -1,0 +1,184 @@
+/* em.c -- emacs_env helpers.  */
+
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+
+#include "em.h"
+
+emacs_value em_nil, em_t;
+
+bool
+em_init (emacs_env *env)
+{
+  em_nil = env->make_global_ref (env, env->intern (env, "nil"));
+  em_t = env->make_global_ref (env, env->intern (env, "t"));
+  return env->non_local_exit_check (env) == emacs_funcall_exit_return;
+}
+
+emacs_value
+em_intern (emacs_env *env, const char *name)
+{
+  return env->intern (env, name);
+}
+
+bool
+em_nilp (emacs_env *env, emacs_value v)
+{
+  return !env->is_not_nil (env, v);
+}
+
+emacs_value
+em_str (emacs_env *env, const char *s)
+{
+  return env->make_string (env, s, (ptrdiff_t) strlen (s));
+}
+
+emacs_value
+em_unibyte (emacs_env *env, const char *data, size_t len)
+{
+  if (len > PTRDIFF_MAX)
+    {
+      em_signal (env, "ossl-error", "string too long");
+      return NULL;
+    }
+  return env->make_unibyte_string (env, data, (ptrdiff_t) len);
+}
+
+emacs_value
+em_list (emacs_env *env, emacs_value *items, ptrdiff_t n)
+{
+  return env->funcall (env, env->intern (env, "list"), n, items);
+}
+
+emacs_value
+em_cons (emacs_env *env, emacs_value car, emacs_value cdr)
+{
+  emacs_value args[2] = { car, cdr };
+  return env->funcall (env, env->intern (env, "cons"), 2, args);
+}
+
+void
+em_signal (emacs_env *env, const char *symbol, const char *msg)
+{
+  emacs_value data = em_str (env, msg);
+  emacs_value list = em_list (env, &data, 1);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    return;
+  env->non_local_exit_signal (env, env->intern (env, symbol), list);
+}
+
+void
+em_wrong_type (emacs_env *env, const char *predicate, emacs_value v)
+{
+  emacs_value items[2] = { env->intern (env, predicate), v };
+  emacs_value list = em_list (env, items, 2);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    return;
+  env->non_local_exit_signal (env, env->intern (env, "wrong-type-argument"),
+                              list);
+}
+
+char *
+em_string (emacs_env *env, emacs_value v, ptrdiff_t *len)
+{
+  ptrdiff_t size = 0;
+  char *buf;
+
+  if (!env->eq (env, env->type_of (env, v), env->intern (env, "string")))
+    {
+      em_wrong_type (env, "stringp", v);
+      return NULL;
+    }
+  if (!env->copy_string_contents (env, v, NULL, &size))
+    return NULL;
+  buf = malloc (size);
+  if (!buf)
+    {
+      em_signal (env, "ossl-error", "out of memory");
+      return NULL;
+    }
+  if (!env->copy_string_contents (env, v, buf, &size))
+    {
+      free (buf);
+      return NULL;
+    }
+  if (len)
+    *len = size - 1;
+  return buf;
+}
+
+char *
+em_string_or_nil (emacs_env *env, emacs_value v, bool *failed)
+{
+  char *s;
+  *failed = false;
+  if (em_nilp (env, v))
+    return NULL;
+  s = em_string (env, v, NULL);
+  *failed = s == NULL;
+  return s;
+}
+
+void
+em_free_secret (char *s, ptrdiff_t len)
+{
+  if (!s)
+    return;
+  OPENSSL_cleanse (s, len >= 0 ? (size_t) len : strlen (s));
+  free (s);
+}
+
+bool
+em_int (emacs_env *env, emacs_value v, long min, long max, long *out)
+{
+  intmax_t i;
+  if (!env->eq (env, env->type_of (env, v), env->intern (env, "integer")))
+    {
+      em_wrong_type (env, "integerp", v);
+      return false;
+    }
+  i = env->extract_integer (env, v);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    return false;
+  if (i < min || i > max)
+    {
+      emacs_value items[3] = { v, env->make_integer (env, min),
+                               env->make_integer (env, max) };
+      env->non_local_exit_signal (env, env->intern (env, "args-out-of-range"),
+                                  em_list (env, items, 3));
+      return false;
+    }
+  *out = (long) i;
+  return true;
+}
+
+void *
+em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
+             const char *predicate)
+{
+  void *p;
+  if (!env->eq (env, env->type_of (env, v), env->intern (env, "user-ptr"))
+      || env->get_user_finalizer (env, v) != fin)
+    {
+      env->non_local_exit_clear (env);
+      em_wrong_type (env, predicate, v);
+      return NULL;
+    }
+  p = env->get_user_ptr (env, v);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    return NULL;
+  return p;
+}
+
+void
+em_defun (emacs_env *env, const char *name, ptrdiff_t min, ptrdiff_t max,
+          emacs_value (*fn) (emacs_env *, ptrdiff_t, emacs_value *,
+                             void *) EMACS_NOEXCEPT,
+          const char *doc)
+{
+  emacs_value f = env->make_function (env, min, max, fn, doc, NULL);
+  emacs_value args[2] = { env->intern (env, name), f };
+  env->funcall (env, env->intern (env, "defalias"), 2, args);
+}

@@ -1,0 +1,56 @@
+/* em.h -- the only helpers that touch emacs_env (after libegit2's em_*).
+
+   Every em_ function that can fail leaves a pending non-local exit in
+   ENV and returns false / NULL; callers return at once.  */
+
+#ifndef OSSL_EM_H
+#define OSSL_EM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <emacs-module.h>
+
+/* Symbols interned once at load time (global references).  */
+extern emacs_value em_nil, em_t;
+
+bool em_init (emacs_env *env);
+emacs_value em_intern (emacs_env *env, const char *name);
+bool em_nilp (emacs_env *env, emacs_value v);
+
+/* Signal ERROR-SYMBOL with one message string: (SYMBOL "MSG").  */
+void em_signal (emacs_env *env, const char *symbol, const char *msg);
+/* Signal (wrong-type-argument PREDICATE VALUE).  */
+void em_wrong_type (emacs_env *env, const char *predicate, emacs_value v);
+
+/* Copy a Lisp string (unibyte strings give their bytes, multibyte
+   ones UTF-8) into a fresh NUL-terminated malloc'd buffer; *LEN gets
+   the byte count without the NUL when LEN is not NULL.  Signals
+   wrong-type-argument stringp when V is not a string.  */
+char *em_string (emacs_env *env, emacs_value v, ptrdiff_t *len);
+/* Same, but nil gives NULL without error; check non_local_exit_check
+   to tell it from a failure.  */
+char *em_string_or_nil (emacs_env *env, emacs_value v, bool *failed);
+/* Free a buffer from em_string after wiping it (it may hold keys).  */
+void em_free_secret (char *s, ptrdiff_t len);
+
+emacs_value em_unibyte (emacs_env *env, const char *data, size_t len);
+emacs_value em_str (emacs_env *env, const char *s);
+/* An integer in [MIN, MAX], else wrong-type / args-out-of-range.  */
+bool em_int (emacs_env *env, emacs_value v, long min, long max, long *out);
+
+/* A user pointer whose finalizer is FIN, else wrong-type-argument
+   PREDICATE.  Returns NULL after signalling.  */
+void *em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
+                   const char *predicate);
+
+emacs_value em_list (emacs_env *env, emacs_value *items, ptrdiff_t n);
+emacs_value em_cons (emacs_env *env, emacs_value car, emacs_value cdr);
+
+/* Bind NAME to a module function with DOC (ending in "(fn ARGS)").  */
+void em_defun (emacs_env *env, const char *name, ptrdiff_t min,
+               ptrdiff_t max,
+               emacs_value (*fn) (emacs_env *, ptrdiff_t, emacs_value *,
+                                  void *) EMACS_NOEXCEPT,
+               const char *doc);
+
+#endif /* OSSL_EM_H */

@@ -1,0 +1,130 @@
+/* engine.h -- a sans-IO TLS engine over two OpenSSL memory BIOs.
+
+   This layer knows OpenSSL only: it never includes emacs-module.h.
+   Ciphertext goes in with ossl_conn_feed and comes out with
+   ossl_conn_take; cleartext comes out of ossl_conn_feed's reader and
+   goes in with ossl_conn_write.  Nothing here blocks or touches a
+   file descriptor.
+
+   Every function that can fail returns 0 on success and -1 on failure,
+   and then leaves a human-readable reason (with OpenSSL's reason
+   string when there is one) in the caller's ERR buffer of ERRLEN
+   bytes.  */
+
+#ifndef OSSL_ENGINE_H
+#define OSSL_ENGINE_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#define OSSL_ERRLEN 512
+
+/* Where a connection stands.  The order matters: states after
+   OSSL_OPEN accept no more application data.  */
+enum ossl_state
+{
+  OSSL_HANDSHAKING,
+  OSSL_OPEN,
+  OSSL_CLOSING,                 /* we sent close_notify */
+  OSSL_CLOSED,                  /* both sides sent close_notify, or
+                                   the peer did and we answered */
+  OSSL_FAILED                   /* fatal error; see the reason */
+};
+
+/* Client verification: only record the outcome, or also abort the
+   handshake when the chain or the name does not verify.  Server
+   verification: do not ask for a client certificate, ask for one,
+   or insist on a valid one.  */
+enum ossl_verify
+{
+  OSSL_VERIFY_RECORD = 0,       /* client: record; server: don't ask */
+  OSSL_VERIFY_REQUEST = 1,      /* server: ask, record the outcome */
+  OSSL_VERIFY_ENFORCE = 2       /* abort the handshake on failure */
+};
+
+struct ossl_ctx
+{
+  SSL_CTX *ctx;
+  int server;
+};
+
+struct ossl_conn
+{
+  SSL *ssl;                     /* NULL once freed */
+  BIO *rbio;                    /* network -> SSL: we write here */
+  BIO *wbio;                    /* SSL -> network: we read here */
+  enum ossl_state state;
+  int server;
+  int peer_closed;              /* the peer's close_notify arrived */
+  int verify_mode;              /* enum ossl_verify */
+  /* The first verification failure the callback saw.  */
+  int verify_error;
+  int verify_depth;
+  X509 *verify_cert;            /* owned reference, or NULL */
+  /* Scratch buffer for cleartext, reused across reads.  */
+  unsigned char *buf;
+  size_t bufsize;
+  char reason[OSSL_ERRLEN];     /* why the connection failed */
+};
+
+/* Contexts.  */
+struct ossl_ctx *ossl_ctx_new (int server, char *err, size_t errlen);
+void ossl_ctx_free (struct ossl_ctx *c);
+/* Protocol versions as TLS1_2_VERSION etc; 0 means no bound.  */
+int ossl_ctx_set_versions (struct ossl_ctx *c, int min, int max,
+                           char *err, size_t errlen);
+/* OpenSSL cipher strings; NULL leaves the default.  */
+int ossl_ctx_set_ciphers (struct ossl_ctx *c, const char *ciphers,
+                          const char *suites, char *err, size_t errlen);
+/* Trust anchors.  KIND is one of "system", "file", "dir", "pem".  */
+int ossl_ctx_add_ca (struct ossl_ctx *c, const char *kind,
+                     const char *data, size_t len, char *err, size_t errlen);
+/* Add one parsed certificate to the trust store.  */
+int ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err,
+                          size_t errlen);
+/* Own certificate chain (leaf first) and private key, from a file
+   (IS_FILE) or from PEM/DER data in memory.  PASSWORD may be NULL.  */
+int ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
+                       int is_file, char *err, size_t errlen);
+int ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
+                      int is_file, const char *password,
+                      char *err, size_t errlen);
+
+/* Connections.  HOSTNAME (may be NULL) is the name to verify: an IP
+   literal is checked against IP SANs and sends no SNI; a DNS name is
+   checked against DNS SANs and sent as SNI.  */
+struct ossl_conn *ossl_conn_new (struct ossl_ctx *c, const char *hostname,
+                                 int verify_mode, char *err, size_t errlen);
+/* Free the OpenSSL objects now; the struct stays (state FAILED).  */
+void ossl_conn_release (struct ossl_conn *conn);
+void ossl_conn_free (struct ossl_conn *conn);
+
+/* Hand ciphertext from the network to the engine, drive the
+   handshake, and read every cleartext byte now available.  On return
+   *OUT points into the connection's scratch buffer (valid until the
+   next call) and *OUTLEN is its length.  Returns -1 when the
+   connection failed (see conn->reason), 0 otherwise.  */
+int ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
+                    const unsigned char **out, size_t *outlen);
+/* Ciphertext waiting to go to the network.  *DATA stays valid until
+   ossl_conn_taken is called.  */
+size_t ossl_conn_pending (struct ossl_conn *conn, const char **data);
+void ossl_conn_taken (struct ossl_conn *conn);
+/* Encrypt cleartext (the connection must be OPEN).  */
+int ossl_conn_write (struct ossl_conn *conn, const char *data, size_t len);
+/* Send close_notify.  */
+int ossl_conn_shutdown (struct ossl_conn *conn);
+/* Raw bytes fed but not consumed by TLS: what followed the peer's
+   close_notify.  Moves them into *DATA (malloc'd) and returns the
+   count.  */
+size_t ossl_conn_leftover (struct ossl_conn *conn, char **data);
+
+/* Re-verify the peer's chain against STORE (plus the connection's
+   own settings); returns the X509_V_* code.  */
+int ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store);
+
+/* Text of an X509_V_* verification code.  */
+const char *ossl_verify_string (int code);
+
+#endif /* OSSL_ENGINE_H */

@@ -1,0 +1,43 @@
+/* module.c -- entry point of the ossl dynamic module.  */
+
+#include <openssl/opensslv.h>
+#include <openssl/crypto.h>
+
+#include "bindings.h"
+
+#define OSSL_EXPORT __attribute__ ((visibility ("default")))
+
+OSSL_EXPORT int plugin_is_GPL_compatible;
+
+OSSL_EXPORT int
+emacs_module_init (struct emacs_runtime *ert)
+{
+  emacs_env *env;
+
+  if ((size_t) ert->size < sizeof *ert)
+    return 1;
+  env = ert->get_environment (ert);
+  if ((size_t) env->size < sizeof (struct emacs_env_28))
+    {
+      /* Too old: say so in words, not just with a failed load.  */
+      if ((size_t) env->size >= sizeof (struct emacs_env_25))
+        em_signal (env, "error", "ossl needs Emacs 28 or later");
+      return 2;
+    }
+  if (OpenSSL_version_num () < 0x30000000L)
+    {
+      em_signal (env, "error", "ossl needs OpenSSL 3.0 or later");
+      return 3;
+    }
+  if (!em_init (env))
+    return 4;
+  ossl_tls_init (env);
+  ossl_x509_init (env);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    return 5;
+  {
+    emacs_value feature = env->intern (env, "ossl-module");
+    env->funcall (env, env->intern (env, "provide"), 1, &feature);
+  }
+  return env->non_local_exit_check (env) == emacs_funcall_exit_return ? 0 : 6;
+}
