@@ -157,6 +157,8 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--verify-failure "ossl-module" (conn))
 (declare-function ossl-x509-p "ossl-x509" (object))
 (declare-function ossl-x509-handle "ossl-x509" (cert))
+(declare-function ossl-x509-info "ossl-x509" (cert))
+(declare-function ossl--x509-wrap "ossl-x509" (handle))
 
 ;;;; Connection objects
 
@@ -603,16 +605,50 @@ Return the cleartext bytes."
           (hostname hostname)
           (t (process-name proc)))))
 
+(defun ossl--cert-name (info)
+  "The name a certificate with INFO (see `ossl-x509-info') is known by."
+  (let ((subject (plist-get info :subject)))
+    (if (and subject (string-match "/CN=\\([^/]+\\)" subject))
+        (match-string 1 subject)
+      (or (cdar (plist-get info :subject-alt-names)) subject "?"))))
+
+(defun ossl--date (time)
+  "TIME as an ISO date, in UTC."
+  (format-time-string "%Y-%m-%d" time t))
+
+(defun ossl--explain-verify-failure (failure host)
+  "Words a user can act on for verify FAILURE, connecting to HOST.
+FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
+  (let* ((code (nth 0 failure))
+         (cert (nth 2 failure))
+         (info (and cert (ossl-x509-info (ossl--x509-wrap cert)))))
+    (pcase code
+      ((guard (null info)) (nth 3 failure))
+      (10 (format "certificate for %s expired on %s"
+                  (ossl--cert-name info) (ossl--date (plist-get info :valid-to))))
+      (9 (format "certificate for %s is not valid before %s"
+                 (ossl--cert-name info) (ossl--date (plist-get info :valid-from))))
+      ((or 62 64)
+       (format "name mismatch: certificate is for %s; connected to %s"
+               (mapconcat #'cdr (or (plist-get info :subject-alt-names)
+                                    (list (cons nil (ossl--cert-name info))))
+                          ", ")
+               host))
+      (18 (format "self-signed certificate for %s is not trusted"
+                  (ossl--cert-name info)))
+      ((or 2 19 20)
+       (format "unknown issuer %s" (plist-get info :issuer-rfc2253)))
+      (_ (format "%s (certificate %s)" (nth 3 failure)
+                 (plist-get info :subject))))))
+
 (defun ossl--verify-message (conn)
   "Words for why CONN's peer failed verification."
   (let* ((h (ossl-ssl-conn-handle conn))
          (failure (ossl--verify-failure h))
-         (code (if failure (car failure) (car (ossl--verify-result h))))
-         (cert (nth 2 failure))
-         (host (ossl-ssl-conn-hostname conn)))
-    (if (fboundp 'ossl--explain-verify-failure)
-        (funcall 'ossl--explain-verify-failure code cert host)
-      (format "%s" (cdr (ossl--verify-result h))))))
+         (result (ossl--verify-result h)))
+    (if failure
+        (ossl--explain-verify-failure failure (ossl-ssl-conn-hostname conn))
+      (cdr result))))
 
 (defun ossl--handshake-ended (conn)
   "CONN's engine finished its handshake: decide, then go on or fail."

@@ -484,11 +484,11 @@ DEFUN (Fverify_result)
                   em_str (env, ossl_verify_string ((int) code)));
 }
 
-/* (CODE DEPTH CERT) of the first verification failure, or nil.  */
+/* (CODE DEPTH CERT STRING) of the first verification failure, or nil.  */
 DEFUN (Fverify_failure)
 {
   struct ossl_conn *conn = any_conn (env, args[0]);
-  emacs_value items[3];
+  emacs_value items[4];
   UNUSED_ARGS;
 
   if (!conn)
@@ -500,7 +500,8 @@ DEFUN (Fverify_failure)
   items[2] = conn->verify_cert ? ossl_make_x509 (env, conn->verify_cert)
     : em_nil;
   CHECK (env);
-  return em_list (env, items, 3);
+  items[3] = em_str (env, ossl_verify_string (conn->verify_error));
+  return em_list (env, items, 4);
 }
 
 void
@@ -566,6 +567,6 @@ ossl_tls_init (emacs_env *env)
             "Return (CODE . STRING), the outcome of verifying CONN's peer."
             "\n\n(fn CONN)");
   em_defun (env, "ossl--verify-failure", 1, 1, Fverify_failure,
-            "Return (CODE DEPTH CERT) of CONN's first verification "
+            "Return (CODE DEPTH CERT STRING) of CONN's first verification "
             "failure, or nil.\n\n(fn CONN)");
 }

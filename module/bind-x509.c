@@ -1,6 +1,25 @@
-/* bind-x509.c -- the ossl-- primitives for certificates.  */
+/* bind-x509.c -- the ossl-- primitives for certificates.
+
+   Argument checks and Lisp conversions only; the work is in x509.c.
+   A certificate handle is a user pointer holding one reference to an
+   X509; the Lisp layer wraps it in an `ossl-x509' struct.  Text that
+   comes from a certificate is decoded as UTF-8 when it is valid UTF-8,
+   and otherwise keeps its odd bytes as raw bytes, so a hostile
+   certificate can never make a conversion fail.  */
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
 
 #include "bindings.h"
+#include "x509.h"
+
+#define DEFUN(name)                                                     \
+  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
+                           emacs_value *args, void *data) EMACS_NOEXCEPT
+#define UNUSED_ARGS (void) nargs; (void) data
+#define FAILED(env) \
+  ((env)->non_local_exit_check (env) != emacs_funcall_exit_return)
 
 void
 ossl_x509_fin (void *p) EMACS_NOEXCEPT
@@ -25,8 +44,632 @@ ossl_make_x509 (emacs_env *env, X509 *x)
   return env->make_user_ptr (env, ossl_x509_fin, x);
 }
 
+/* Conversions.  */
+
+/* True when the N bytes at S are well-formed UTF-8 (no overlong forms,
+   no surrogates, nothing past U+10FFFF).  */
+static bool
+utf8_valid (const unsigned char *s, size_t n)
+{
+  size_t i = 0;
+
+  while (i < n)
+    {
+      unsigned char c = s[i];
+      size_t k, len;
+      unsigned long cp;
+
+      if (c < 0x80)
+        {
+          i++;
+          continue;
+        }
+      if (c >= 0xC2 && c <= 0xDF)
+        len = 2, cp = c & 0x1F;
+      else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, cp = c & 0x0F;
+      else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, cp = c & 0x07;
+      else
+        return false;
+      if (n - i < len)
+        return false;
+      for (k = 1; k < len; k++)
+        {
+          if ((s[i + k] & 0xC0) != 0x80)
+            return false;
+          cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+      if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+          || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return false;
+      i += len;
+    }
+  return true;
+}
+
+/* A Lisp string from text that came from a certificate.  */
+static emacs_value
+text (emacs_env *env, const char *s, size_t len)
+{
+  emacs_value args[2];
+
+  if (len > PTRDIFF_MAX)
+    {
+      em_signal (env, "ossl-error", "string too long");
+      return NULL;
+    }
+  if (utf8_valid ((const unsigned char *) s, len))
+    return env->make_string (env, s, (ptrdiff_t) len);
+  args[0] = em_unibyte (env, s, len);
+  args[1] = env->intern (env, "utf-8");
+  if (FAILED (env))
+    return NULL;
+  return env->funcall (env, env->intern (env, "decode-coding-string"), 2,
+                       args);
+}
+
+static emacs_value
+text0 (emacs_env *env, const char *s)
+{
+  return text (env, s, strlen (s));
+}
+
+/* Signal SYMBOL with MSG, which may hold bytes of a file name.  */
+static void
+signal_text (emacs_env *env, const char *symbol, const char *msg)
+{
+  emacs_value m = text0 (env, msg);
+  emacs_value data;
+
+  if (FAILED (env))
+    return;
+  data = em_list (env, &m, 1);
+  if (FAILED (env))
+    return;
+  env->non_local_exit_signal (env, env->intern (env, symbol), data);
+}
+
+static void
+out_of_memory (emacs_env *env)
+{
+  em_signal (env, "ossl-error", "out of memory");
+}
+
+/* An exact integer from a sign and a big-endian magnitude.  */
+static emacs_value
+make_exact (emacs_env *env, int negative, const unsigned char *mag,
+            size_t len)
+{
+  const size_t lb = sizeof (emacs_limb_t);
+  emacs_limb_t *limbs;
+  uintmax_t u = 0;
+  emacs_value v;
+  size_t i, count;
+
+  while (len && !mag[0])
+    mag++, len--;
+  if (len <= sizeof u)
+    {
+      for (i = 0; i < len; i++)
+        u = (u << 8) | mag[i];
+      if (u <= INTMAX_MAX)
+        return env->make_integer (env, negative ? -(intmax_t) u
+                                  : (intmax_t) u);
+    }
+  count = (len + lb - 1) / lb;
+  if (count > PTRDIFF_MAX / lb)
+    {
+      em_signal (env, "ossl-error", "integer too large");
+      return NULL;
+    }
+  limbs = calloc (count, lb);
+  if (!limbs)
+    {
+      out_of_memory (env);
+      return NULL;
+    }
+  /* Limbs are least significant first.  */
+  for (i = 0; i < len; i++)
+    limbs[i / lb] |= (emacs_limb_t) mag[len - 1 - i] << (8 * (i % lb));
+  v = env->make_big_integer (env, negative ? -1 : 1, (ptrdiff_t) count,
+                             limbs);
+  free (limbs);
+  return v;
+}
+
+/* Handles from a list of certificates; frees the list.  */
+static emacs_value
+handles (emacs_env *env, struct ossl_x509_list *l)
+{
+  emacs_value list = em_nil;
+  size_t i = l->n;
+
+  while (i-- > 0)
+    {
+      emacs_value h = ossl_make_x509 (env, l->certs[i]);
+      if (FAILED (env))
+        break;
+      list = em_cons (env, h, list);
+      if (FAILED (env))
+        break;
+    }
+  ossl_x509_list_free (l);
+  return FAILED (env) ? NULL : list;
+}
+
+/* A handle for X, which the caller still owns.  */
+static emacs_value
+handle_or_nil (emacs_env *env, X509 *x)
+{
+  return x ? ossl_make_x509 (env, x) : em_nil;
+}
+
+/* Parsing and encoding.  */
+
+DEFUN (Fhandle_p)
+{
+  UNUSED_ARGS;
+  return env->eq (env, env->type_of (env, args[0]),
+                  env->intern (env, "user-ptr"))
+    && env->get_user_finalizer (env, args[0]) == ossl_x509_fin
+    ? em_t : em_nil;
+}
+
+DEFUN (Fread_file)
+{
+  char err[OSSL_ERRLEN + 1024];
+  struct ossl_x509_list l;
+  char *file;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(file = em_string (env, args[0], NULL)))
+    return NULL;
+  rc = ossl_x509_read_file (file, &l, err, sizeof err);
+  free (file);
+  if (rc)
+    {
+      signal_text (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  return handles (env, &l);
+}
+
+DEFUN (Ffrom_pem)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_x509_list l;
+  char *pem;
+  ptrdiff_t len;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(pem = em_string (env, args[0], &len)))
+    return NULL;
+  rc = ossl_x509_parse (pem, (size_t) len, 1, "PEM data", &l,
+                        err, sizeof err);
+  free (pem);
+  if (rc)
+    {
+      signal_text (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  return handles (env, &l);
+}
+
+DEFUN (Ffrom_der)
+{
+  char err[OSSL_ERRLEN];
+  char *der;
+  ptrdiff_t len;
+  X509 *x;
+  emacs_value v;
+  UNUSED_ARGS;
+
+  if (!(der = em_string (env, args[0], &len)))
+    return NULL;
+  x = ossl_x509_from_der (der, (size_t) len, err, sizeof err);
+  free (der);
+  if (!x)
+    {
+      signal_text (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  v = ossl_make_x509 (env, x);
+  X509_free (x);
+  return v;
+}
+
+static emacs_value
+encode (emacs_env *env, emacs_value h, int pem)
+{
+  char err[OSSL_ERRLEN];
+  X509 *x = ossl_bind_x509 (env, h);
+  char *out;
+  size_t len;
+  emacs_value v;
+
+  if (!x)
+    return NULL;
+  if (ossl_x509_encode (x, pem, &out, &len, err, sizeof err))
+    {
+      em_signal (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  v = pem ? text (env, out, len) : em_unibyte (env, out, len);
+  free (out);
+  return v;
+}
+
+DEFUN (Fto_pem)
+{
+  UNUSED_ARGS;
+  return encode (env, args[0], 1);
+}
+
+DEFUN (Fto_der)
+{
+  UNUSED_ARGS;
+  return encode (env, args[0], 0);
+}
+
+/* Fields.  */
+
+static emacs_value
+name (emacs_env *env, ptrdiff_t nargs, emacs_value *args, int issuer)
+{
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  enum ossl_name_form form = OSSL_NAME_ONELINE;
+  char *s;
+  emacs_value v;
+
+  if (!x)
+    return NULL;
+  if (nargs > 1 && !em_nilp (env, args[1])
+      && !env->eq (env, args[1], env->intern (env, "oneline")))
+    {
+      if (!env->eq (env, args[1], env->intern (env, "rfc2253")))
+        {
+          emacs_value bad = em_list (env, &args[1], 1);
+          if (!FAILED (env))
+            env->non_local_exit_signal (env, env->intern
+                                        (env, "args-out-of-range"), bad);
+          return NULL;
+        }
+      form = OSSL_NAME_RFC2253;
+    }
+  s = ossl_x509_name (x, issuer, form);
+  if (!s)
+    {
+      out_of_memory (env);
+      return NULL;
+    }
+  v = text0 (env, s);
+  free (s);
+  return v;
+}
+
+DEFUN (Fsubject)
+{
+  (void) data;
+  return name (env, nargs, args, 0);
+}
+
+DEFUN (Fissuer)
+{
+  (void) data;
+  return name (env, nargs, args, 1);
+}
+
+DEFUN (Fserial)
+{
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  unsigned char *mag;
+  size_t len;
+  int negative;
+  emacs_value v;
+  (void) data;
+
+  if (!x)
+    return NULL;
+  if (nargs > 1 && !em_nilp (env, args[1]))
+    {
+      char *hex = ossl_x509_serial_hex (x);
+      if (!hex)
+        {
+          out_of_memory (env);
+          return NULL;
+        }
+      v = em_str (env, hex);
+      free (hex);
+      return v;
+    }
+  if (ossl_x509_serial (x, &negative, &mag, &len))
+    {
+      em_signal (env, "ossl-certificate-error", "cannot read serial number");
+      return NULL;
+    }
+  v = make_exact (env, negative, mag, len);
+  free (mag);
+  return v;
+}
+
+static emacs_value
+validity (emacs_env *env, ptrdiff_t nargs, emacs_value *args, int after)
+{
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  emacs_value v;
+
+  if (!x)
+    return NULL;
+  if (nargs > 1 && !em_nilp (env, args[1]))
+    {
+      int64_t secs;
+      if (ossl_x509_time_epoch (x, after, &secs))
+        {
+          em_signal (env, "ossl-certificate-error",
+                     "certificate has an invalid validity time");
+          return NULL;
+        }
+      return env->make_integer (env, secs);
+    }
+  {
+    char *s = ossl_x509_time_string (x, after);
+    if (!s)
+      {
+        out_of_memory (env);
+        return NULL;
+      }
+    v = text0 (env, s);
+    free (s);
+  }
+  return v;
+}
+
+DEFUN (Fnot_before)
+{
+  (void) data;
+  return validity (env, nargs, args, 0);
+}
+
+DEFUN (Fnot_after)
+{
+  (void) data;
+  return validity (env, nargs, args, 1);
+}
+
+DEFUN (Fsignature_type)
+{
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  char buf[64];
+  UNUSED_ARGS;
+
+  if (!x)
+    return NULL;
+  ossl_x509_signature_type (x, buf, sizeof buf);
+  return env->intern (env, buf);
+}
+
+DEFUN (Fpubkey)
+{
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  char buf[64];
+  int bits;
+  UNUSED_ARGS;
+
+  if (!x)
+    return NULL;
+  ossl_x509_pubkey (x, buf, sizeof buf, &bits);
+  return em_cons (env, text0 (env, buf), env->make_integer (env, bits));
+}
+
+DEFUN (Ftext)
+{
+  char err[OSSL_ERRLEN];
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  size_t len;
+  char *s;
+  emacs_value v;
+  UNUSED_ARGS;
+
+  if (!x)
+    return NULL;
+  if (!(s = ossl_x509_text (x, &len, err, sizeof err)))
+    {
+      em_signal (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  v = text (env, s, len);
+  free (s);
+  return v;
+}
+
+/* The plist.  */
+
+static emacs_value
+str_or_nil (emacs_env *env, const char *s)
+{
+  return s ? text0 (env, s) : em_nil;
+}
+
+static emacs_value
+symbols (emacs_env *env, const char *const *names, size_t n)
+{
+  emacs_value list = em_nil;
+  while (n-- > 0)
+    list = em_cons (env, env->intern (env, names[n]), list);
+  return list;
+}
+
+static emacs_value
+altname_list (emacs_env *env, const struct ossl_x509_info *info)
+{
+  emacs_value list = em_nil;
+  size_t n = info->n_altnames;
+
+  while (n-- > 0)
+    {
+      const struct ossl_x509_altname *a = &info->altnames[n];
+      list = em_cons (env, em_cons (env, env->intern (env, a->type),
+                                    text (env, a->value, a->len)),
+                      list);
+    }
+  return list;
+}
+
+DEFUN (Finfo)
+{
+  char err[OSSL_ERRLEN];
+  X509 *x = ossl_bind_x509 (env, args[0]);
+  struct ossl_x509_info info;
+  emacs_value items[64];
+  ptrdiff_t n = 0;
+  emacs_value v;
+  UNUSED_ARGS;
+
+#define PUT(key, value)                                         \
+  (items[n++] = env->intern (env, key), items[n++] = (value))
+
+  if (!x)
+    return NULL;
+  if (ossl_x509_info (x, &info, err, sizeof err))
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  PUT (":version", env->make_integer (env, info.version));
+  PUT (":subject", text0 (env, info.subject));
+  PUT (":issuer", text0 (env, info.issuer));
+  PUT (":subject-rfc2253", text0 (env, info.subject_rfc2253));
+  PUT (":issuer-rfc2253", text0 (env, info.issuer_rfc2253));
+  PUT (":serial", make_exact (env, info.serial_negative, info.serial,
+                              info.serial_len));
+  PUT (":serial-hex", em_str (env, info.serial_hex));
+  PUT (":not-before", text0 (env, info.not_before));
+  PUT (":not-after", text0 (env, info.not_after));
+  PUT (":valid-from", info.valid_from_ok
+       ? env->make_integer (env, info.valid_from) : em_nil);
+  PUT (":valid-to", info.valid_to_ok
+       ? env->make_integer (env, info.valid_to) : em_nil);
+  PUT (":signature-algorithm", text0 (env, info.signature_algorithm));
+  PUT (":signature-type", env->intern (env, info.signature_type));
+  PUT (":public-key-algorithm", text0 (env, info.pubkey_algorithm));
+  PUT (":public-key-bits", env->make_integer (env, info.pubkey_bits));
+  PUT (":sha256", str_or_nil (env, info.sha256));
+  PUT (":sha1", str_or_nil (env, info.sha1));
+  PUT (":subject-alt-names", altname_list (env, &info));
+  PUT (":ca-p", info.ca ? em_t : em_nil);
+  PUT (":path-length", info.ca && info.pathlen >= 0
+       ? env->make_integer (env, info.pathlen) : em_nil);
+  PUT (":key-usage", symbols (env, info.key_usage, info.n_key_usage));
+  PUT (":extended-key-usage",
+       symbols (env, (const char *const *) info.ext_key_usage,
+                info.n_ext_key_usage));
+  PUT (":subject-key-id", str_or_nil (env, info.subject_key_id));
+  PUT (":authority-key-id", str_or_nil (env, info.authority_key_id));
+  PUT (":self-signed-p", info.self_signed ? em_t : em_nil);
+#undef PUT
+  ossl_x509_info_free (&info);
+  if (FAILED (env))
+    return NULL;
+  v = em_list (env, items, n);
+  return v;
+}
+
+/* Connections.  */
+
+DEFUN (Fown_cert)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  UNUSED_ARGS;
+  if (!conn)
+    return NULL;
+  return handle_or_nil (env, SSL_get_certificate (conn->ssl));
+}
+
+DEFUN (Fpeer_cert)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  UNUSED_ARGS;
+  if (!conn)
+    return NULL;
+  return handle_or_nil (env, SSL_get0_peer_certificate (conn->ssl));
+}
+
+DEFUN (Fpeer_chain)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_x509_list l;
+  UNUSED_ARGS;
+
+  if (!conn)
+    return NULL;
+  if (ossl_x509_peer_chain (conn->ssl, conn->server, &l, err, sizeof err))
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  return handles (env, &l);
+}
+
 void
 ossl_x509_init (emacs_env *env)
 {
-  (void) env;
+  em_defun (env, "ossl--x509-handle-p", 1, 1, Fhandle_p,
+            "Return t if OBJECT is a certificate handle.\n\n(fn OBJECT)");
+  em_defun (env, "ossl--x509-read-file", 1, 1, Fread_file,
+            "Return handles for the certificates in FILE (encoded name).\n"
+            "PEM gives every certificate, else one DER certificate.\n\n"
+            "(fn FILE)");
+  em_defun (env, "ossl--x509-from-pem", 1, 1, Ffrom_pem,
+            "Return handles for the PEM certificates in STRING.\n\n"
+            "(fn STRING)");
+  em_defun (env, "ossl--x509-from-der", 1, 1, Ffrom_der,
+            "Return a handle for the DER certificate in unibyte STRING.\n\n"
+            "(fn STRING)");
+  em_defun (env, "ossl--x509-to-pem", 1, 1, Fto_pem,
+            "Return certificate H in PEM form.\n\n(fn H)");
+  em_defun (env, "ossl--x509-to-der", 1, 1, Fto_der,
+            "Return certificate H in DER form, a unibyte string.\n\n(fn H)");
+  em_defun (env, "ossl--x509-subject", 1, 2, Fsubject,
+            "Return the subject of certificate H.\n"
+            "FORMAT nil or `oneline' gives \"/C=DE/CN=x\", `rfc2253' "
+            "\"CN=x,C=DE\".\n\n(fn H &optional FORMAT)");
+  em_defun (env, "ossl--x509-issuer", 1, 2, Fissuer,
+            "Return the issuer of certificate H.\n"
+            "FORMAT nil or `oneline' gives \"/C=DE/CN=x\", `rfc2253' "
+            "\"CN=x,C=DE\".\n\n(fn H &optional FORMAT)");
+  em_defun (env, "ossl--x509-serial", 1, 2, Fserial,
+            "Return the serial number of certificate H as an integer.\n"
+            "With HEX non-nil, as colon-separated hex.\n\n"
+            "(fn H &optional HEX)");
+  em_defun (env, "ossl--x509-not-before", 1, 2, Fnot_before,
+            "Return the notBefore time of certificate H as stored.\n"
+            "With SECONDS non-nil, as seconds since the epoch.\n\n"
+            "(fn H &optional SECONDS)");
+  em_defun (env, "ossl--x509-not-after", 1, 2, Fnot_after,
+            "Return the notAfter time of certificate H as stored.\n"
+            "With SECONDS non-nil, as seconds since the epoch.\n\n"
+            "(fn H &optional SECONDS)");
+  em_defun (env, "ossl--x509-signature-type", 1, 1, Fsignature_type,
+            "Return the key type of certificate H's signature, a symbol.\n\n"
+            "(fn H)");
+  em_defun (env, "ossl--x509-pubkey", 1, 1, Fpubkey,
+            "Return (ALGORITHM . BITS) of certificate H's public key.\n\n"
+            "(fn H)");
+  em_defun (env, "ossl--x509-text", 1, 1, Ftext,
+            "Return the human-readable dump of certificate H.\n\n(fn H)");
+  em_defun (env, "ossl--x509-info", 1, 1, Finfo,
+            "Return a plist describing certificate H.\n\n(fn H)");
+  em_defun (env, "ossl--own-cert", 1, 1, Fown_cert,
+            "Return a handle for CONN's own certificate, or nil.\n\n"
+            "(fn CONN)");
+  em_defun (env, "ossl--peer-cert", 1, 1, Fpeer_cert,
+            "Return a handle for CONN's peer certificate, or nil.\n\n"
+            "(fn CONN)");
+  em_defun (env, "ossl--peer-chain", 1, 1, Fpeer_chain,
+            "Return handles for the certificates CONN's peer sent, leaf "
+            "first.\n\n(fn CONN)");
 }

@@ -480,8 +480,8 @@ static void
 fail (struct ossl_conn *conn, int ret)
 {
   int e = SSL_get_error (conn->ssl, ret);
-  const char *what = SSL_is_init_finished (conn->ssl)
-    ? "TLS connection failed" : "TLS handshake failed";
+  const char *what = conn->state == OSSL_HANDSHAKING
+    ? "TLS handshake failed" : "TLS connection failed";
 
   if (e == SSL_ERROR_SSL && conn->verify_error != X509_V_OK
       && conn->verify_mode == OSSL_VERIFY_ENFORCE)
