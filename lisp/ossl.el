@@ -155,7 +155,17 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--cipher-names "ossl-module" (conn))
 (declare-function ossl--verify-result "ossl-module" (conn))
 (declare-function ossl--verify-failure "ossl-module" (conn))
+(declare-function ossl--ctx-add-sni "ossl-module" (ctx name sni-ctx))
+(declare-function ossl--conn-use-cert "ossl-module" (conn kind value))
+(declare-function ossl--conn-use-key "ossl-module" (conn kind value password))
+(declare-function ossl--conn-inject-ca "ossl-module" (conn kind value))
+(declare-function ossl--conn-alpn "ossl-module" (conn wire))
+(declare-function ossl--set-session "ossl-module" (conn der))
+(declare-function ossl--session "ossl-module" (conn))
+(declare-function ossl--conn-info "ossl-module" (conn))
 (declare-function ossl-x509-p "ossl-x509" (object))
+(declare-function ossl-x509-to-pem "ossl-x509" (cert))
+(declare-function ossl-ssl-peer-cert-chain "ossl-x509" (ssl-conn))
 (declare-function ossl-x509-handle "ossl-x509" (cert))
 (declare-function ossl-x509-info "ossl-x509" (cert))
 (declare-function ossl--x509-wrap "ossl-x509" (handle))
@@ -285,16 +295,34 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (defvar ossl--context-cache (make-hash-table :test #'equal :weakness 'value)
   "Contexts by their settings, so that handshakes share trust stores.")
 
-(defun ossl--context (serverp min max ca cert key password ciphers suites)
-  "A TLS context for these settings, from the cache when possible.
-SERVERP, MIN and MAX (version codes, 0 = none), CA, CERT, KEY,
-PASSWORD (string or function), CIPHERS and SUITES as in `ossl-starttls'."
-  (let* ((trust-system (and (not serverp) ossl-trust-system-store))
+(defun ossl--context (serverp keys)
+  "A TLS context for a server if SERVERP, else a client, set up from KEYS.
+KEYS are those of `ossl-starttls' that belong to a context: :method
+:min-version :max-version :ca :client-ca :cert :key :password
+:ciphers :ciphersuites :sni.  Contexts without a password are cached,
+so that handshakes with the same settings share one trust store."
+  (let* ((versions (ossl--method-versions (plist-get keys :method)))
+         (min (or (ossl--version-code (plist-get keys :min-version))
+                  (car versions)))
+         (max (or (ossl--version-code (plist-get keys :max-version))
+                  (cdr versions)))
+         (ca (if serverp (or (plist-get keys :client-ca) (plist-get keys :ca))
+               (plist-get keys :ca)))
+         (cert (plist-get keys :cert))
+         (key (plist-get keys :key))
+         (password (plist-get keys :password))
+         (ciphers (plist-get keys :ciphers))
+         (suites (plist-get keys :ciphersuites))
+         (sni (plist-get keys :sni))
+         (trust-system (and (not serverp) ossl-trust-system-store))
          (cache-key (and (null password)
-                         (list serverp min max ca cert key ciphers suites
+                         (list serverp min max ca cert key ciphers suites sni
                                trust-system (getenv "SSL_CERT_FILE")
                                (getenv "SSL_CERT_DIR"))))
          (ctx (and cache-key (gethash cache-key ossl--context-cache))))
+    (when (and serverp (null cert))
+      (signal 'ossl-certificate-error
+              (list "A server handshake needs a certificate and a key")))
     (or ctx
         (let ((ctx (ossl--ctx-new serverp)))
           (ossl--ctx-versions ctx min max)
@@ -304,13 +332,34 @@ PASSWORD (string or function), CIPHERS and SUITES as in `ossl-starttls'."
           (when cert
             (let ((src (ossl--key-source cert 'cert)))
               (ossl--ctx-use-cert ctx (car src) (cdr src)))
-            (let* ((src (ossl--key-source (or key cert) 'key))
-                   (pw (if (functionp password) (funcall password) password)))
-              (unless (or (null pw) (stringp pw))
-                (signal 'wrong-type-argument (list 'stringp pw)))
-              (ossl--ctx-use-key ctx (car src) (cdr src) pw)))
+            (let ((src (ossl--key-source (or key cert) 'key)))
+              (ossl--ctx-use-key ctx (car src) (cdr src)
+                                 (ossl--password password))))
+          ;; Server: other names, each with its own certificate.
+          (dolist (entry sni)
+            (unless (and (consp entry) (stringp (car entry)))
+              (signal 'wrong-type-argument (list 'consp entry)))
+            (ossl--ctx-add-sni ctx (car entry)
+                               (ossl--context t (append (cdr entry) keys))))
           (when cache-key (puthash cache-key ctx ossl--context-cache))
           ctx))))
+
+(defun ossl--password (password)
+  "PASSWORD, or what it returns when it is a function."
+  (let ((pw (if (functionp password) (funcall password) password)))
+    (unless (or (null pw) (stringp pw))
+      (signal 'wrong-type-argument (list 'stringp pw)))
+    pw))
+
+(defun ossl--alpn-wire (protocols)
+  "PROTOCOLS, a list of strings, in the length-prefixed ALPN wire form."
+  (apply #'concat
+         (mapcar (lambda (p)
+                   (unless (and (stringp p) (< 0 (string-bytes p) 256))
+                     (signal 'wrong-type-argument (list 'stringp p)))
+                   (concat (unibyte-string (string-bytes p))
+                           (encode-coding-string p 'utf-8)))
+                 protocols)))
 
 ;;;; Moving bytes: the process glue
 
@@ -766,8 +815,14 @@ KEYS:
  :verify-function  called with the connection and the verify result
             (CODE . STRING) once the handshake is done; nil rejects.
  :ciphers, :ciphersuites  OpenSSL cipher lists for TLS 1.2 and 1.3.
+ :alpn      protocols to offer (client) or accept (server), strings.
+ :session   a session from `ossl-ssl-session' to resume (client).
  :server    perform a server handshake (:cert is then mandatory);
- :verify-client  nil, `request' or `require' a client certificate.
+ :verify-client  nil, `request' or `require' a client certificate,
+            verified against :client-ca (or :ca).
+ :sni       server: an alist (NAME :cert CERT :key KEY) of other
+            names to serve with their own certificates (\"*.example\"
+            matches one label).
  :timeout   seconds to wait (default `ossl-handshake-timeout').
  :callback  do not wait: return at once and call this function with
             the connection once open, or with the error (a list
@@ -775,20 +830,16 @@ KEYS:
   (let* ((proc (or (ossl--resolve process)
                    (signal 'wrong-type-argument (list 'processp process))))
          (serverp (plist-get keys :server))
-         (versions (ossl--method-versions (plist-get keys :method)))
-         (min (or (ossl--version-code (plist-get keys :min-version))
-                  (car versions)))
-         (max (or (ossl--version-code (plist-get keys :max-version))
-                  (cdr versions)))
-         (cert (plist-get keys :cert))
          (verify (if (plist-member keys :verify) (plist-get keys :verify)
                    ossl-verify-peer))
          (verify-function (plist-get keys :verify-function))
          (timeout (or (plist-get keys :timeout) ossl-handshake-timeout))
          (callback (plist-get keys :callback))
+         (alpn (plist-get keys :alpn))
+         (session (plist-get keys :session))
          (hostname (if (plist-member keys :hostname) (plist-get keys :hostname)
                      (and (not serverp) (ossl--default-hostname proc)))))
-    (unless (process-live-p proc)
+    (unless (memq (process-status proc) '(open run connect listen))
       (signal 'ossl-closed-error
               (list (format "Process %s is not running" (process-name proc))
                     proc)))
@@ -800,38 +851,57 @@ KEYS:
       (signal 'wrong-type-argument (list 'numberp timeout)))
     (unless (or (null callback) (functionp callback))
       (signal 'wrong-type-argument (list 'functionp callback)))
-    (when (and serverp (null cert))
-      (signal 'ossl-certificate-error
-              (list "A server handshake needs a certificate and a key")))
+    (unless (or (null session) (stringp session))
+      (signal 'wrong-type-argument (list 'stringp session)))
     (when (and (not serverp) verify (null hostname) (null verify-function))
       (signal 'ossl-error
               (list "No host name to verify: give :hostname, or :verify nil"
                     proc)))
-    (let* ((ctx (ossl--context serverp min max (plist-get keys :ca) cert
-                               (plist-get keys :key) (plist-get keys :password)
-                               (plist-get keys :ciphers)
-                               (plist-get keys :ciphersuites)))
+    (let* ((ctx (or (plist-get keys :context) (ossl--context serverp keys)))
            (mode (if serverp
                      (pcase (plist-get keys :verify-client)
                        ('nil 0) ('request 1) ('require 2)
                        (v (signal 'wrong-type-argument (list 'symbolp v))))
                    (if (and verify (null verify-function)) 2 0)))
-           (conn (ossl--coat proc (ossl--conn-new ctx hostname mode)
-                             :serverp serverp :hostname hostname
-                             :verify verify :verify-function verify-function
-                             :callback callback)))
-      ;; A client speaks first.
-      (ossl--input conn "")
-      (cond
-       (callback
-        (when (eq (ossl--conn-phase conn) 'handshaking)
+           (h (ossl--conn-new ctx hostname mode)))
+      (when alpn (ossl--conn-alpn h (ossl--alpn-wire alpn)))
+      (when session (ossl--set-session h session))
+      (let ((conn (ossl--coat proc h
+                              :serverp serverp :hostname hostname
+                              :verify verify :verify-function verify-function
+                              :callback callback)))
+        (when callback
           (setf (ossl-ssl-conn-timer conn)
                 (run-at-time timeout nil #'ossl--abort conn 'ossl-timeout-error
                              (format "TLS handshake with %s timed out after %s seconds"
                                      (ossl--describe-peer proc hostname)
                                      timeout))))
-        conn)
-       (t (ossl--wait conn timeout))))))
+        (if (eq (process-status proc) 'connect)
+            (ossl--start-when-connected conn)
+          ;; A client speaks first.
+          (ossl--input conn ""))
+        (if callback conn (ossl--wait conn timeout))))))
+
+(defun ossl--start-when-connected (conn)
+  "Start CONN's handshake once its process has finished connecting."
+  (let ((proc (ossl-ssl-conn-process conn))
+        (timer nil))
+    (setq timer
+          (run-at-time
+           0.01 0.01
+           (lambda ()
+             (pcase (process-status proc)
+               ('connect nil)
+               ('open (cancel-timer timer)
+                      (when (eq (ossl--conn-phase conn) 'handshaking)
+                        (ossl--input conn "")))
+               (_ (cancel-timer timer)
+                  (ossl--abort conn 'ossl-handshake-error
+                               (format "Connecting to %s failed: %s"
+                                       (ossl--describe-peer
+                                        proc (ossl-ssl-conn-hostname conn))
+                                       (string-trim
+                                        (format "%s" (process-status proc))))))))))))
 
 (defun ossl-ssl-handshake (process &optional method ca cert key serverp)
   "Perform a TLS handshake on PROCESS; return an ssl-conn, or nil on failure.
@@ -970,6 +1040,157 @@ a certificate is not ok."
 (defun ossl-process-conn (process)
   "Return the TLS connection coating PROCESS, or nil."
   (ossl--conn-of process))
+
+(defun ossl--truncated-p (conn)
+  "Non-nil if CONN's transport ended without the peer's close_notify."
+  (and (not (ossl--peer-closed-p (ossl-ssl-conn-handle conn)))
+       (memq (ossl--conn-phase conn) '(open closing))
+       (not (process-live-p (ossl-ssl-conn-process conn)))))
+
+(defun ossl-ssl-status (ssl-conn)
+  "Return a plist describing SSL-CONN.
+Keys: :state (see `ossl-ssl-state'), :protocol, :cipher,
+:cipher-bits, :group (the key exchange group), :signature-algorithm
+\(the peer's handshake signature), :server-name (SNI), :alpn,
+:session-reused, :verify-result (CODE . STRING), :verify-failure
+\(CODE DEPTH CERT STRING) of the first failure or nil,
+:peer-certificates (leaf first), :hostname (the name verified) and
+:truncated (the transport ended without the peer's close_notify)."
+  (unless (ossl-ssl-conn-p ssl-conn)
+    (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
+  (if (ossl-ssl-conn-dead ssl-conn)
+      (list :state 'closed)
+    (let* ((h (ossl-ssl-conn-handle ssl-conn))
+           (failure (ossl--verify-failure h)))
+      (append
+       (list :state (ossl--conn-phase ssl-conn))
+       (ossl--conn-info h)
+       (list :verify-result (ossl--verify-result h)
+             :verify-failure (and failure
+                                  (list (nth 0 failure) (nth 1 failure)
+                                        (and (nth 2 failure)
+                                             (ossl--x509-wrap (nth 2 failure)))
+                                        (nth 3 failure)))
+             :peer-certificates (ossl-ssl-peer-cert-chain ssl-conn)
+             :hostname (ossl-ssl-conn-hostname ssl-conn)
+             :truncated (and (ossl--truncated-p ssl-conn) t))))))
+
+(defun ossl-ssl-session (ssl-conn)
+  "Return SSL-CONN's session as a unibyte string, or nil if it cannot resume.
+Save it anywhere; give it as :session to `ossl-starttls' to resume.
+With TLS 1.3 the server sends tickets after the handshake: the session
+is there once some data was read.  It holds secrets: keep it private."
+  (ossl--session (ossl--check-conn ssl-conn)))
+
+(defun ossl--ca-sources (ca)
+  "CA (a file, directory, PEM text, certificate or list) as (KIND . VALUE)s."
+  (cond ((null ca) nil)
+        ((and (consp ca) (not (functionp ca))) (mapcan #'ossl--ca-sources ca))
+        ((ossl-x509-p ca) (list (cons 'x509 (ossl-x509-handle ca))))
+        ((not (stringp ca)) (signal 'wrong-type-argument (list 'stringp ca)))
+        ((string-match-p "-----BEGIN" ca) (list (cons 'pem ca)))
+        ((file-directory-p ca) (list (cons 'dir (expand-file-name ca))))
+        ((file-readable-p ca) (list (cons 'file (expand-file-name ca))))
+        (t (signal 'ossl-certificate-error
+                   (list (format "CA file %s does not exist or is not readable"
+                                 ca))))))
+
+(defun ossl-ssl-inject-ca (ssl-conn ca)
+  "Trust CA on SSL-CONN, also after the handshake; return t.
+CA is a file, a hashed directory, PEM text, a certificate object or a
+list of these.  After the handshake the peer's chain is verified
+again and `ossl-ssl-verify-certificate' gives the new outcome: this
+verifies the peer's identity with hindsight.  Other connections are
+not affected."
+  (let ((h (ossl--check-conn ssl-conn)))
+    (dolist (src (ossl--ca-sources ca))
+      (ossl--conn-inject-ca h (car src) (cdr src)))
+    t))
+
+(defun ossl-ssl-inject-cert (ssl-conn cert &optional key)
+  "Use CERT and KEY as SSL-CONN's own certificate, before its handshake.
+CERT is a certificate file (PEM, with the chain after the leaf), PEM
+text or a certificate object; KEY a key file or PEM text, by default
+CERT's file.  Return t; signal when the key does not match."
+  (let ((h (ossl--check-conn ssl-conn))
+        (src (if (ossl-x509-p cert) (cons 'pem (ossl-x509-to-pem cert))
+               (ossl--key-source cert 'cert))))
+    (unless (or key (eq (car src) 'file))
+      (signal 'ossl-key-error (list "No key given for the certificate")))
+    (ossl--conn-use-cert h (car src) (cdr src))
+    (let ((ksrc (if key (ossl--key-source key 'key) src)))
+      (ossl--conn-use-key h (car ksrc) (cdr ksrc) nil))
+    t))
+
+;;;; Opening streams and servers
+
+(defun ossl--plist-without (plist &rest keys)
+  "PLIST without KEYS."
+  (let (out)
+    (while plist
+      (unless (memq (car plist) keys)
+        (setq out (cons (cadr plist) (cons (car plist) out))))
+      (setq plist (cddr plist)))
+    (nreverse out)))
+
+(defun ossl-open-stream (name buffer host service &rest keys)
+  "Open a TLS connection to HOST on SERVICE; return its process.
+NAME and BUFFER are as for `make-network-process'.  KEYS are those
+of `ossl-starttls' (the name verified defaults to HOST), plus
+:nowait: when non-nil neither the connection nor the handshake
+blocks; data sent meanwhile is queued and sent encrypted once the
+handshake is over, and a failed handshake deletes the process (its
+sentinel sees it) after calling :callback with the error, if any."
+  (let* ((nowait (plist-get keys :nowait))
+         (proc (make-network-process :name name :buffer buffer :host host
+                                     :service service :nowait nowait))
+         (callback (plist-get keys :callback))
+         (keys (ossl--plist-without keys :nowait :callback))
+         (keys (if (plist-member keys :hostname) keys
+                 (append (list :hostname host) keys))))
+    (condition-case err
+        (if (not (or nowait callback))
+            (apply #'ossl-starttls proc keys)
+          (apply #'ossl-starttls proc
+                 :callback (lambda (result)
+                             (when callback (funcall callback result))
+                             (unless (ossl-ssl-conn-p result)
+                               (message "ossl: %s" (cadr result))
+                               (delete-process proc)))
+                 keys))
+      (error (delete-process proc)
+             (signal (car err) (cdr err))))
+    proc))
+
+(defun ossl-open-server (name buffer host service &rest keys)
+  "Listen on HOST and SERVICE for TLS clients; return the server process.
+NAME and BUFFER are as for `make-network-process' (with :server t).
+Every connection is coated as a TLS server without blocking Emacs,
+then handed to the function :acceptor, if any, as a coated process.
+KEYS are those of `ossl-starttls' for the server side: :cert and :key
+\(mandatory), :password, :verify-client, :client-ca, :alpn, :sni,
+:method, :timeout...  One TLS context serves every connection.  A
+client whose handshake fails or stalls is disconnected; the server
+goes on.  :filter and :sentinel are given to each connection."
+  (let* ((acceptor (plist-get keys :acceptor))
+         (tls-keys (ossl--plist-without keys :acceptor :filter :sentinel))
+         (ctx (ossl--context t tls-keys)))
+    (make-network-process
+     :name name :buffer buffer :host host :service service :server t
+     :noquery t
+     :filter (plist-get keys :filter) :sentinel (plist-get keys :sentinel)
+     :log (lambda (_server client _message)
+            (condition-case err
+                (apply #'ossl-starttls client :server t :context ctx
+                       :callback
+                       (lambda (result)
+                         (if (ossl-ssl-conn-p result)
+                             (when acceptor (funcall acceptor client))
+                           (message "ossl: %s: %s" name (cadr result))
+                           (delete-process client)))
+                       tls-keys)
+              (error (message "ossl: %s: %s" name (error-message-string err))
+                     (delete-process client)))))))
 
 (provide 'ossl)
 

@@ -504,6 +504,229 @@ DEFUN (Fverify_failure)
   return em_list (env, items, 4);
 }
 
+DEFUN (Fctx_add_sni)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *sni;
+  char *name;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!c || !(sni = ossl_bind_ctx (env, args[2]))
+      || !(name = em_string (env, args[1], NULL)))
+    return NULL;
+  rc = ossl_ctx_add_sni (c, name, sni, err, sizeof err);
+  free (name);
+  if (rc)
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  return em_t;
+}
+
+/* Before the handshake only: what a handshake already used is fixed.  */
+static struct ossl_conn *
+fresh_conn (emacs_env *env, emacs_value v)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, v);
+  if (conn && conn->state != OSSL_HANDSHAKING)
+    {
+      em_signal (env, "ossl-error",
+                 "too late: the handshake is over");
+      return NULL;
+    }
+  return conn;
+}
+
+DEFUN (Fconn_use_cert)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  const char *kind;
+  char *value;
+  ptrdiff_t len;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!conn || !(kind = kind_name (env, args[1], source_kinds))
+      || !(value = em_string (env, args[2], &len)))
+    return NULL;
+  rc = ossl_conn_use_cert (conn, value, (size_t) len, *kind == 'f',
+                           err, sizeof err);
+  free (value);
+  if (rc)
+    {
+      em_signal (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  return em_t;
+}
+
+DEFUN (Fconn_use_key)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  const char *kind;
+  char *value, *password;
+  ptrdiff_t len;
+  bool failed;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!conn || !(kind = kind_name (env, args[1], source_kinds))
+      || !(value = em_string (env, args[2], &len)))
+    return NULL;
+  password = opt_string (env, args[3], &failed);
+  if (failed)
+    {
+      em_free_secret (value, len);
+      return NULL;
+    }
+  rc = ossl_conn_use_key (conn, value, (size_t) len, *kind == 'f', password,
+                          err, sizeof err);
+  em_free_secret (value, len);
+  em_free_secret (password, -1);
+  if (rc)
+    {
+      em_signal (env, "ossl-key-error", err);
+      return NULL;
+    }
+  return em_t;
+}
+
+DEFUN (Fconn_inject_ca)
+{
+  static const char *const kinds[] = { "file", "dir", "pem", "x509", NULL };
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  const char *kind;
+  char *value = NULL;
+  ptrdiff_t len = 0;
+  X509 *x = NULL;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!conn || !(kind = kind_name (env, args[1], kinds)))
+    return NULL;
+  if (strcmp (kind, "x509") == 0)
+    {
+      if (!(x = ossl_bind_x509 (env, args[2])))
+        return NULL;
+      kind = NULL;
+    }
+  else if (!(value = em_string (env, args[2], &len)))
+    return NULL;
+  rc = ossl_conn_inject_ca (conn, kind, value, (size_t) len, x,
+                            err, sizeof err);
+  free (value);
+  if (rc)
+    {
+      em_signal (env, "ossl-certificate-error", err);
+      return NULL;
+    }
+  return em_t;
+}
+
+DEFUN (Fconn_alpn)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  char *wire;
+  ptrdiff_t len;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!conn || !(wire = em_string (env, args[1], &len)))
+    return NULL;
+  rc = ossl_conn_set_alpn (conn, (unsigned char *) wire, (size_t) len,
+                           err, sizeof err);
+  free (wire);
+  if (rc)
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  return em_t;
+}
+
+DEFUN (Fset_session)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  char *der;
+  ptrdiff_t len;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!conn || !(der = em_string (env, args[1], &len)))
+    return NULL;
+  rc = ossl_conn_set_session (conn, (unsigned char *) der, (size_t) len,
+                              err, sizeof err);
+  em_free_secret (der, len);
+  if (rc)
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  return em_t;
+}
+
+DEFUN (Fsession)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  unsigned char *der;
+  size_t len;
+  emacs_value v;
+  UNUSED_ARGS;
+
+  if (!conn)
+    return NULL;
+  if (ossl_conn_get_session (conn, &der, &len))
+    return em_nil;
+  v = em_unibyte (env, (const char *) der, len);
+  OPENSSL_cleanse (der, len);
+  free (der);
+  return v;
+}
+
+static emacs_value
+str_or_nil (emacs_env *env, const char *s)
+{
+  return s && *s ? em_str (env, s) : em_nil;
+}
+
+DEFUN (Fconn_info)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn_info info;
+  emacs_value items[16];
+  UNUSED_ARGS;
+
+  if (!conn)
+    return NULL;
+  ossl_conn_get_info (conn, &info);
+  items[0] = em_intern (env, ":protocol");
+  items[1] = str_or_nil (env, info.protocol);
+  items[2] = em_intern (env, ":cipher");
+  items[3] = str_or_nil (env, info.cipher);
+  items[4] = em_intern (env, ":cipher-bits");
+  items[5] = info.cipher ? env->make_integer (env, info.cipher_bits) : em_nil;
+  items[6] = em_intern (env, ":group");
+  items[7] = str_or_nil (env, info.group);
+  items[8] = em_intern (env, ":signature-algorithm");
+  items[9] = str_or_nil (env, info.signature);
+  items[10] = em_intern (env, ":server-name");
+  items[11] = str_or_nil (env, info.server_name);
+  items[12] = em_intern (env, ":alpn");
+  items[13] = str_or_nil (env, info.alpn);
+  items[14] = em_intern (env, ":session-reused");
+  items[15] = info.session_reused ? em_t : em_nil;
+  CHECK (env);
+  return em_list (env, items, 16);
+}
+
 void
 ossl_tls_init (emacs_env *env)
 {
@@ -566,6 +789,29 @@ ossl_tls_init (emacs_env *env)
   em_defun (env, "ossl--verify-result", 1, 1, Fverify_result,
             "Return (CODE . STRING), the outcome of verifying CONN's peer."
             "\n\n(fn CONN)");
+  em_defun (env, "ossl--ctx-add-sni", 3, 3, Fctx_add_sni,
+            "Make server context CTX use server context SNI-CTX for NAME."
+            "\n\n(fn CTX NAME SNI-CTX)");
+  em_defun (env, "ossl--conn-use-cert", 3, 3, Fconn_use_cert,
+            "Use the certificate chain of KIND (file, pem) VALUE on CONN."
+            "\n\n(fn CONN KIND VALUE)");
+  em_defun (env, "ossl--conn-use-key", 4, 4, Fconn_use_key,
+            "Use the private key of KIND VALUE on CONN, with PASSWORD."
+            "\n\n(fn CONN KIND VALUE PASSWORD)");
+  em_defun (env, "ossl--conn-inject-ca", 3, 3, Fconn_inject_ca,
+            "Trust CA VALUE of KIND (file, dir, pem, x509) on CONN alone.\n"
+            "After the handshake, verify the peer again.\n\n"
+            "(fn CONN KIND VALUE)");
+  em_defun (env, "ossl--conn-alpn", 2, 2, Fconn_alpn,
+            "Offer (client) or accept (server) the ALPN protocols in WIRE "
+            "form.\n\n(fn CONN WIRE)");
+  em_defun (env, "ossl--set-session", 2, 2, Fset_session,
+            "Resume the session DER on client CONN.\n\n(fn CONN DER)");
+  em_defun (env, "ossl--session", 1, 1, Fsession,
+            "Return CONN's resumable session in DER form, or nil.\n\n"
+            "(fn CONN)");
+  em_defun (env, "ossl--conn-info", 1, 1, Fconn_info,
+            "Return a plist of what CONN negotiated.\n\n(fn CONN)");
   em_defun (env, "ossl--verify-failure", 1, 1, Fverify_failure,
             "Return (CODE DEPTH CERT STRING) of CONN's first verification "
             "failure, or nil.\n\n(fn CONN)");

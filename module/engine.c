@@ -43,7 +43,85 @@ ossl_verify_string (int code)
   return X509_verify_cert_error_string (code);
 }
 
-/* Contexts.  */
+/* Contexts.
+
+   The ossl_ctx struct hangs on its SSL_CTX as ex_data and dies with
+   it, so that callbacks of connections that outlive the Lisp context
+   object still find it.  */
+
+static int ctx_index = -1;
+
+static void
+ctx_ex_free (void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+             long argl, void *argp)
+{
+  struct ossl_ctx *c = ptr;
+  size_t i;
+  (void) parent; (void) ad; (void) idx; (void) argl; (void) argp;
+  if (!c)
+    return;
+  for (i = 0; i < c->nsni; i++)
+    {
+      free (c->sni[i].name);
+      SSL_CTX_free (c->sni[i].ctx);
+    }
+  free (c->sni);
+  free (c);
+}
+
+static struct ossl_ctx *
+ctx_of (SSL_CTX *ctx)
+{
+  return ctx_index < 0 ? NULL : SSL_CTX_get_ex_data (ctx, ctx_index);
+}
+
+/* Does the host NAME match PATTERN ("*.example" matches one label)?  */
+static int
+sni_match (const char *pattern, const char *name)
+{
+  if (pattern[0] == '*' && pattern[1] == '.')
+    {
+      const char *dot = strchr (name, '.');
+      return dot && dot != name && strcasecmp (dot + 1, pattern + 2) == 0;
+    }
+  return strcasecmp (pattern, name) == 0;
+}
+
+static int
+sni_cb (SSL *ssl, int *alert, void *arg)
+{
+  const char *name = SSL_get_servername (ssl, TLSEXT_NAMETYPE_host_name);
+  struct ossl_ctx *c = ctx_of (SSL_get_SSL_CTX (ssl));
+  size_t i;
+  (void) alert; (void) arg;
+  if (!name || !c)
+    return SSL_TLSEXT_ERR_OK;
+  for (i = 0; i < c->nsni; i++)
+    if (sni_match (c->sni[i].name, name))
+      {
+        SSL_set_SSL_CTX (ssl, c->sni[i].ctx);
+        break;
+      }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+static int
+alpn_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen,
+         const unsigned char *in, unsigned int inlen, void *arg)
+{
+  struct ossl_conn *conn = SSL_get_app_data (ssl);
+  unsigned char *o;
+  (void) arg;
+  if (!conn || !conn->alpn)
+    return SSL_TLSEXT_ERR_NOACK;
+  if (SSL_select_next_proto (&o, outlen, conn->alpn,
+                             (unsigned int) conn->alpn_len, in, inlen)
+      != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = o;
+  return SSL_TLSEXT_ERR_OK;
+}
+
 
 struct ossl_ctx *
 ossl_ctx_new (int server, char *err, size_t errlen)
@@ -63,6 +141,15 @@ ossl_ctx_new (int server, char *err, size_t errlen)
       return NULL;
     }
   c->server = server;
+  if (ctx_index < 0)
+    ctx_index = SSL_CTX_get_ex_new_index (0, NULL, NULL, NULL, ctx_ex_free);
+  if (ctx_index < 0 || !SSL_CTX_set_ex_data (c->ctx, ctx_index, c))
+    {
+      set_error (err, errlen, "cannot create TLS context");
+      SSL_CTX_free (c->ctx);
+      free (c);
+      return NULL;
+    }
   /* TLS 1.2 is the floor unless the caller lowers it explicitly.  */
   SSL_CTX_set_min_proto_version (c->ctx, TLS1_2_VERSION);
   SSL_CTX_set_options (c->ctx, SSL_OP_NO_RENEGOTIATION
@@ -70,18 +157,50 @@ ossl_ctx_new (int server, char *err, size_t errlen)
   /* Idle connections keep no record buffers.  */
   SSL_CTX_set_mode (c->ctx, SSL_MODE_RELEASE_BUFFERS);
   if (server)
-    SSL_CTX_set_session_id_context (c->ctx, (const unsigned char *) "ossl",
-                                    4);
+    {
+      SSL_CTX_set_session_id_context (c->ctx,
+                                      (const unsigned char *) "ossl", 4);
+      SSL_CTX_set_tlsext_servername_callback (c->ctx, sni_cb);
+      SSL_CTX_set_alpn_select_cb (c->ctx, alpn_cb, NULL);
+    }
   return c;
 }
 
 void
 ossl_ctx_free (struct ossl_ctx *c)
 {
-  if (!c)
-    return;
-  SSL_CTX_free (c->ctx);
-  free (c);
+  /* The struct goes with the last reference to its SSL_CTX.  */
+  if (c)
+    SSL_CTX_free (c->ctx);
+}
+
+int
+ossl_ctx_add_sni (struct ossl_ctx *c, const char *name,
+                  struct ossl_ctx *sni, char *err, size_t errlen)
+{
+  struct ossl_sni *v;
+  if (!c->server || !sni->server)
+    {
+      snprintf (err, errlen, "SNI contexts are for servers");
+      return -1;
+    }
+  v = realloc (c->sni, (c->nsni + 1) * sizeof *v);
+  if (!v)
+    {
+      snprintf (err, errlen, "out of memory");
+      return -1;
+    }
+  c->sni = v;
+  v[c->nsni].name = strdup (name);
+  if (!v[c->nsni].name || !SSL_CTX_up_ref (sni->ctx))
+    {
+      free (v[c->nsni].name);
+      snprintf (err, errlen, "out of memory");
+      return -1;
+    }
+  v[c->nsni].ctx = sni->ctx;
+  c->nsni++;
+  return 0;
 }
 
 int
@@ -120,10 +239,9 @@ ossl_ctx_set_ciphers (struct ossl_ctx *c, const char *ciphers,
   return 0;
 }
 
-int
-ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err, size_t errlen)
+static int
+store_add_cert (X509_STORE *store, X509 *x, char *err, size_t errlen)
 {
-  X509_STORE *store = SSL_CTX_get_cert_store (c->ctx);
   ERR_clear_error ();
   if (!X509_STORE_add_cert (store, x))
     {
@@ -139,10 +257,10 @@ ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err, size_t errlen)
   return 0;
 }
 
-/* Add every certificate of PEM data to the store.  */
+/* Add every certificate of PEM data to STORE.  */
 static int
-add_ca_pem (struct ossl_ctx *c, const char *data, size_t len,
-            char *err, size_t errlen)
+store_add_pem (X509_STORE *store, const char *data, size_t len,
+               char *err, size_t errlen)
 {
   BIO *bio = BIO_new_mem_buf (data, (int) len);
   X509 *x;
@@ -155,7 +273,7 @@ add_ca_pem (struct ossl_ctx *c, const char *data, size_t len,
     }
   while ((x = PEM_read_bio_X509 (bio, NULL, NULL, NULL)) != NULL)
     {
-      rc = ossl_ctx_add_ca_x509 (c, x, err, errlen);
+      rc = store_add_cert (store, x, err, errlen);
       X509_free (x);
       if (rc)
         break;
@@ -173,6 +291,42 @@ add_ca_pem (struct ossl_ctx *c, const char *data, size_t len,
   return 0;
 }
 
+/* Trust CAs of KIND "file", "dir" or "pem" in STORE.  */
+static int
+store_add_ca (X509_STORE *store, const char *kind, const char *data,
+              size_t len, char *err, size_t errlen)
+{
+  char msg[OSSL_ERRLEN];
+
+  ERR_clear_error ();
+  if (strcmp (kind, "file") == 0)
+    {
+      if (X509_STORE_load_file (store, data))
+        return 0;
+      snprintf (msg, sizeof msg, "cannot load CA file %s", data);
+      set_error (err, errlen, msg);
+      return -1;
+    }
+  if (strcmp (kind, "dir") == 0)
+    {
+      if (X509_STORE_load_path (store, data))
+        return 0;
+      snprintf (msg, sizeof msg, "cannot use CA directory %s", data);
+      set_error (err, errlen, msg);
+      return -1;
+    }
+  if (strcmp (kind, "pem") == 0)
+    return store_add_pem (store, data, len, err, errlen);
+  snprintf (err, errlen, "unknown CA kind %s", kind);
+  return -1;
+}
+
+int
+ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err, size_t errlen)
+{
+  return store_add_cert (SSL_CTX_get_cert_store (c->ctx), x, err, errlen);
+}
+
 int
 ossl_ctx_add_ca (struct ossl_ctx *c, const char *kind, const char *data,
                  size_t len, char *err, size_t errlen)
@@ -185,34 +339,11 @@ ossl_ctx_add_ca (struct ossl_ctx *c, const char *kind, const char *data,
           set_error (err, errlen, "cannot load the system trust store");
           return -1;
         }
+      c->system_store = 1;
       return 0;
     }
-  if (strcmp (kind, "file") == 0)
-    {
-      if (!SSL_CTX_load_verify_file (c->ctx, data))
-        {
-          char msg[OSSL_ERRLEN];
-          snprintf (msg, sizeof msg, "cannot load CA file %s", data);
-          set_error (err, errlen, msg);
-          return -1;
-        }
-      return 0;
-    }
-  if (strcmp (kind, "dir") == 0)
-    {
-      if (!SSL_CTX_load_verify_dir (c->ctx, data))
-        {
-          char msg[OSSL_ERRLEN];
-          snprintf (msg, sizeof msg, "cannot use CA directory %s", data);
-          set_error (err, errlen, msg);
-          return -1;
-        }
-      return 0;
-    }
-  if (strcmp (kind, "pem") == 0)
-    return add_ca_pem (c, data, len, err, errlen);
-  snprintf (err, errlen, "unknown CA kind %s", kind);
-  return -1;
+  return store_add_ca (SSL_CTX_get_cert_store (c->ctx), kind, data, len,
+                       err, errlen);
 }
 
 /* Open DATA as a file or as memory.  */
@@ -235,13 +366,16 @@ source_error (char *err, size_t errlen, const char *what,
   set_error (err, errlen, msg);
 }
 
-int
-ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
-                   int is_file, char *err, size_t errlen)
+/* Read a leaf certificate and the chain after it.  */
+static int
+read_cert_chain (const char *data, size_t len, int is_file, X509 **leaf,
+                 STACK_OF (X509) **chain, char *err, size_t errlen)
 {
   BIO *bio;
-  X509 *leaf, *x;
+  X509 *x;
 
+  *leaf = NULL;
+  *chain = NULL;
   ERR_clear_error ();
   bio = open_source (data, len, is_file);
   if (!bio)
@@ -249,35 +383,29 @@ ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
       source_error (err, errlen, "certificate", data, is_file);
       return -1;
     }
-  leaf = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
-  if (!leaf)
+  *leaf = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
+  if (!*leaf)
     {
       /* Not PEM: try one DER certificate.  */
       (void) BIO_reset (bio);
       ERR_clear_error ();
-      leaf = d2i_X509_bio (bio, NULL);
+      *leaf = d2i_X509_bio (bio, NULL);
     }
-  if (!leaf || !SSL_CTX_use_certificate (c->ctx, leaf))
+  if (!*leaf || !(*chain = sk_X509_new_null ()))
     {
       source_error (err, errlen, "certificate", data, is_file);
-      X509_free (leaf);
+      X509_free (*leaf);
+      *leaf = NULL;
       BIO_free (bio);
       return -1;
     }
-  X509_free (leaf);
   /* The rest of a PEM file is the chain, in order.  */
-  SSL_CTX_clear_chain_certs (c->ctx);
   while ((x = PEM_read_bio_X509 (bio, NULL, NULL, NULL)) != NULL)
-    {
-      int ok = SSL_CTX_add0_chain_cert (c->ctx, x);
-      if (!ok)
-        {
-          X509_free (x);
-          source_error (err, errlen, "certificate chain", data, is_file);
-          BIO_free (bio);
-          return -1;
-        }
-    }
+    if (!sk_X509_push (*chain, x))
+      {
+        X509_free (x);
+        break;
+      }
   ERR_clear_error ();
   BIO_free (bio);
   return 0;
@@ -298,9 +426,9 @@ password_cb (char *buf, int size, int rwflag, void *u)
   return (int) n;
 }
 
-int
-ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
-                  int is_file, const char *password, char *err, size_t errlen)
+static EVP_PKEY *
+read_key (const char *data, size_t len, int is_file, const char *password,
+          char *err, size_t errlen)
 {
   BIO *bio;
   EVP_PKEY *key;
@@ -310,7 +438,7 @@ ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
   if (!bio)
     {
       source_error (err, errlen, "private key", data, is_file);
-      return -1;
+      return NULL;
     }
   key = PEM_read_bio_PrivateKey (bio, NULL, password_cb, (void *) password);
   if (!key)
@@ -320,27 +448,92 @@ ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
       key = d2i_PrivateKey_bio (bio, NULL);
     }
   BIO_free (bio);
+  ERR_clear_error ();
   if (!key)
+    snprintf (err, errlen, "cannot read private key from %s%s",
+              is_file ? data : "data",
+              password ? " (wrong password?)"
+              : " (no key there, or it is encrypted and needs a password)");
+  return key;
+}
+
+int
+ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
+                   int is_file, char *err, size_t errlen)
+{
+  X509 *leaf;
+  STACK_OF (X509) *chain;
+  int ok;
+
+  if (read_cert_chain (data, len, is_file, &leaf, &chain, err, errlen))
+    return -1;
+  ok = SSL_CTX_use_certificate (c->ctx, leaf)
+    && SSL_CTX_set1_chain (c->ctx, chain);
+  X509_free (leaf);
+  sk_X509_pop_free (chain, X509_free);
+  if (!ok)
     {
-      ERR_clear_error ();
-      if (is_file)
-        snprintf (err, errlen, "cannot read private key from %s%s", data,
-                  password ? " (wrong password?)"
-                  : " (no key there, or it is encrypted and needs a password)");
-      else
-        snprintf (err, errlen, "cannot read private key from data%s",
-                  password ? " (wrong password?)"
-                  : " (no key there, or it is encrypted and needs a password)");
+      source_error (err, errlen, "certificate", data, is_file);
       return -1;
     }
-  if (!SSL_CTX_use_PrivateKey (c->ctx, key))
+  return 0;
+}
+
+int
+ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
+                  int is_file, const char *password, char *err, size_t errlen)
+{
+  EVP_PKEY *key = read_key (data, len, is_file, password, err, errlen);
+  int ok;
+
+  if (!key)
+    return -1;
+  ok = SSL_CTX_use_PrivateKey (c->ctx, key)
+    && SSL_CTX_check_private_key (c->ctx);
+  EVP_PKEY_free (key);
+  if (!ok)
     {
-      EVP_PKEY_free (key);
       set_error (err, errlen, "private key does not match the certificate");
       return -1;
     }
+  return 0;
+}
+
+int
+ossl_conn_use_cert (struct ossl_conn *conn, const char *data, size_t len,
+                    int is_file, char *err, size_t errlen)
+{
+  X509 *leaf;
+  STACK_OF (X509) *chain;
+  int ok;
+
+  if (read_cert_chain (data, len, is_file, &leaf, &chain, err, errlen))
+    return -1;
+  ok = SSL_use_certificate (conn->ssl, leaf)
+    && SSL_set1_chain (conn->ssl, chain);
+  X509_free (leaf);
+  sk_X509_pop_free (chain, X509_free);
+  if (!ok)
+    {
+      source_error (err, errlen, "certificate", data, is_file);
+      return -1;
+    }
+  return 0;
+}
+
+int
+ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
+                   int is_file, const char *password, char *err,
+                   size_t errlen)
+{
+  EVP_PKEY *key = read_key (data, len, is_file, password, err, errlen);
+  int ok;
+
+  if (!key)
+    return -1;
+  ok = SSL_use_PrivateKey (conn->ssl, key) && SSL_check_private_key (conn->ssl);
   EVP_PKEY_free (key);
-  if (!SSL_CTX_check_private_key (c->ctx))
+  if (!ok)
     {
       set_error (err, errlen, "private key does not match the certificate");
       return -1;
@@ -459,6 +652,10 @@ ossl_conn_release (struct ossl_conn *conn)
   conn->rbio = conn->wbio = NULL;
   X509_free (conn->verify_cert);
   conn->verify_cert = NULL;
+  X509_STORE_free (conn->store);
+  conn->store = NULL;
+  free (conn->alpn);
+  conn->alpn = NULL;
   if (conn->buf)
     OPENSSL_cleanse (conn->buf, conn->bufsize);
   free (conn->buf);
@@ -680,6 +877,208 @@ ossl_conn_leftover (struct ossl_conn *conn, char **data)
     }
   *data = p;
   return (size_t) got;
+}
+
+/* A store for CONN alone: a copy of its context's, which other
+   connections share and must not see changed.  */
+static X509_STORE *
+conn_store (struct ossl_conn *conn)
+{
+  SSL_CTX *ctx = SSL_get_SSL_CTX (conn->ssl);
+  struct ossl_ctx *c = ctx_of (ctx);
+  STACK_OF (X509_OBJECT) *objs;
+  X509_STORE *store;
+  int i;
+
+  if (conn->store)
+    return conn->store;
+  store = X509_STORE_new ();
+  if (!store)
+    return NULL;
+  objs = X509_STORE_get0_objects (SSL_CTX_get_cert_store (ctx));
+  for (i = 0; i < sk_X509_OBJECT_num (objs); i++)
+    {
+      X509_OBJECT *o = sk_X509_OBJECT_value (objs, i);
+      if (X509_OBJECT_get_type (o) == X509_LU_X509)
+        X509_STORE_add_cert (store, X509_OBJECT_get0_X509 (o));
+      else if (X509_OBJECT_get_type (o) == X509_LU_CRL)
+        X509_STORE_add_crl (store, X509_OBJECT_get0_X509_CRL (o));
+    }
+  /* The system store's directory is looked up lazily: keep it.  */
+  if (c && c->system_store)
+    X509_STORE_load_path (store, X509_get_default_cert_dir ());
+  ERR_clear_error ();
+  conn->store = store;
+  return store;
+}
+
+int
+ossl_conn_inject_ca (struct ossl_conn *conn, const char *kind,
+                     const char *data, size_t len, X509 *x,
+                     char *err, size_t errlen)
+{
+  X509_STORE *store = conn_store (conn);
+  int rc;
+
+  if (!store)
+    {
+      snprintf (err, errlen, "out of memory");
+      return -1;
+    }
+  rc = kind ? store_add_ca (store, kind, data, len, err, errlen)
+    : store_add_cert (store, x, err, errlen);
+  if (rc)
+    return -1;
+  if (!SSL_set1_verify_cert_store (conn->ssl, store))
+    {
+      set_error (err, errlen, "cannot use the new trust store");
+      return -1;
+    }
+  if (conn->state != OSSL_HANDSHAKING
+      && SSL_get0_peer_certificate (conn->ssl))
+    {
+      /* With hindsight: verify the peer again.  */
+      X509_free (conn->verify_cert);
+      conn->verify_cert = NULL;
+      conn->verify_depth = 0;
+      conn->verify_error = ossl_conn_reverify (conn, store);
+    }
+  return 0;
+}
+
+int
+ossl_conn_set_alpn (struct ossl_conn *conn, const unsigned char *wire,
+                    size_t len, char *err, size_t errlen)
+{
+  ERR_clear_error ();
+  if (!conn->server)
+    {
+      /* Note the inverted convention: 0 is success.  */
+      if (SSL_set_alpn_protos (conn->ssl, wire, (unsigned int) len) != 0)
+        {
+          set_error (err, errlen, "cannot set ALPN protocols");
+          return -1;
+        }
+      return 0;
+    }
+  free (conn->alpn);
+  conn->alpn = malloc (len);
+  if (!conn->alpn)
+    {
+      snprintf (err, errlen, "out of memory");
+      return -1;
+    }
+  memcpy (conn->alpn, wire, len);
+  conn->alpn_len = len;
+  return 0;
+}
+
+int
+ossl_conn_set_session (struct ossl_conn *conn, const unsigned char *der,
+                       size_t len, char *err, size_t errlen)
+{
+  const unsigned char *p = der;
+  SSL_SESSION *sess;
+  int ok;
+
+  ERR_clear_error ();
+  sess = d2i_SSL_SESSION (NULL, &p, (long) len);
+  if (!sess)
+    {
+      set_error (err, errlen, "not a saved TLS session");
+      return -1;
+    }
+  ok = SSL_set_session (conn->ssl, sess);
+  SSL_SESSION_free (sess);
+  if (!ok)
+    {
+      set_error (err, errlen, "cannot resume this session");
+      return -1;
+    }
+  return 0;
+}
+
+int
+ossl_conn_get_session (struct ossl_conn *conn, unsigned char **der,
+                       size_t *len)
+{
+  SSL_SESSION *sess = SSL_get1_session (conn->ssl);
+  unsigned char *p;
+  int n;
+
+  *der = NULL;
+  *len = 0;
+  if (!sess)
+    return -1;
+  if (!SSL_SESSION_is_resumable (sess)
+      || (n = i2d_SSL_SESSION (sess, NULL)) <= 0
+      || !(*der = malloc (n)))
+    {
+      SSL_SESSION_free (sess);
+      return -1;
+    }
+  p = *der;
+  i2d_SSL_SESSION (sess, &p);
+  *len = (size_t) n;
+  SSL_SESSION_free (sess);
+  return 0;
+}
+
+static const char *
+signature_key_name (int nid)
+{
+  switch (nid)
+    {
+    case EVP_PKEY_RSA: return "RSA";
+    case EVP_PKEY_RSA_PSS: return "RSA-PSS";
+    case EVP_PKEY_EC: return "ECDSA";
+    case EVP_PKEY_ED25519: return "Ed25519";
+    case EVP_PKEY_ED448: return "Ed448";
+    case EVP_PKEY_DSA: return "DSA";
+    default: return OBJ_nid2sn (nid);
+    }
+}
+
+void
+ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info)
+{
+  const SSL_CIPHER *cipher;
+  const unsigned char *alpn;
+  unsigned int alpn_len;
+  int nid, type;
+
+  memset (info, 0, sizeof *info);
+  if (!conn->ssl || !SSL_is_init_finished (conn->ssl))
+    return;
+  info->protocol = SSL_get_version (conn->ssl);
+  cipher = SSL_get_current_cipher (conn->ssl);
+  if (cipher)
+    {
+      info->cipher = SSL_CIPHER_get_name (cipher);
+      info->cipher_bits = SSL_CIPHER_get_bits (cipher, NULL);
+    }
+  nid = SSL_get_negotiated_group (conn->ssl);
+  if (nid > 0)
+    info->group = SSL_group_to_name (conn->ssl, nid);
+  if (SSL_get_peer_signature_type_nid (conn->ssl, &type))
+    {
+      const char *digest = NULL;
+      if (SSL_get_peer_signature_nid (conn->ssl, &nid) && nid != NID_undef)
+        digest = OBJ_nid2sn (nid);
+      snprintf (info->signature, sizeof info->signature, "%s%s%s",
+                signature_key_name (type), digest ? "+" : "",
+                digest ? digest : "");
+    }
+  info->server_name = SSL_get_servername (conn->ssl,
+                                          TLSEXT_NAMETYPE_host_name);
+  SSL_get0_alpn_selected (conn->ssl, &alpn, &alpn_len);
+  if (alpn && alpn_len < sizeof info->alpn)
+    {
+      memcpy (info->alpn, alpn, alpn_len);
+      info->alpn[alpn_len] = '\0';
+    }
+  info->session_reused = SSL_session_reused (conn->ssl);
+  ERR_clear_error ();
 }
 
 int

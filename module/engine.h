@@ -43,10 +43,20 @@ enum ossl_verify
   OSSL_VERIFY_ENFORCE = 2       /* abort the handshake on failure */
 };
 
+/* One name a server answers for with its own context (SNI).  */
+struct ossl_sni
+{
+  char *name;                   /* "host.example" or "*.example" */
+  SSL_CTX *ctx;                 /* owned reference */
+};
+
 struct ossl_ctx
 {
   SSL_CTX *ctx;
   int server;
+  int system_store;             /* trusts the system store */
+  struct ossl_sni *sni;         /* server: other names' contexts */
+  size_t nsni;
 };
 
 struct ossl_conn
@@ -62,6 +72,9 @@ struct ossl_conn
   int verify_error;
   int verify_depth;
   X509 *verify_cert;            /* owned reference, or NULL */
+  X509_STORE *store;            /* own trust store after inject_ca */
+  unsigned char *alpn;          /* server: protocols offered, wire form */
+  size_t alpn_len;
   /* Scratch buffer for cleartext, reused across reads.  */
   unsigned char *buf;
   size_t bufsize;
@@ -91,6 +104,11 @@ int ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
                       int is_file, const char *password,
                       char *err, size_t errlen);
 
+/* Server: use context SNI (a server context with its own certificate)
+   when the client asks for NAME ("*.example" matches one label).  */
+int ossl_ctx_add_sni (struct ossl_ctx *c, const char *name,
+                      struct ossl_ctx *sni, char *err, size_t errlen);
+
 /* Connections.  HOSTNAME (may be NULL) is the name to verify: an IP
    literal is checked against IP SANs and sends no SNI; a DNS name is
    checked against DNS SANs and sent as SNI.  */
@@ -119,6 +137,45 @@ int ossl_conn_shutdown (struct ossl_conn *conn);
    close_notify.  Moves them into *DATA (malloc'd) and returns the
    count.  */
 size_t ossl_conn_leftover (struct ossl_conn *conn, char **data);
+
+/* Own certificate chain and key for this connection only, as
+   ossl_ctx_use_cert and ossl_ctx_use_key.  */
+int ossl_conn_use_cert (struct ossl_conn *conn, const char *data,
+                        size_t len, int is_file, char *err, size_t errlen);
+int ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
+                       int is_file, const char *password,
+                       char *err, size_t errlen);
+/* Trust more CAs on this connection only (KIND as ossl_ctx_add_ca, or
+   the certificate X when KIND is NULL).  After the handshake, the
+   peer's chain is verified again and the verify result updated.  */
+int ossl_conn_inject_ca (struct ossl_conn *conn, const char *kind,
+                         const char *data, size_t len, X509 *x,
+                         char *err, size_t errlen);
+/* ALPN protocols in wire form (length-prefixed names): a client
+   offers them, a server picks the first of its own the client offers.  */
+int ossl_conn_set_alpn (struct ossl_conn *conn, const unsigned char *wire,
+                        size_t len, char *err, size_t errlen);
+/* Resume the session in DER form (a client, before the handshake).  */
+int ossl_conn_set_session (struct ossl_conn *conn, const unsigned char *der,
+                           size_t len, char *err, size_t errlen);
+/* The current session in DER form (malloc'd), if it can be resumed.  */
+int ossl_conn_get_session (struct ossl_conn *conn, unsigned char **der,
+                           size_t *len);
+
+/* What was negotiated, for status displays.  Strings are static or
+   owned by OpenSSL; any may be NULL.  */
+struct ossl_conn_info
+{
+  const char *protocol;
+  const char *cipher;
+  int cipher_bits;
+  const char *group;
+  char signature[64];
+  const char *server_name;
+  char alpn[256];
+  int session_reused;
+};
+void ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info);
 
 /* Re-verify the peer's chain against STORE (plus the connection's
    own settings); returns the X509_V_* code.  */
