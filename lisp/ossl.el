@@ -685,7 +685,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
                host))
       (18 (format "self-signed certificate for %s is not trusted"
                   (ossl--cert-name info)))
-      ((or 2 19 20)
+      ((or 2 19 20 21)
        (format "unknown issuer %s" (plist-get info :issuer-rfc2253)))
       (_ (format "%s (certificate %s)" (nth 3 failure)
                  (plist-get info :subject))))))
