@@ -340,7 +340,9 @@ so that handshakes with the same settings share one trust store."
             (unless (and (consp entry) (stringp (car entry)))
               (signal 'wrong-type-argument (list 'consp entry)))
             (ossl--ctx-add-sni ctx (car entry)
-                               (ossl--context t (append (cdr entry) keys))))
+                               (ossl--context t (append (cdr entry)
+                                                        (ossl--plist-without
+                                                         keys :sni)))))
           (when cache-key (puthash cache-key ctx ossl--context-cache))
           ctx))))
 
@@ -647,7 +649,9 @@ Return the cleartext bytes."
 
 (defun ossl--describe-peer (proc hostname)
   "A short name for the peer of PROC, for messages; HOSTNAME if known."
+  ;; `process-contact' would wait for a connecting process to connect.
   (let ((contact (and (eq (process-type proc) 'network)
+                      (not (eq (process-status proc) 'connect))
                       (process-contact proc))))
     (cond ((and hostname (consp contact) (cadr contact))
            (format "%s:%s" hostname (cadr contact)))
@@ -754,6 +758,14 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
     (setf (ossl-ssl-conn-error conn) (list error-symbol message))
     (ossl--finish-handshake conn)))
 
+(defun ossl--time-out (conn timeout)
+  "Give up CONN's handshake: TIMEOUT seconds have passed."
+  (ossl--abort conn 'ossl-timeout-error
+               (format "TLS handshake with %s timed out after %s seconds"
+                       (ossl--describe-peer (ossl-ssl-conn-process conn)
+                                            (ossl-ssl-conn-hostname conn))
+                       timeout)))
+
 (defun ossl--wait (conn timeout)
   "Wait up to TIMEOUT seconds for CONN's handshake; signal if it fails."
   (let ((proc (ossl-ssl-conn-process conn))
@@ -766,10 +778,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
           (while (eq (ossl--conn-phase conn) 'handshaking)
             (let ((left (- deadline (float-time))))
               (cond
-               ((<= left 0)
-                (ossl--abort conn 'ossl-timeout-error
-                             (format "TLS handshake with %s timed out after %s seconds"
-                                     peer timeout)))
+               ((<= left 0) (ossl--time-out conn timeout))
                ((not (process-live-p proc))
                 (ossl--abort conn 'ossl-handshake-error
                              (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
@@ -872,10 +881,7 @@ KEYS:
                               :callback callback)))
         (when callback
           (setf (ossl-ssl-conn-timer conn)
-                (run-at-time timeout nil #'ossl--abort conn 'ossl-timeout-error
-                             (format "TLS handshake with %s timed out after %s seconds"
-                                     (ossl--describe-peer proc hostname)
-                                     timeout))))
+                (run-at-time timeout nil #'ossl--time-out conn timeout)))
         (if (eq (process-status proc) 'connect)
             (ossl--start-when-connected conn)
           ;; A client speaks first.
