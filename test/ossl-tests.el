@@ -436,6 +436,24 @@ ossl-ssl-read talk through the layer."
               (inhibit-message t))
           (should-not (ossl-ssl-handshake p)))))))
 
+(ert-deftest ossl/quit-aborts-handshake ()
+  "C-g during a blocking handshake aborts it cleanly: the process is plain
+again, nothing was sent in clear, and Emacs goes on."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "silent"))
+    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (let ((col (ossl-tests--collector)))
+        (set-process-filter p (car col))
+        (run-at-time 0.3 nil (lambda () (setq quit-flag t)))
+        (should (eq (condition-case nil
+                        (progn (ossl-starttls p :verify nil :timeout 20) 'done)
+                      (quit 'quit))
+                    'quit))
+        (should-not (ossl-process-conn p))
+        (should (eq (process-filter p) (car col)))
+        (should (equal ossl-ssl-last-error
+                       (format "TLS handshake with %s was interrupted"
+                               (format "127.0.0.1:%d" (plist-get peer :port)))))))))
+
 (ert-deftest ossl/garbage-after-handshake ()
   "Non-TLS bytes after the handshake: the connection fails cleanly."
   (ossl-test-with-peer (peer (ossl-test-python-peer "garbage-after"))

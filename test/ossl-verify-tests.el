@@ -246,6 +246,37 @@ password string or function; errors for wrong ones."
       (should-error (ossl-starttls p :cert cert :key (ossl-test-file "client.key"))
                     :type 'ossl-key-error))))
 
+(ert-deftest ossl-verify/inject-cert ()
+  "A client certificate injected before the server asks for it is sent;
+a key that does not match, or an injection after the handshake, is an error."
+  (ossl-test-with-peer (peer (ossl-verify-tests--server
+                              "server" :extra-args
+                              (list "-Verify" "1" "-CAfile"
+                                    (ossl-test-file "ca-bundle.pem"))))
+    (let* ((p (open-network-stream "ic" nil "localhost" (plist-get peer :port)))
+           (done nil)
+           (c (ossl-starttls p :ca (ossl-verify-tests--root)
+                             :callback (lambda (r) (setq done r)))))
+      (unwind-protect
+          (progn
+            (should-error (ossl-ssl-inject-cert c (ossl-test-file "client.pem")
+                                                (ossl-test-file "server.key"))
+                          :type 'ossl-key-error)
+            (should (eq (ossl-ssl-inject-cert
+                         c (car (ossl-x509-read-file (ossl-test-file "client.pem")))
+                         (ossl-test-file "client.key"))
+                        t))
+            (ossl-test-wait-for (lambda () done))
+            (should (eq done c))
+            (should (string-match-p "ossl test client"
+                                    (ossl-x509-subject (ossl-ssl-cert c))))
+            (process-send-string p "x\n")
+            (ossl-test-peer-wait-output peer "CN *= *ossl test client")
+            (should-error (ossl-ssl-inject-cert c (ossl-test-file "client.pem")
+                                                (ossl-test-file "client.key"))
+                          :type 'ossl-error))
+        (delete-process p)))))
+
 (ert-deftest ossl-verify/bad-input ()
   "Missing files, garbage, DER named .pem, non-certificates: clear errors."
   (let ((garbage (make-temp-file "ossl-garbage" nil ".pem"
