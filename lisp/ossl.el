@@ -589,6 +589,8 @@ Return the cleartext bytes."
     (process-coding-system . ossl--around-coding))
   "The process primitives ossl advises, and how.")
 
+(defvar comp-enable-subr-trampolines)
+
 (defun ossl--install-advice ()
   "Advise the process primitives, once, the first time a process is coated."
   (dolist (a ossl--advice)
@@ -596,7 +598,16 @@ Return the cleartext bytes."
       (push (cons (car a) (advice--cd*r (symbol-function (car a))))
             ossl--originals))
     (unless (advice-member-p (cdr a) (car a))
-      (advice-add (car a) :around (cdr a)))))
+      (condition-case err
+          (advice-add (car a) :around (cdr a))
+        ;; Native code reaches advice on primitives through a compiled
+        ;; trampoline; without a working compiler, advise anyway.
+        (error
+         (display-warning
+          'ossl (format "Cannot compile a trampoline for %s (%s): natively \
+compiled callers of it bypass ossl" (car a) (error-message-string err)))
+         (let ((comp-enable-subr-trampolines nil))
+           (advice-add (car a) :around (cdr a))))))))
 
 (defun ossl-unload-function ()
   "Remove ossl's advice when the feature is unloaded."
