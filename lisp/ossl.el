@@ -156,6 +156,9 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--verify-result "ossl-module" (conn))
 (declare-function ossl--verify-failure "ossl-module" (conn))
 (declare-function ossl--ctx-add-sni "ossl-module" (ctx name sni-ctx))
+(declare-function ossl--ctx-pause-for-sni "ossl-module" (ctx))
+(declare-function ossl--sni-request "ossl-module" (conn))
+(declare-function ossl--sni-choose "ossl-module" (conn sni-ctx))
 (declare-function ossl--conn-use-cert "ossl-module" (conn kind value))
 (declare-function ossl--conn-use-key "ossl-module" (conn kind value password))
 (declare-function ossl--conn-inject-ca "ossl-module" (conn kind value))
@@ -192,6 +195,7 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   verify              ; abort on verification failure
   verify-function     ; caller's decision, or nil
   callback            ; called once the handshake ends (non-blocking)
+  sni-function        ; server: chooses a certificate for a name
   timer               ; the non-blocking handshake's timeout
   error               ; why the connection failed, or nil
   dead)               ; finished: the layer is gone
@@ -314,9 +318,11 @@ so that handshakes with the same settings share one trust store."
          (ciphers (plist-get keys :ciphers))
          (suites (plist-get keys :ciphersuites))
          (sni (plist-get keys :sni))
+         (sni-function (plist-get keys :sni-function))
          (trust-system (and (not serverp) ossl-trust-system-store))
          (cache-key (and (null password)
                          (list serverp min max ca cert key ciphers suites sni
+                               (and sni-function t)
                                trust-system (getenv "SSL_CERT_FILE")
                                (getenv "SSL_CERT_DIR"))))
          (ctx (and cache-key (gethash cache-key ossl--context-cache))))
@@ -343,6 +349,7 @@ so that handshakes with the same settings share one trust store."
                                (ossl--context t (append (cdr entry)
                                                         (ossl--plist-without
                                                          keys :sni)))))
+          (when (and serverp sni-function) (ossl--ctx-pause-for-sni ctx))
           (when cache-key (puthash cache-key ctx ossl--context-cache))
           ctx))))
 
@@ -480,6 +487,8 @@ Return the cleartext bytes."
          (clear (ossl--feed h bytes))
          (now (ossl--state h)))
     (ossl--flush conn)
+    (when (and (eq now 'handshaking) (ossl-ssl-conn-sni-function conn))
+      (ossl--choose-sni conn))
     (when (and (eq was 'handshaking) (not (eq now 'handshaking)))
       (ossl--handshake-ended conn))
     (when (and (> (length clear) 0) (null (ossl-ssl-conn-error conn))
@@ -492,6 +501,25 @@ Return the cleartext bytes."
             ((and (ossl--peer-closed-p h) (ossl-ssl-conn-carry conn))
              (ossl--deliver conn "" t))))
     clear))
+
+(defun ossl--choose-sni (conn)
+  "If CONN's server handshake waits for a certificate choice, make it.
+The connection's SNI function gets the name the client asked for
+\(\"\" when none) and returns nil for the default certificate, or
+the keys of a context: (:cert CERT :key KEY ...)."
+  (let* ((h (ossl-ssl-conn-handle conn))
+         (name (ossl--sni-request h)))
+    (when name
+      (condition-case err
+          (let ((keys (funcall (ossl-ssl-conn-sni-function conn) name)))
+            (ossl--sni-choose h (and keys (ossl--context t keys))))
+        (error
+         (ossl--abort conn 'ossl-handshake-error
+                      (format "TLS handshake with %s failed: SNI function: %s"
+                              (process-name (ossl-ssl-conn-process conn))
+                              (error-message-string err)))))
+      (unless (ossl-ssl-conn-error conn)
+        (ossl--input conn "")))))
 
 (defun ossl--fatal (conn)
   "CONN's TLS stream broke after the handshake: report it, close it."
@@ -843,6 +871,9 @@ KEYS:
  :sni       server: an alist (NAME :cert CERT :key KEY) of other
             names to serve with their own certificates (\"*.example\"
             matches one label).
+ :sni-function  server: called with the name the client asks for (\"\"
+            when none) during the handshake; returns nil to serve :cert,
+            or (:cert CERT :key KEY ...) to serve that instead.
  :timeout   seconds to wait (default `ossl-handshake-timeout').
  :callback  do not wait: return at once and call this function with
             the connection once open, or with the error (a list
@@ -889,6 +920,8 @@ KEYS:
       (let ((conn (ossl--coat proc h
                               :serverp serverp :hostname hostname
                               :verify verify :verify-function verify-function
+                              :sni-function (and serverp
+                                                 (plist-get keys :sni-function))
                               :callback callback)))
         (when callback
           (setf (ossl-ssl-conn-timer conn)

@@ -727,6 +727,48 @@ DEFUN (Fconn_info)
   return em_list (env, items, 16);
 }
 
+DEFUN (Fctx_pause_for_sni)
+{
+  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  UNUSED_ARGS;
+  if (!c)
+    return NULL;
+  if (!c->server)
+    {
+      em_signal (env, "ossl-error", "SNI functions are for servers");
+      return NULL;
+    }
+  ossl_ctx_pause_for_sni (c);
+  return em_t;
+}
+
+DEFUN (Fsni_request)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  UNUSED_ARGS;
+  if (!conn)
+    return NULL;
+  return conn->sni_pending ? em_str (env, conn->sni_name) : em_nil;
+}
+
+DEFUN (Fsni_choose)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_ctx *sni = NULL;
+  UNUSED_ARGS;
+  if (!conn)
+    return NULL;
+  if (!em_nilp (env, args[1]) && !(sni = ossl_bind_ctx (env, args[1])))
+    return NULL;
+  if (!conn->sni_pending)
+    {
+      em_signal (env, "ossl-error", "no handshake waits for an SNI choice");
+      return NULL;
+    }
+  ossl_conn_sni_choose (conn, sni);
+  return em_t;
+}
+
 void
 ossl_tls_init (emacs_env *env)
 {
@@ -792,6 +834,15 @@ ossl_tls_init (emacs_env *env)
   em_defun (env, "ossl--ctx-add-sni", 3, 3, Fctx_add_sni,
             "Make server context CTX use server context SNI-CTX for NAME."
             "\n\n(fn CTX NAME SNI-CTX)");
+  em_defun (env, "ossl--ctx-pause-for-sni", 1, 1, Fctx_pause_for_sni,
+            "Pause server handshakes in CTX after the ClientHello.\n\n"
+            "(fn CTX)");
+  em_defun (env, "ossl--sni-request", 1, 1, Fsni_request,
+            "Return the name CONN's paused handshake asks for (\"\" for "
+            "none), or nil.\n\n(fn CONN)");
+  em_defun (env, "ossl--sni-choose", 2, 2, Fsni_choose,
+            "Go on with CONN's paused handshake in context SNI-CTX "
+            "(nil: its own).\n\n(fn CONN SNI-CTX)");
   em_defun (env, "ossl--conn-use-cert", 3, 3, Fconn_use_cert,
             "Use the certificate chain of KIND (file, pem) VALUE on CONN."
             "\n\n(fn CONN KIND VALUE)");

@@ -174,6 +174,72 @@ ossl_ctx_free (struct ossl_ctx *c)
     SSL_CTX_free (c->ctx);
 }
 
+/* The host name in a raw server_name extension, or "".  */
+static void
+parse_server_name (const unsigned char *p, size_t len, char *out,
+                   size_t outlen)
+{
+  size_t list, n;
+
+  out[0] = '\0';
+  if (len < 2)
+    return;
+  list = ((size_t) p[0] << 8) | p[1];
+  p += 2;
+  len -= 2;
+  if (list > len)
+    return;
+  while (list >= 3)
+    {
+      n = ((size_t) p[1] << 8) | p[2];
+      if (3 + n > list)
+        return;
+      if (p[0] == TLSEXT_NAMETYPE_host_name)
+        {
+          if (n < outlen && !memchr (p + 3, '\0', n))
+            {
+              memcpy (out, p + 3, n);
+              out[n] = '\0';
+            }
+          return;
+        }
+      p += 3 + n;
+      list -= 3 + n;
+    }
+}
+
+static int
+client_hello_cb (SSL *ssl, int *alert, void *arg)
+{
+  struct ossl_conn *conn = SSL_get_app_data (ssl);
+  const unsigned char *ext;
+  size_t len;
+  (void) alert; (void) arg;
+
+  if (!conn || conn->sni_done)
+    return SSL_CLIENT_HELLO_SUCCESS;
+  conn->sni_name[0] = '\0';
+  if (SSL_client_hello_get0_ext (ssl, TLSEXT_TYPE_server_name, &ext, &len))
+    parse_server_name (ext, len, conn->sni_name, sizeof conn->sni_name);
+  conn->sni_pending = 1;
+  return SSL_CLIENT_HELLO_RETRY;
+}
+
+void
+ossl_ctx_pause_for_sni (struct ossl_ctx *c)
+{
+  SSL_CTX_set_client_hello_cb (c->ctx, client_hello_cb, NULL);
+}
+
+void
+ossl_conn_sni_choose (struct ossl_conn *conn, struct ossl_ctx *sni)
+{
+  if (sni)
+    SSL_set_SSL_CTX (conn->ssl, sni->ctx);
+  conn->sni_pending = 0;
+  conn->sni_done = 1;
+}
+
 int
 ossl_ctx_add_sni (struct ossl_ctx *c, const char *name,
                   struct ossl_ctx *sni, char *err, size_t errlen)
@@ -740,7 +806,8 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
       else
         {
           int e = SSL_get_error (conn->ssl, ret);
-          if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+          if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
+              || e == SSL_ERROR_WANT_CLIENT_HELLO_CB)
             return 0;
           fail (conn, ret);
           return -1;

@@ -74,6 +74,11 @@ struct ossl_conn
   X509 *verify_cert;            /* owned reference, or NULL */
   X509_STORE *store;            /* own trust store after inject_ca */
   unsigned char *alpn;          /* server: protocols offered, wire form */
+  /* Server with an SNI function: the handshake pauses after the
+     ClientHello until Lisp has chosen a context for the name.  */
+  int sni_pending;              /* paused, waiting for a choice */
+  int sni_done;                 /* chosen: go on */
+  char sni_name[256];           /* the name asked for, or "" */
   size_t alpn_len;
   /* Scratch buffer for cleartext, reused across reads.  */
   unsigned char *buf;
@@ -109,6 +114,10 @@ int ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
 int ossl_ctx_add_sni (struct ossl_ctx *c, const char *name,
                       struct ossl_ctx *sni, char *err, size_t errlen);
 
+/* Server: pause every handshake after the ClientHello, so that the
+   caller can choose a context for the name with ossl_conn_sni_choose.  */
+void ossl_ctx_pause_for_sni (struct ossl_ctx *c);
+
 /* Connections.  HOSTNAME (may be NULL) is the name to verify: an IP
    literal is checked against IP SANs and sends no SNI; a DNS name is
    checked against DNS SANs and sent as SNI.  */
@@ -137,6 +146,9 @@ int ossl_conn_shutdown (struct ossl_conn *conn);
    close_notify.  Moves them into *DATA (malloc'd) and returns the
    count.  */
 size_t ossl_conn_leftover (struct ossl_conn *conn, char **data);
+
+/* Go on with a paused handshake in context SNI (NULL: the first one).  */
+void ossl_conn_sni_choose (struct ossl_conn *conn, struct ossl_ctx *sni);
 
 /* Own certificate chain and key for this connection only, as
    ossl_ctx_use_cert and ossl_ctx_use_key.  */

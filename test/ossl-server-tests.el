@@ -409,6 +409,29 @@ and still sends its reply, which arrives."
 
 ;;;; Bad input
 
+(ert-deftest ossl-server/sni-function ()
+  "An SNI function picks the certificate for each name during the handshake."
+  (let ((asked nil))
+    (ossl-server-tests--with-server
+        (srv :sni-function
+             (lambda (name)
+               (push name asked)
+               (when (string-suffix-p ".test.example" name)
+                 (list :cert (ossl-test-file "wildcard-chain.pem")
+                       :key (ossl-test-file "wildcard.key")))))
+      (let ((p (ossl-open-stream "sf1" nil "127.0.0.1" (ossl-server-tests--port srv)
+                                 :ca (ossl-test-file "root.pem")
+                                 :hostname "imap.test.example")))
+        (should (equal (ossl-x509-subject (ossl-ssl-peer-cert (ossl-process-conn p)))
+                       "/CN=*.test.example"))
+        (should (equal (ossl-server-tests--exchange p "sni") "SNI"))
+        (delete-process p))
+      (let ((p (ossl-server-tests--client srv)))
+        (should (equal (ossl-x509-subject (ossl-ssl-peer-cert (ossl-process-conn p)))
+                       "/CN=localhost"))
+        (delete-process p))
+      (should (equal (reverse asked) '("imap.test.example" "localhost"))))))
+
 (ert-deftest ossl-server/handshake-without-key ()
   (ossl-test-with-peer (peer (ossl-test-python-peer "silent"))
     (let ((p (open-network-stream "nokey" nil "127.0.0.1" (plist-get peer :port))))
