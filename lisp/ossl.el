@@ -256,18 +256,20 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 
 (defun ossl--add-ca (ctx ca)
   "Trust CA in CTX: a file, a directory, PEM text, a certificate or a list."
-  (cond ((null ca))
-        ((and (consp ca) (not (functionp ca)))
-         (mapc (lambda (c) (ossl--add-ca ctx c)) ca))
-        ((and (fboundp 'ossl-x509-p) (ossl-x509-p ca))
-         (ossl--ctx-add-ca-x509 ctx (ossl-x509-handle ca)))
-        ((not (stringp ca))
-         (signal 'wrong-type-argument (list 'stringp ca)))
-        ((string-match-p "-----BEGIN" ca) (ossl--ctx-add-ca ctx 'pem ca))
-        ((file-directory-p ca)
-         (ossl--ctx-add-ca ctx 'dir (expand-file-name ca)))
-        ((file-readable-p ca)
-         (ossl--ctx-add-ca ctx 'file (expand-file-name ca)))
+  (dolist (src (ossl--ca-sources ca))
+    (if (eq (car src) 'x509)
+        (ossl--ctx-add-ca-x509 ctx (cdr src))
+      (ossl--ctx-add-ca ctx (car src) (cdr src)))))
+
+(defun ossl--ca-sources (ca)
+  "CA (a file, directory, PEM text, certificate or list) as (KIND . VALUE)s."
+  (cond ((null ca) nil)
+        ((and (consp ca) (not (functionp ca))) (mapcan #'ossl--ca-sources ca))
+        ((ossl-x509-p ca) (list (cons 'x509 (ossl-x509-handle ca))))
+        ((not (stringp ca)) (signal 'wrong-type-argument (list 'stringp ca)))
+        ((string-match-p "-----BEGIN" ca) (list (cons 'pem ca)))
+        ((file-directory-p ca) (list (cons 'dir (expand-file-name ca))))
+        ((file-readable-p ca) (list (cons 'file (expand-file-name ca))))
         (t (signal 'ossl-certificate-error
                    (list (format "CA file %s does not exist or is not readable"
                                  ca))))))
@@ -1132,19 +1134,6 @@ With TLS 1.3 the server sends tickets after the handshake: the session
 is there once some data was read.  It holds secrets: keep it private."
   (ossl--session (ossl--check-conn ssl-conn)))
 
-(defun ossl--ca-sources (ca)
-  "CA (a file, directory, PEM text, certificate or list) as (KIND . VALUE)s."
-  (cond ((null ca) nil)
-        ((and (consp ca) (not (functionp ca))) (mapcan #'ossl--ca-sources ca))
-        ((ossl-x509-p ca) (list (cons 'x509 (ossl-x509-handle ca))))
-        ((not (stringp ca)) (signal 'wrong-type-argument (list 'stringp ca)))
-        ((string-match-p "-----BEGIN" ca) (list (cons 'pem ca)))
-        ((file-directory-p ca) (list (cons 'dir (expand-file-name ca))))
-        ((file-readable-p ca) (list (cons 'file (expand-file-name ca))))
-        (t (signal 'ossl-certificate-error
-                   (list (format "CA file %s does not exist or is not readable"
-                                 ca))))))
-
 (defun ossl-ssl-inject-ca (ssl-conn ca)
   "Trust CA on SSL-CONN, also after the handshake; return t.
 CA is a file, a hashed directory, PEM text, a certificate object or a
@@ -1244,6 +1233,6 @@ goes on.  :filter and :sentinel are given to each connection."
 
 (provide 'ossl)
 
-(require 'ossl-x509 nil t)
+(require 'ossl-x509)
 
 ;;; ossl.el ends here
