@@ -318,6 +318,23 @@ unchanged filter; the process buffer shows the whole dialogue."
                    "\\`220 .*\r\n220 2.0.0 Ready to start TLS\r\n250-localhost secure\r\n250 AUTH PLAIN\r\n221 2.0.0 Bye\r\n"
                    (buffer-string))))))))
 
+(ert-deftest ossl/starttls-from-the-filter ()
+  "A blocking handshake started by the process's own filter, on seeing the
+server's go-ahead, completes; the same filter then gets cleartext."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "starttls"))
+    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (let ((seen "") (conn nil))
+        (set-process-filter
+         p (lambda (proc s)
+             (setq seen (concat seen s))
+             (when (string-search "Ready to start TLS" s)
+               (setq conn (ossl-ssl-handshake proc nil (ossl-tests--root))))))
+        (process-send-string p "STARTTLS\r\n")
+        (ossl-test-wait-for (lambda () conn))
+        (process-send-string p "EHLO x\r\n")
+        (ossl-test-wait-for (lambda () (string-search "secure" seen)))
+        (should (ossl-ssl-conn-p conn))))))
+
 (ert-deftest ossl/sxemacs-unproselytise-read-write ()
   "After unproselytising, the filter sees raw records; ossl-ssl-write and
 ossl-ssl-read talk through the layer."
