@@ -43,7 +43,9 @@ em_unibyte (emacs_env *env, const char *data, size_t len)
       em_signal (env, "ossl-error", "string too long");
       return NULL;
     }
-  return env->make_unibyte_string (env, data, (ptrdiff_t) len);
+  /* The argument is declared nonnull: an empty result may come from
+     a buffer never allocated.  */
+  return env->make_unibyte_string (env, data ? data : "", (ptrdiff_t) len);
 }
 
 emacs_value
