@@ -684,9 +684,20 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
                       (with-no-warnings (process-filter-multibyte-p proc))
                       slots)))
     (ossl--link conn)
+    (add-function :after (process-sentinel proc) #'ossl--handshake-sentinel)
     conn))
 
 ;;;; Handshakes
+
+(defun ossl--handshake-sentinel (proc _event)
+  "Give up the handshake of PROC when its connection is gone."
+  (let ((conn (process-get proc 'ossl--conn)))
+    (when (and conn (eq (ossl--conn-phase conn) 'handshaking)
+               (not (process-live-p proc)))
+      (ossl--abort conn 'ossl-handshake-error
+                   (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
+                           (ossl--describe-peer proc (ossl-ssl-conn-hostname conn))
+                           (process-status proc))))))
 
 (defun ossl--describe-peer (proc hostname)
   "A short name for the peer of PROC, for messages; HOSTNAME if known."
@@ -783,6 +794,8 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   (when (ossl-ssl-conn-timer conn)
     (cancel-timer (ossl-ssl-conn-timer conn))
     (setf (ossl-ssl-conn-timer conn) nil))
+  (remove-function (process-sentinel (ossl-ssl-conn-process conn))
+                   #'ossl--handshake-sentinel)
   (let ((err (ossl-ssl-conn-error conn))
         (cb (ossl-ssl-conn-callback conn)))
     (when err
@@ -821,9 +834,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
               (cond
                ((<= left 0) (ossl--time-out conn timeout))
                ((not (process-live-p proc))
-                (ossl--abort conn 'ossl-handshake-error
-                             (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
-                                     peer (string-trim (format "%s" (process-status proc))))))
+                (ossl--handshake-sentinel proc nil))
                (t (accept-process-output proc (min left 1.0))))))
           (setq done t))
       (unless done                      ; C-g, or an error in a filter

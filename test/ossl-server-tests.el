@@ -299,19 +299,20 @@ and still sends its reply, which arrives."
         (delete-process p)))))
 
 (ert-deftest ossl-server/half-close-openssl ()
-  "Against s_server: after our close_notify it still answers, then closes."
+  "Against s_server: our close_notify ends its session (it prints DONE and
+answers with its own close_notify, which we read as a clean end)."
   (ossl-test-with-peer (peer (ossl-test-openssl-server))
     (let* ((p (ossl-open-stream "hc2" nil "127.0.0.1" (plist-get peer :port)
                                 :ca (ossl-test-file "root.pem")))
-           (got ""))
+           (c (ossl-process-conn p)))
       (unwind-protect
           (progn
-            (set-process-filter p (lambda (_p s) (setq got (concat got s))))
             (process-send-string p "before eof\n")
             (ossl-test-peer-wait-output peer "before eof")
             (process-send-eof p)
-            (process-send-string (plist-get peer :process) "after eof\n")
-            (ossl-test-wait-for (lambda () (string-search "after eof" got))))
+            (ossl-test-peer-wait-output peer "^DONE")
+            (ossl-test-wait-for (lambda () (eq (ossl-ssl-state c) 'closed)))
+            (should-not (plist-get (ossl-ssl-status c) :truncated)))
         (delete-process p)))))
 
 (ert-deftest ossl-server/delete-process-says-close-notify ()
@@ -471,6 +472,19 @@ mid-handshake: the listener keeps serving, nothing is left behind."
       ;; Only the server's own connections remain: none.
       (ossl-test-wait-for (lambda () (<= (length (process-list)) (- before 0))))
       (should (process-live-p srv)))))
+
+(ert-deftest ossl-server/client-leaving-mid-handshake-is-noticed ()
+  "A client gone mid-handshake is dropped at once, not at the timeout."
+  (ossl-server-tests--with-server (srv :timeout 30)
+    (let ((inhibit-message t)
+          (leaver (open-network-stream "leaver" nil "127.0.0.1"
+                                       (ossl-server-tests--port srv))))
+      (process-send-string leaver "\x16\x03\x01\x00\x05")
+      (ossl-test-wait-for (lambda () (cl-some #'ossl-process-conn (process-list))))
+      (delete-process leaver)
+      (ossl-test-wait-for (lambda () (not (cl-some #'ossl-process-conn
+                                                  (process-list))))
+                          3))))
 
 (provide 'ossl-server-tests)
 ;;; ossl-server-tests.el ends here
