@@ -40,7 +40,7 @@ module/%.o: module/%.c $(HDRS)
 compile: $(MODULE) ## Byte-compile the Lisp with warnings as errors
 	$(BATCH) --eval '(setq byte-compile-error-on-warn t)' -f batch-byte-compile $(ELS)
 
-test: all ## Run the test suite (ERT, real peers on loopback)
+test: all check-doc ## Run the test suite (ERT, real peers on loopback)
 	$(BATCH) -l test/run-tests.el
 
 demo: all ## Coat a plain connection to a local TLS peer and show what was negotiated
@@ -48,3 +48,69 @@ demo: all ## Coat a plain connection to a local TLS peer and show what was negot
 
 clean: ## Remove build products
 	rm -f module/*.o $(MODULE) lisp/*.elc test/*.elc
+
+# Reliability (issue 8): sanitizers, valgrind, fuzzers.  Everything is
+# built under REL_OUT (ignored by git); the normal build is untouched.
+REL_OUT        ?= bench/out/reliability
+ASAN_CC        ?= gcc
+ASAN_FLAGS     ?= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                  -fno-omit-frame-pointer
+REL_CFLAGS      = -std=gnu11 -fPIC -Wall -Wextra -fvisibility=hidden $(OPENSSL_CFLAGS)
+ASAN_MODULE    := $(REL_OUT)/asan/ossl-module.so
+PLAIN_MODULE   := $(REL_OUT)/plain/ossl-module.so
+VALGRIND_TESTS ?= ossl-x509/\|ossl-rel/\(secrets\|gc-\|engine-\|fault-\(reset\|garbage\|oversized\|truncat\)\)\|ossl-server/in-emacs\|ossl/openssl-server-tls13
+FUZZ_CC        ?= clang
+FUZZ_SECONDS   ?= 60
+FUZZ_API_CALLS ?= 100000
+FUZZ_API_SEED  ?= 20261122
+
+.PHONY: check-asan check-valgrind fuzz-api fuzz-engine
+
+$(REL_OUT)/asan/%.o: module/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(ASAN_CC) -O1 -g $(REL_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+$(ASAN_MODULE): $(patsubst module/%.c,$(REL_OUT)/asan/%.o,$(SRCS))
+	$(ASAN_CC) -shared $(ASAN_FLAGS) -o $@ $^ $(OPENSSL_LIBS)
+
+$(REL_OUT)/plain/%.o: module/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(REL_CFLAGS) -c -o $@ $<
+
+$(PLAIN_MODULE): $(patsubst module/%.c,$(REL_OUT)/plain/%.o,$(SRCS))
+	$(CC) -shared -o $@ $^ $(OPENSSL_LIBS)
+
+check-asan: $(ASAN_MODULE) ## The whole suite, module under ASan+UBSan, -module-assertions
+	sh test/fuzz/sanitized.sh asan $(ASAN_MODULE)
+
+check-valgrind: $(PLAIN_MODULE) ## A representative part of the suite under valgrind memcheck
+	sh test/fuzz/sanitized.sh valgrind $(PLAIN_MODULE) '$(VALGRIND_TESTS)'
+
+fuzz-api: $(PLAIN_MODULE) $(ASAN_MODULE) ## Fuzz every ossl- function from Lisp (child Emacs)
+	$(EMACS) -Q --batch -L lisp -L test -l test/fuzz/fuzz-api.el \
+	  -f ossl-fuzz-api-driver $(FUZZ_API_SEED) $(FUZZ_API_CALLS) $(PLAIN_MODULE) $(ASAN_MODULE)
+
+fuzz-engine: ## libFuzzer on the engine (client, server) and the parsers, FUZZ_SECONDS each
+	sh test/fuzz/fuzz-engine.sh $(FUZZ_SECONDS)
+
+# Benchmarks (issue 7), not part of make test: bench/RESULTS.md.
+.PHONY: bench
+
+bench/peer: bench/peer.c
+	$(CC) -O2 -g -Wall -Wextra $(OPENSSL_CFLAGS) -o $@ $< $(OPENSSL_LIBS) -lpthread
+
+bench: all bench/peer ## Benchmark against built-in GnuTLS and plain TCP (BENCH_QUICK=1: a smoke run)
+	$(BATCH) -L bench -l bench/run-bench.el -f ossl-bench-main
+
+# Documentation (issue 6): the Info manual, and the check that every
+# public function, option and command has a docstring and an entry in it.
+MAKEINFO ?= makeinfo
+.PHONY: info check-doc
+
+info: doc/ossl.info ## Build the Info manual doc/ossl.info (then install-info it)
+
+doc/ossl.info: doc/ossl.texi
+	$(MAKEINFO) --no-split -o $@ $<
+
+check-doc: ## Fail on a public definition without docstring or manual entry
+	$(EMACS) -Q --batch -l build/check-doc.el

@@ -1,0 +1,1275 @@
+;;; ossl-network.el --- Emacs networking over ossl: open-network-stream, STARTTLS, NSM  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The ossl developers
+
+;; Author: The ossl developers
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "28.1"))
+;; Keywords: comm, processes, tools
+;; URL: https://example.invalid/ossl
+
+;; This program is free software; you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; `ossl-network-mode' makes Emacs's own networking libraries speak TLS
+;; through ossl instead of GnuTLS: smtpmail and Gnus (STARTTLS through
+;; `open-network-stream'), url (https, and CONNECT tunnels through
+;; `gnutls-negotiate'), erc (`:nowait' TLS), package.el, and anything
+;; else that calls `open-network-stream', `open-gnutls-stream',
+;; `gnutls-negotiate' or `make-network-process' with :tls-parameters.
+;; It works on an Emacs built with or without GnuTLS.
+;;
+;;   (require 'ossl-network)
+;;   (ossl-network-mode 1)
+;;
+;; While the mode is on:
+;;
+;; - `open-network-stream' with :type `tls', `ssl', `starttls', or
+;;   `network'/nil with opportunistic STARTTLS opens its TLS layer with
+;;   ossl.  Verification is left to the Network Security Manager, as
+;;   Emacs does with GnuTLS: the handshake itself does not abort on a
+;;   bad certificate, then `nsm-verify-connection' decides (it may ask
+;;   the user, remembers exceptions, and honours
+;;   `network-security-level').  A caller that asks for strict checks
+;;   through `gnutls-verify-error' (or :verify-error) gets them from
+;;   ossl during the handshake.
+;; - Processes coated by ossl answer `gnutls-peer-status' with a plist
+;;   of the same shape as GnuTLS's (see `ossl-network-peer-status'), so
+;;   the NSM, url and everything else reading it work unchanged.
+;; - Failures say which host, which step (connect, handshake,
+;;   verification, NSM) and why, in words.
+;; - Client certificates: :client-certificate (KEY CERT) or t (looked
+;;   up with auth-source), as network-stream does; an encrypted KEY is
+;;   unlocked with a passphrase from auth-source or `read-passwd'.
+;; - STARTTLS is safe: whatever the server sent after its "go ahead"
+;;   reply is discarded, never shown as protected data; when TLS was
+;;   required and cannot be had, no plaintext connection stays open.
+;;
+;; Turning the mode off removes every piece of advice and every
+;; definition it made, which restores Emacs's own behaviour.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'subr-x)
+(require 'nadvice)
+(require 'ossl)
+(require 'ossl-x509)
+(require 'gnutls)
+(require 'network-stream)
+(require 'nsm)
+(require 'auth-source)
+(require 'puny)
+
+(defvar gnutls-log-level)               ; gnutls.c, only with GnuTLS
+
+;;;; Customization
+
+(defgroup ossl-network nil
+  "Emacs's networking libraries over ossl."
+  :group 'ossl
+  :prefix "ossl-network-")
+
+(defcustom ossl-network-extra-ca nil
+  "Certificate authorities trusted by connections `ossl-network-mode' opens.
+A list of CA files, hashed CA directories or PEM strings, trusted in
+addition to the system store (see `ossl-trust-system-store').  CA
+files the user added to `gnutls-trustfiles' are trusted as well,
+and so are the :trustfiles given to `gnutls-negotiate'."
+  :type '(repeat (choice (file :tag "CA file or directory")
+                         (string :tag "PEM text")))
+  :version "28.1")
+
+(defcustom ossl-network-passphrase-function #'ossl-network-read-passphrase
+  "Function returning the passphrase of an encrypted client key.
+It is called with the key file, the host and the service, and
+returns a string, or nil to try without one."
+  :type 'function
+  :version "28.1")
+
+;;;; Errors
+
+;; The errors signalled on behalf of gnutls.el's entry points are both
+;; ossl errors and `gnutls-error's, so that callers written for GnuTLS
+;; (network-stream, url) catch them.
+(define-error 'ossl-network-error "TLS connection failed"
+  '(ossl-error gnutls-error))
+(define-error 'ossl-network-handshake-error "TLS handshake failed"
+  '(ossl-handshake-error ossl-network-error))
+(define-error 'ossl-network-verify-error "TLS certificate verification failed"
+  '(ossl-verify-error ossl-network-handshake-error))
+(define-error 'ossl-network-timeout-error "TLS handshake timed out"
+  '(ossl-timeout-error ossl-network-handshake-error))
+
+(defconst ossl-network--reason-hints
+  '(("unsupported protocol\\|alert protocol version"
+     . "the server offered only a TLS version older than 1.2, which ossl refuses")
+    ("wrong version number\\|packet length too long\\|record layer failure"
+     . "the server did not answer in TLS: this port may expect plain text or STARTTLS")
+    ("no shared cipher\\|handshake failure"
+     . "the server refused the handshake: no cipher suite in common, or it wants a client certificate")
+    ("certificate required\\|alert certificate required"
+     . "the server requires a client certificate (see :client-certificate)")
+    ("unknown ca\\|bad certificate"
+     . "the server rejected the client certificate"))
+  "OpenSSL reasons, as regexps, and what they mean for a user.")
+
+(defun ossl-network--explain-reason (message)
+  "MESSAGE with a plain-words hint appended when it has a known reason."
+  (setq message (replace-regexp-in-string
+                 "failed: TLS handshake failed: " "failed: " message t t))
+  (let ((hint (cl-loop for (re . words) in ossl-network--reason-hints
+                       when (let ((case-fold-search t))
+                              (string-match-p re message))
+                       return words)))
+    (if (and hint (not (string-search hint message)))
+        (format "%s (%s)" message hint)
+      message)))
+
+(defun ossl-network--resignal (err)
+  "Signal ERR, an ossl error, as the matching `ossl-network-error'."
+  (let ((symbol (car err)))
+    (signal (cond ((memq 'ossl-verify-error (get symbol 'error-conditions))
+                   'ossl-network-verify-error)
+                  ((memq 'ossl-timeout-error (get symbol 'error-conditions))
+                   'ossl-network-timeout-error)
+                  ((memq 'ossl-handshake-error (get symbol 'error-conditions))
+                   'ossl-network-handshake-error)
+                  (t 'ossl-network-error))
+            (list (ossl-network--explain-reason
+                   (cond ((memq symbol '(ossl-verify-error ossl-timeout-error
+                                                           ossl-handshake-error))
+                          (format "%s" (cadr err)))
+                         ((stringp (cadr err))
+                          (format "%s: %s" (get symbol 'error-message) (cadr err)))
+                         (t (error-message-string err))))))))
+
+;;;; Processes: small helpers
+
+(defvar ossl-network--bypass nil
+  "Non-nil while ossl-network wants the real answers of advised primitives.")
+
+(defun ossl-network--process (process)
+  "The process PROCESS designates (a process, buffer or name), or nil."
+  (cond ((processp process) process)
+        ((null process) (get-buffer-process (current-buffer)))
+        ((bufferp process) (get-buffer-process process))
+        ((stringp process)
+         (or (get-process process)
+             (let ((b (get-buffer process))) (and b (get-buffer-process b)))))))
+
+(defun ossl-network--host-port (host service)
+  "HOST:SERVICE for messages."
+  (if (and (stringp host) (string-search ":" host))
+      (format "[%s]:%s" host service)
+    (format "%s:%s" host service)))
+
+(defun ossl-network--plist-without (plist &rest keys)
+  "PLIST without the properties KEYS."
+  (let (out)
+    (while plist
+      (unless (memq (car plist) keys)
+        (setq out (cons (cadr plist) (cons (car plist) out))))
+      (setq plist (cddr plist)))
+    (nreverse out)))
+
+;;;; The peer status, in GnuTLS's shape
+
+(defun ossl-network--hex (bytes)
+  "BYTES (a unibyte string) as lower-case hex pairs joined by colons."
+  (mapconcat (lambda (b) (format "%02x" b)) bytes ":"))
+
+(defun ossl-network--der-element (der pos)
+  "The DER element of DER at POS, as (CONTENT-START . END)."
+  (let ((len (aref der (1+ pos)))
+        (start (+ pos 2)))
+    (when (>= len #x80)
+      (let ((n (logand len #x7f)))
+        (setq len 0)
+        (dotimes (i n)
+          (setq len (+ (* len 256) (aref der (+ start i)))))
+        (setq start (+ start n))))
+    (cons start (+ start len))))
+
+(defun ossl-network--spki (der)
+  "The DER SubjectPublicKeyInfo of DER, a certificate."
+  ;; Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
+  ;; OPTIONAL, serialNumber, signature, issuer, validity, subject,
+  ;; subjectPublicKeyInfo, ... } ... }
+  (let* ((tbs (ossl-network--der-element der (car (ossl-network--der-element der 0))))
+         (pos (car tbs)))
+    (when (= (aref der pos) #xa0)       ; explicit version
+      (setq pos (cdr (ossl-network--der-element der pos))))
+    (dotimes (_ 5)
+      (setq pos (cdr (ossl-network--der-element der pos))))
+    (substring der pos (cdr (ossl-network--der-element der pos)))))
+
+(defun ossl-network--gnutls-dn (rfc2253)
+  "The distinguished name RFC2253 in GnuTLS's order: most general RDN first."
+  (let ((rdns nil) (start 0) (i 0) (len (length rfc2253)))
+    (while (< i len)
+      (pcase (aref rfc2253 i)
+        (?\\ (setq i (1+ i)))
+        (?, (push (substring rfc2253 start i) rdns)
+            (setq start (1+ i))))
+      (setq i (1+ i)))
+    (push (substring rfc2253 start) rdns)
+    (string-join rdns ",")))
+
+(defun ossl-network--pk-name (name)
+  "Return GnuTLS's name for the public key algorithm OpenSSL names NAME."
+  (pcase name
+    ("EC" "EC/ECDSA")
+    ("ED25519" "EdDSA (Ed25519)")
+    ("ED448" "EdDSA (Ed448)")
+    (_ name)))
+
+(defconst ossl-network--security-levels
+  ;; (NAME RSA/DSA/DH-BITS EC-BITS), as GnuTLS's table.
+  '(("Insecure" 0 0) ("Export" 512 0) ("Very weak" 767 0) ("Weak" 1008 160)
+    ("Low" 1024 160) ("Legacy" 1776 192) ("Medium" 2048 256)
+    ("High" 3072 256) ("Ultra" 8192 384) ("Future" 15360 512))
+  "GnuTLS's security levels and the key sizes they need.")
+
+(defun ossl-network--security-level (algorithm bits)
+  "Return GnuTLS's security level for a key of ALGORITHM with BITS bits.
+ALGORITHM is OpenSSL's name."
+  (let ((ec (member algorithm '("EC" "ED25519" "ED448" "SM2")))
+        (level "Insecure"))
+    (cl-loop for (name pk ecc) in ossl-network--security-levels
+             while (<= (if ec ecc pk) (or bits 0))
+             do (setq level name))
+    level))
+
+(defun ossl-network--sign-name (name)
+  "GnuTLS's name of the certificate signature algorithm NAME (OpenSSL's)."
+  (let ((case-fold-search nil))
+    (cond ((null name) "UNKNOWN")
+          ((string-match "\\`\\([a-z0-9]+\\)With\\(RSA\\|DSA\\)\\(?:Encryption\\)?\\'"
+                         name)
+           (format "%s-%s" (match-string 2 name) (upcase (match-string 1 name))))
+          ((string-match "\\`ecdsa-with-\\(SHA[0-9]+\\)\\'" name)
+           (concat "ECDSA-" (match-string 1 name)))
+          ((string-match "\\`dsa_with_\\(SHA[0-9]+\\)\\'" name)
+           (concat "DSA-" (match-string 1 name)))
+          ((member name '("ED25519" "Ed25519")) "EdDSA-Ed25519")
+          ((member name '("ED448" "Ed448")) "EdDSA-Ed448")
+          ((member name '("RSASSA-PSS" "rsassaPss")) "RSA-PSS")
+          (t name))))
+
+(defun ossl-network--date (time)
+  "TIME as GnuTLS prints validity dates, or nil."
+  (and time (format-time-string "%Y-%m-%d" time t)))
+
+(defun ossl-network-certificate-details (cert)
+  "Describe certificate CERT (an `ossl-x509') as GnuTLS does in Emacs.
+The plist has the keys the Network Security Manager reads: :version
+:serial-number :issuer :valid-from :valid-to :subject
+:public-key-algorithm :certificate-security-level
+:signature-algorithm :public-key-id :certificate-id and :pem.
+:public-key-id and :certificate-id are SHA-1 fingerprints of the
+public key and of the certificate, \"sha1:ab:cd:...\", the same
+values GnuTLS gives, so pins stored by the NSM stay valid."
+  (let* ((info (ossl-x509-info cert))
+         (der (ossl-x509-to-der cert))
+         (from (ossl-network--date (plist-get info :valid-from)))
+         (to (ossl-network--date (plist-get info :valid-to))))
+    (append
+     (list :version (plist-get info :version)
+           :serial-number (downcase (or (plist-get info :serial-hex) ""))
+           :issuer (ossl-network--gnutls-dn (plist-get info :issuer-rfc2253)))
+     (and from (list :valid-from from))
+     (and to (list :valid-to to))
+     (list :subject (ossl-network--gnutls-dn (plist-get info :subject-rfc2253))
+           :public-key-algorithm (ossl-network--pk-name
+                                  (plist-get info :public-key-algorithm))
+           :certificate-security-level (ossl-network--security-level
+                                        (plist-get info :public-key-algorithm)
+                                        (plist-get info :public-key-bits))
+           :signature-algorithm (ossl-network--sign-name
+                                 (plist-get info :signature-algorithm))
+           :public-key-id (concat "sha1:" (ossl-network--hex
+                                           (secure-hash 'sha1 (ossl-network--spki der)
+                                                        nil nil t)))
+           :certificate-id (concat "sha1:" (ossl-network--hex
+                                            (secure-hash 'sha1 der nil nil t)))
+           :pem (ossl-x509-to-pem cert)))))
+
+(defconst ossl-network--warning-order
+  '(:self-signed :no-host-match :invalid-ocsp-status :missing-ocsp-status
+    :purpose-mismatch :signer-constraints-failure
+    :revocation-data-issued-in-future :revocation-data-superseded
+    :signature-failure :expired :not-activated :insecure :not-ca :unknown-ca
+    :revoked :invalid)
+  "GnuTLS's warning symbols, in the order Emacs lists them.")
+
+(defun ossl-network--code-warnings (code)
+  "The GnuTLS warnings matching OpenSSL's X509_V_* verify CODE."
+  (pcase code
+    ((or 'nil 0) nil)
+    ((or 62 64) '(:no-host-match))
+    (18 '(:self-signed :unknown-ca :invalid))
+    ((or 2 19 20 21 27 28) '(:unknown-ca :invalid))
+    (9 '(:not-activated :invalid))
+    (10 '(:expired :invalid))
+    (23 '(:revoked :invalid))
+    ((or 12 11) '(:revocation-data-superseded :invalid))
+    ((or 24 34) '(:not-ca :invalid))
+    ((or 25 47 48 49 51) '(:signer-constraints-failure :invalid))
+    (26 '(:purpose-mismatch :invalid))
+    ((or 4 6 7) '(:signature-failure :invalid))
+    ((or 66 67 68) '(:insecure :invalid))
+    (_ '(:invalid))))
+
+(defun ossl-network--warnings (status)
+  "GnuTLS-style warnings for an ossl connection STATUS (`ossl-ssl-status').
+OpenSSL reports the first and the last verification failure; expiry
+of any certificate in the chain is checked here too, as GnuTLS
+reports every problem at once."
+  (let* ((first (car (plist-get status :verify-failure)))
+         (last (car (plist-get status :verify-result)))
+         (warnings (append (ossl-network--code-warnings first)
+                           (ossl-network--code-warnings last))))
+    (when (cl-set-difference warnings '(:no-host-match))
+      ;; The chain failed somewhere: say what else is wrong with it.
+      (let ((now (float-time)))
+        (dolist (cert (plist-get status :peer-certificates))
+          (let ((info (ossl-x509-info cert)))
+            (when (and (plist-get info :valid-to)
+                       (< (plist-get info :valid-to) now))
+              (setq warnings (append warnings '(:expired :invalid))))
+            (when (and (plist-get info :valid-from)
+                       (> (plist-get info :valid-from) now))
+              (setq warnings (append warnings '(:not-activated :invalid))))))))
+    (cl-remove-if-not (lambda (w) (memq w warnings))
+                      ossl-network--warning-order)))
+
+(defun ossl-network--description-field (description field)
+  "The value of FIELD (like \"Enc\") in the cipher DESCRIPTION, or nil."
+  (and description
+       (string-match (concat "\\_<" field "=\\([^ \t\n]+\\)") description)
+       (match-string 1 description)))
+
+(defun ossl-network--cipher-name (enc)
+  "GnuTLS's name of the bulk cipher OpenSSL describes as ENC."
+  (let ((case-fold-search nil))
+    (cond ((null enc) "UNKNOWN")
+          ((string-match "\\`AESGCM(\\([0-9]+\\))" enc)
+           (format "AES-%s-GCM" (match-string 1 enc)))
+          ((string-match "\\`AESCCM8(\\([0-9]+\\))" enc)
+           (format "AES-%s-CCM-8" (match-string 1 enc)))
+          ((string-match "\\`AESCCM(\\([0-9]+\\))" enc)
+           (format "AES-%s-CCM" (match-string 1 enc)))
+          ((string-match "\\`AES(\\([0-9]+\\))" enc)
+           (format "AES-%s-CBC" (match-string 1 enc)))
+          ((string-prefix-p "CHACHA20" enc) "CHACHA20-POLY1305")
+          ((string-match "\\`CamelliaGCM(\\([0-9]+\\))" enc)
+           (format "CAMELLIA-%s-GCM" (match-string 1 enc)))
+          ((string-match "\\`Camellia(\\([0-9]+\\))" enc)
+           (format "CAMELLIA-%s-CBC" (match-string 1 enc)))
+          ((string-match "\\`ARIAGCM(\\([0-9]+\\))" enc)
+           (format "ARIA-%s-GCM" (match-string 1 enc)))
+          ((string-prefix-p "3DES" enc) "3DES-CBC")
+          ((string-match "\\`RC4(\\([0-9]+\\))" enc)
+           (format "ARCFOUR-%s" (match-string 1 enc)))
+          ((string-prefix-p "None" enc) "NULL")
+          (t enc))))
+
+(defun ossl-network--mac-name (mac)
+  "GnuTLS's name of the MAC OpenSSL describes as MAC."
+  (pcase mac
+    ('nil "UNKNOWN")
+    ("None" "NULL")
+    (_ mac)))
+
+(defun ossl-network--dhe-group-p (group)
+  "Non-nil if the key exchange GROUP is a finite-field Diffie-Hellman group."
+  (and group (string-match-p "\\`ffdhe\\|\\`dh" group)))
+
+(defun ossl-network--key-exchange (status description leaf-algorithm)
+  "GnuTLS's name of the key exchange of STATUS with cipher DESCRIPTION.
+LEAF-ALGORITHM is OpenSSL's name of the server key's algorithm."
+  (let ((kx (ossl-network--description-field description "Kx"))
+        (au (ossl-network--description-field description "Au"))
+        (group (plist-get status :group)))
+    (if (or (null kx) (equal kx "any"))
+        ;; TLS 1.3: GnuTLS names it after the group, with "-RSA"
+        ;; whatever the server's key, or "-PSK" when resumed.
+        (let ((base (if (ossl-network--dhe-group-p group) "DHE" "ECDHE")))
+          (cond ((and (plist-get status :session-reused) group)
+                 (concat base "-PSK"))
+                ((plist-get status :session-reused) "PSK")
+                (t (concat base "-RSA"))))
+      (let ((auth (pcase au
+                    ("RSA" "RSA") ("ECDSA" "ECDSA") ("DSS" "DSS")
+                    ((or "aNULL" "None") "ANON")
+                    (_ (pcase leaf-algorithm
+                         ("EC" "ECDSA") (_ (or au "RSA")))))))
+        (pcase kx
+          ("ECDH" (if (equal auth "ANON") "ANON-ECDH" (concat "ECDHE-" auth)))
+          ("DH" (if (equal auth "ANON") "ANON-DH" (concat "DHE-" auth)))
+          ("RSA" "RSA")
+          (_ (concat kx "-" auth)))))))
+
+(defun ossl-network--protocol-name (protocol)
+  "GnuTLS's name of OpenSSL's PROTOCOL, like \"TLS1.3\" for \"TLSv1.3\"."
+  (pcase protocol
+    ('nil "UNKNOWN")
+    ("TLSv1" "TLS1.0")
+    ("SSLv3" "SSL3.0")
+    (_ (replace-regexp-in-string "v" "" protocol t t))))
+
+(defun ossl-network--dh-bits (group)
+  "The prime size of the Diffie-Hellman GROUP.
+When OpenSSL does not name the group, 1024: OpenSSL's default
+security level refuses smaller primes, so the figure is a floor."
+  (if (and group (string-match "\\([0-9]+\\)\\'" group))
+      (string-to-number (match-string 1 group))
+    1024))
+
+(defun ossl-network--conn-certificates (conn)
+  "The GnuTLS-style details of the certificates CONN's peer sent, cached."
+  (let ((proc (ossl-ssl-parent conn))
+        (cache nil))
+    (setq cache (process-get proc 'ossl-network--certificates))
+    (if (eq (car cache) conn)
+        (cdr cache)
+      (let ((details (mapcar #'ossl-network-certificate-details
+                             (ossl-ssl-peer-cert-chain conn))))
+        (process-put proc 'ossl-network--certificates (cons conn details))
+        details))))
+
+(defun ossl-network-conn-peer-status (conn)
+  "The GnuTLS-shaped peer status of CONN, an open `ossl-ssl-conn'.
+See `ossl-network-peer-status'."
+  (let* ((status (ossl-ssl-status conn))
+         (protocol (plist-get status :protocol))
+         (description (ossl-ssl-cipher-description conn))
+         (certs (ossl-network--conn-certificates conn))
+         (leaf (car (plist-get status :peer-certificates)))
+         (leaf-algorithm (and leaf (plist-get (ossl-x509-info leaf)
+                                              :public-key-algorithm)))
+         (warnings (ossl-network--warnings status))
+         (kx (ossl-network--key-exchange status description leaf-algorithm))
+         (tls13 (equal protocol "TLSv1.3")))
+    (append
+     (and warnings (list :warnings warnings))
+     (list :certificates certs)
+     (and certs (list :certificate (car certs)))
+     (and (string-match-p "\\`DHE" kx)
+          (list :diffie-hellman-prime-bits
+                (ossl-network--dh-bits (plist-get status :group))))
+     (list :key-exchange kx
+           :protocol (ossl-network--protocol-name protocol)
+           :cipher (ossl-network--cipher-name
+                    (ossl-network--description-field description "Enc"))
+           :mac (ossl-network--mac-name
+                 (ossl-network--description-field description "Mac"))
+           ;; OpenSSL does not tell whether encrypt-then-MAC was
+           ;; negotiated; nil makes the NSM judge CBC suites strictly.
+           :encrypt-then-mac nil)
+     ;; OpenSSL 3 refuses servers without secure renegotiation unless
+     ;; told otherwise, and ossl never tells it: always safe.
+     (and (not tls13) (list :safe-renegotiation t)))))
+
+(defun ossl-network-peer-status (process)
+  "Describe the TLS peer of PROCESS as `gnutls-peer-status' does, or nil.
+PROCESS is a process coated by ossl.  The plist has the shape GnuTLS
+gives in Emacs: :warnings (GnuTLS warning symbols, see
+`gnutls-peer-status-warning-describe', mapped from OpenSSL's
+verification results; absent when there is none), :certificates
+\(the peer's chain, leaf first, each as `ossl-network-certificate-details'
+describes it), :certificate (the leaf), :diffie-hellman-prime-bits
+\(DHE key exchanges only), :key-exchange, :protocol (\"TLS1.3\"),
+:cipher (\"AES-256-GCM\"), :mac (\"AEAD\"), :encrypt-then-mac and,
+before TLS 1.3, :safe-renegotiation.  Return nil when PROCESS is not
+coated or its handshake is not over."
+  (let* ((proc (ossl-network--process process))
+         (conn (and proc (ossl-process-conn proc))))
+    (and conn
+         (memq (ossl-ssl-state conn) '(open closing))
+         (ossl-network-conn-peer-status conn))))
+
+;;;; Verification words
+
+(defun ossl-network--cert-names (cert)
+  "The names CERT is valid for, as a string."
+  (let* ((info (ossl-x509-info cert))
+         (sans (plist-get info :subject-alt-names))
+         (names (cl-loop for (kind . value) in sans
+                         when (memq kind '(dns ip)) collect value)))
+    (if names
+        (string-join names ", ")
+      (let ((subject (or (plist-get info :subject) "")))
+        (if (string-match "/CN=\\([^/]+\\)" subject)
+            (match-string 1 subject)
+          subject)))))
+
+(defun ossl-network--cert-cn (cert)
+  "CERT's common name, or its subject."
+  (let ((subject (or (ossl-x509-subject cert) "")))
+    (if (string-match "/CN=\\([^/]+\\)" subject) (match-string 1 subject) subject)))
+
+(defun ossl-network--explain-code (code cert host)
+  "Words for the OpenSSL verify CODE about CERT, connecting to HOST."
+  (let ((info (and cert (ossl-x509-info cert))))
+    (pcase code
+      ((or 62 64)
+       (format "the certificate is for %s, not %s"
+               (if cert (ossl-network--cert-names cert) "another name") host))
+      (10 (format "the certificate for %s expired on %s"
+                  (if cert (ossl-network--cert-cn cert) host)
+                  (ossl-network--date (plist-get info :valid-to))))
+      (9 (format "the certificate for %s is not valid before %s"
+                 (if cert (ossl-network--cert-cn cert) host)
+                 (ossl-network--date (plist-get info :valid-from))))
+      (18 (format "the certificate for %s is self-signed and not trusted"
+                  (if cert (ossl-network--cert-cn cert) host)))
+      ((or 2 19 20 21 27)
+       (format "the certificate was issued by %s, which is not trusted"
+               (if cert (plist-get info :issuer-rfc2253) "an unknown authority")))
+      (_ nil))))
+
+(defun ossl-network--explain (conn host)
+  "Words for what failed when verifying CONN's peer, HOST; nil if nothing."
+  (let* ((status (ossl-ssl-status conn))
+         (failure (plist-get status :verify-failure))
+         (result (plist-get status :verify-result))
+         (leaf (car (plist-get status :peer-certificates)))
+         (words nil))
+    (when failure
+      (push (or (ossl-network--explain-code (nth 0 failure) (nth 2 failure) host)
+                (nth 3 failure))
+            words))
+    (when (and result (not (eq (car result) 0))
+               (not (eq (car result) (car failure))))
+      (push (or (ossl-network--explain-code (car result) leaf host) (cdr result))
+            words))
+    (and words (string-join (delete-dups (nreverse words)) "; "))))
+
+(defun ossl-network--verify-flags (verify-error hostname &optional hostname-error)
+  "Return the verification flags to enforce: (:trustfiles :hostname) or fewer.
+VERIFY-ERROR and HOSTNAME-ERROR are as for `gnutls-boot-parameters';
+a nil VERIFY-ERROR takes `gnutls-verify-error' for HOSTNAME."
+  (let ((v (or verify-error
+               (cond ((eq gnutls-verify-error t) t)
+                     ((and (consp gnutls-verify-error) (stringp hostname))
+                      (cadr (cl-find-if (lambda (x) (string-match (car x) hostname))
+                                        gnutls-verify-error)))))))
+    (cond ((eq v t) '(:trustfiles :hostname))
+          ((consp v)
+           (let ((flags (cl-intersection v '(:trustfiles :hostname))))
+             (if hostname-error (cl-adjoin :hostname flags) flags)))
+          (hostname-error '(:hostname)))))
+
+(defun ossl-network--strict-problem (conn flags host)
+  "Return the reason CONN's peer HOST fails the verification FLAGS, or nil."
+  (let* ((warnings (plist-get (ossl-network-conn-peer-status conn) :warnings))
+         (name-bad (memq :no-host-match warnings))
+         (chain-bad (cl-set-difference warnings '(:no-host-match))))
+    (when (or (and name-bad (memq :hostname flags))
+              (and chain-bad (memq :trustfiles flags)))
+      (format "TLS certificate verification of %s failed: %s"
+              (ossl-network--host-port host (ossl-network--port conn))
+              (or (ossl-network--explain conn host)
+                  (mapconcat #'ossl-network--describe-warning warnings "; "))))))
+
+(defun ossl-network--port (conn)
+  "The port CONN's process is connected to, or \"?\"."
+  (let ((proc (ossl-ssl-parent conn)))
+    (or (and (eq (process-type proc) 'network)
+             (process-contact proc :service))
+        "?")))
+
+;;;; The Network Security Manager
+
+(defvar ossl-network--nsm-refusal nil
+  "What the NSM said when it refused the last connection, or nil.")
+
+(defun ossl-network--around-nsm-query (orig host port status what problems message)
+  "Remember MESSAGE when ORIG, `nsm-query', refuses HOST:PORT.
+STATUS, WHAT and PROBLEMS are passed on."
+  (let ((ok (funcall orig host port status what problems message)))
+    (unless ok
+      (setq ossl-network--nsm-refusal message))
+    ok))
+
+(defun ossl-network--nsm-reasons (message)
+  "The reasons listed in an NSM MESSAGE, joined, or MESSAGE itself."
+  (let ((reasons (and message
+                      (cl-loop for line in (split-string message "\n")
+                               when (string-prefix-p "* " line)
+                               collect (substring line 2)))))
+    (cond (reasons (string-join reasons "; "))
+          (message (string-trim (replace-regexp-in-string "\n+" " " message)))
+          (t "the connection's security was not accepted"))))
+
+(defun ossl-network--nsm-verify (process host service &optional save-fingerprint
+                                         warn-unencrypted)
+  "Let the NSM check PROCESS to HOST:SERVICE; return PROCESS or (nil . WHY).
+SAVE-FINGERPRINT and WARN-UNENCRYPTED are passed to
+`nsm-verify-connection'.  WHY says in words why it refused."
+  (let* ((ossl-network--nsm-refusal nil)
+         (conn (ossl-process-conn process))
+         (result (nsm-verify-connection process host service
+                                        save-fingerprint warn-unencrypted)))
+    (or result
+        (cons nil
+              (format "TLS connection to %s refused by the Network Security Manager (network-security-level %s): %s%s%s"
+                      (ossl-network--host-port host service)
+                      network-security-level
+                      (ossl-network--nsm-reasons ossl-network--nsm-refusal)
+                      (let ((why (and conn (ossl-network--explain conn host))))
+                        (if why (format " (%s)" why) ""))
+                      (if (or noninteractive nsm-noninteractive)
+                          "; nobody could be asked, so it was refused: store an exception interactively or change `network-security-level'"
+                        ""))))))
+
+;;;; Building the TLS keys of a connection
+
+(defun ossl-network--trusted-cas (&optional trustfiles)
+  "The CAs to trust beyond the system store: TRUSTFILES and the user's."
+  (let ((standard (ignore-errors
+                    (eval (car (get 'gnutls-trustfiles 'standard-value)) t))))
+    (delete-dups
+     (append ossl-network-extra-ca
+             ;; CAs the user added to `gnutls-trustfiles'.
+             (and (not (equal gnutls-trustfiles standard))
+                  (ignore-errors (gnutls-trustfiles)))
+             trustfiles))))
+
+(defun ossl-network--encrypted-key-p (key)
+  "Non-nil if the PEM key file KEY is encrypted."
+  (and (stringp key) (file-readable-p key)
+       (with-temp-buffer
+         (insert-file-contents-literally key nil 0 65536)
+         (goto-char (point-min))
+         (re-search-forward "-----BEGIN ENCRYPTED PRIVATE KEY-----\\|^Proc-Type: 4,ENCRYPTED"
+                            nil t))))
+
+(defun ossl-network-read-passphrase (key host service)
+  "Return the passphrase of the encrypted client key file KEY.
+Used for connections to HOST on SERVICE.  The passphrase is looked
+up with auth-source first: an entry whose host is the key file's
+absolute name (netrc: \"machine /path/to/client.key password
+PASSPHRASE\"), or the entry of HOST and SERVICE when it names this
+key (\"key /path/to/client.key\") and has a \"passphrase\" field.
+Otherwise it is read with `read-passwd'."
+  (let* ((file (expand-file-name key))
+         (secret (lambda (entry field)
+                   (let ((v (plist-get entry field)))
+                     (if (functionp v) (funcall v) v))))
+         (by-file (car (ignore-errors
+                         (auth-source-search :max 1 :host file))))
+         (by-host (car (ignore-errors
+                         (auth-source-search :max 1 :host host
+                                             :port (format "%s" service)))))
+         (pass (or (funcall secret by-file :secret)
+                   (and by-host
+                        (plist-get by-host :key)
+                        (equal (expand-file-name (plist-get by-host :key)) file)
+                        (funcall secret by-host :passphrase)))))
+    (or pass
+        (read-passwd (format "Passphrase for the TLS client key %s (for %s): "
+                             (abbreviate-file-name file)
+                             (ossl-network--host-port host service))))))
+
+(defun ossl-network--tls-keys (host service keylist trustfiles)
+  "The keys of `ossl-starttls' for a client connection to HOST:SERVICE.
+KEYLIST is GnuTLS's ((KEY CERT)); only its first pair is used.
+TRUSTFILES are CA files to trust too.  Verification does not abort
+the handshake: the caller decides, or the NSM does."
+  (let* ((pair (car keylist))
+         (key (and pair (expand-file-name (nth 0 pair))))
+         (cert (and pair (expand-file-name (nth 1 pair))))
+         (ca (ossl-network--trusted-cas trustfiles)))
+    (append (list :hostname (if (stringp host) (puny-encode-domain host) host)
+                  :verify nil)
+            (and ca (list :ca ca))
+            (and cert (list :cert cert :key key))
+            (and key (ossl-network--encrypted-key-p key)
+                 (let ((pw (funcall ossl-network-passphrase-function
+                                    key host service)))
+                   (and pw (list :password pw)))))))
+
+(defun ossl-network--explicit-trustfiles (trustfiles)
+  "TRUSTFILES, unless they are only GnuTLS's default trust files."
+  (and trustfiles
+       (not (equal trustfiles (ignore-errors (gnutls-trustfiles))))
+       trustfiles))
+
+;;;; Blocking handshakes
+
+(defun ossl-network--negotiate (process host service &rest options)
+  "Coat PROCESS, connected to HOST on SERVICE, with TLS; return PROCESS.
+OPTIONS: :keylist ((KEY CERT)), :trustfiles (CA files), :flags (the
+checks that must pass, a subset of (:trustfiles :hostname); nil
+leaves the decision to the caller or the NSM).  On any failure,
+PROCESS is deleted and an `ossl-network-error' is signalled."
+  (let ((flags (plist-get options :flags))
+        (done nil))
+    (unwind-protect
+        (progn
+          (condition-case err
+              (apply #'ossl-starttls process
+                     (ossl-network--tls-keys host service
+                                             (plist-get options :keylist)
+                                             (plist-get options :trustfiles)))
+            (ossl-error (ossl-network--resignal err)))
+          (let ((problem (and flags
+                              (ossl-network--strict-problem
+                               (ossl-process-conn process) flags host))))
+            (when problem
+              (signal 'ossl-network-verify-error (list problem))))
+          (setq done t)
+          process)
+      (unless done
+        ;; Never leave a plaintext connection behind a failed TLS one.
+        (when (process-live-p process)
+          (delete-process process))))))
+
+(defun ossl-network--connect (name buffer host service parameters &optional nowait)
+  "Open the TCP connection of `open-network-stream' PARAMETERS.
+NAME, BUFFER, HOST and SERVICE are as for `open-network-stream';
+NOWAIT as for `make-network-process'.  A failure says what failed."
+  (condition-case err
+      (make-network-process :name name :buffer buffer
+                            :host (puny-encode-domain host) :service service
+                            :nowait nowait
+                            :coding (plist-get parameters :coding))
+    (file-error
+     (signal (car err)
+             (list (format "Connecting to %s failed"
+                           (ossl-network--host-port host service))
+                   (or (nth 2 err) (nth 1 err)))))))
+
+;;;; Non-blocking TLS connections
+
+;; A :nowait TLS connection behaves as with GnuTLS: its status stays
+;; `connect' and its sentinel hears "open" only once the handshake is
+;; over and the NSM accepted the peer.  Until then ossl-network holds
+;; the user's sentinel; data sent before the TCP connection is up
+;; waits, then goes out encrypted.
+
+(defun ossl-network--pending-p (proc)
+  "Non-nil if PROC is a :nowait TLS connection not yet ready."
+  (process-get proc 'ossl-network--pending))
+
+(defun ossl-network--open-nowait (proc host service keylist trustfiles flags)
+  "Make PROC, a :nowait connection to HOST:SERVICE, a TLS connection.
+KEYLIST, TRUSTFILES and FLAGS are as for `ossl-network--negotiate'.
+Return PROC."
+  (let ((keys (ossl-network--tls-keys host service keylist trustfiles))
+        (ossl-network--bypass t))
+    (process-put proc 'ossl-network--pending
+                 (list :host host :service service :keys keys :flags flags))
+    (process-put proc 'ossl-network--sentinel (process-sentinel proc))
+    (set-process-sentinel proc #'ossl-network--pending-sentinel)
+    (when (eq (process-status proc) 'open)
+      (ossl-network--start-pending proc))
+    proc))
+
+(defun ossl-network--user-sentinel (proc)
+  "The sentinel PROC's user set."
+  (or (process-get proc 'ossl-network--sentinel)
+      #'internal-default-process-sentinel))
+
+(defun ossl-network--settle (proc)
+  "PROC is no longer pending: give it back its user's sentinel."
+  (let ((sentinel (process-get proc 'ossl-network--sentinel))
+        (ossl-network--bypass t))
+    (process-put proc 'ossl-network--pending nil)
+    (process-put proc 'ossl-network--sentinel nil)
+    (set-process-sentinel proc sentinel)))
+
+(defvar ossl-network--verifying nil
+  "The process whose peer the NSM is checking, or nil.")
+
+(defun ossl-network--pending-sentinel (proc event)
+  "The sentinel of PROC while its TLS handshake is pending; EVENT as usual."
+  (cond ((not (ossl-network--pending-p proc))
+         (funcall (ossl-network--user-sentinel proc) proc event))
+        ((string-prefix-p "open" event)
+         (unless (ossl-process-conn proc)
+           (ossl-network--start-pending proc)))
+        ;; The NSM refused and deleted PROC: the end of the handshake
+        ;; reports it.
+        ((eq proc ossl-network--verifying))
+        ((ossl-process-conn proc)
+         ;; The connection died during the handshake.
+         (let ((pending (process-get proc 'ossl-network--pending)))
+           (ossl-network--pending-done
+            proc (list 'ossl-network-handshake-error
+                       (format "TLS handshake with %s failed: the connection closed (%s)"
+                               (ossl-network--host-port (plist-get pending :host)
+                                                        (plist-get pending :service))
+                               (string-trim event))))))
+        (t
+         ;; The TCP connection failed: as without TLS.
+         (let ((sentinel (ossl-network--user-sentinel proc)))
+           (ossl-network--settle proc)
+           (funcall sentinel proc event)))))
+
+(defun ossl-network--start-pending (proc)
+  "Start the TLS handshake of PROC, a pending :nowait connection."
+  (let* ((pending (process-get proc 'ossl-network--pending))
+         (ossl-network--bypass t))
+    (condition-case err
+        (apply #'ossl-starttls proc
+               :callback (lambda (result) (ossl-network--pending-done proc result))
+               :verify-function #'ossl-network--pending-verify
+               (plist-get pending :keys))
+      (error (ossl-network--pending-done
+              proc (list (car err) (error-message-string err)))))))
+
+(defun ossl-network--pending-verify (conn _result)
+  "Decide whether the pending connection of CONN may go on.
+Runs when the handshake is over, before any queued data is sent:
+enforce the checks the caller asked for, then ask the NSM."
+  (let* ((proc (ossl-ssl-parent conn))
+         (pending (process-get proc 'ossl-network--pending))
+         (host (plist-get pending :host))
+         (service (plist-get pending :service))
+         (problem (ossl-network--strict-problem conn (plist-get pending :flags)
+                                                host)))
+    (cond
+     (problem (process-put proc 'ossl-network--refusal problem) nil)
+     ((not (fboundp 'nsm-verify-connection)) t)
+     (t (let ((result (let ((ossl-network--verifying proc))
+                         (ossl-network--nsm-verify proc host service))))
+          (if (processp result)
+              t
+            (process-put proc 'ossl-network--refusal (cdr result))
+            nil))))))
+
+(defun ossl-network--pending-done (proc result)
+  "The handshake of PROC ended with RESULT: a connection or (ERROR MESSAGE)."
+  (cond
+   ((not (ossl-network--pending-p proc)))  ; already reported
+   ((ossl-ssl-conn-p result)
+    (let ((sentinel (ossl-network--user-sentinel proc)))
+      (ossl-network--settle proc)
+      (funcall sentinel proc "open\n")))
+   (t
+    (let ((msg (ossl-network--explain-reason
+                (or (process-get proc 'ossl-network--refusal)
+                    (format "%s" (cadr result)))))
+          (sentinel (ossl-network--user-sentinel proc)))
+      (message "ossl: %s" msg)
+      (ossl-network--settle proc)
+      ;; As with GnuTLS, the status becomes `failed' and the sentinel
+      ;; says why; the deletion itself is not reported.
+      (process-put proc 'ossl-network--failed msg)
+      (set-process-sentinel proc #'ignore)
+      (delete-process proc)
+      (funcall sentinel proc (format "failed with code %s\n" msg))))))
+
+(defun ossl-network-process-error (process)
+  "Why the TLS connection of PROCESS failed, a string, or nil."
+  (let ((proc (ossl-network--process process)))
+    (and proc (process-get proc 'ossl-network--failed))))
+
+(defun ossl-network--wait-coated (proc)
+  "Wait until pending PROC is coated, settled or dead."
+  (let ((deadline (+ (float-time) ossl-handshake-timeout)))
+    (while (and (ossl-network--pending-p proc)
+                (not (ossl-process-conn proc))
+                (process-live-p proc)
+                (< (float-time) deadline))
+      (accept-process-output proc 0.05))))
+
+(defun ossl-network--check-sendable (proc)
+  "Signal unless PROC, a pending connection waited for, may now be written to."
+  (cond ((process-get proc 'ossl-network--failed)
+         (signal 'ossl-network-error
+                 (list (process-get proc 'ossl-network--failed))))
+        ((ossl-network--uncoated-pending proc)
+         (signal 'ossl-network-error
+                 (list (format "TLS connection %s is not ready after %s seconds"
+                               (process-name proc) ossl-handshake-timeout))))))
+
+;;;;; Advice that makes pending connections look like GnuTLS's
+
+(defun ossl-network--around-process-status (orig process)
+  "`connect' while PROCESS's TLS handshake is pending; else call ORIG."
+  (let ((p (and (not ossl-network--bypass) (ossl-network--process process))))
+    (cond ((null p) (funcall orig process))
+          ((process-get p 'ossl-network--failed) 'failed)
+          ((ossl-network--pending-p p)
+           (let ((real (funcall orig process)))
+             (if (eq real 'open) 'connect real)))
+          (t (funcall orig process)))))
+
+(defun ossl-network--around-set-sentinel (orig process sentinel)
+  "Hold SENTINEL until PROCESS's TLS handshake is over; else call ORIG."
+  (if (and (not ossl-network--bypass) (processp process)
+           (ossl-network--pending-p process))
+      (progn (process-put process 'ossl-network--sentinel sentinel)
+             sentinel)
+    (funcall orig process sentinel)))
+
+(defun ossl-network--around-sentinel (orig process)
+  "The user's sentinel while PROCESS's TLS handshake is pending; else ORIG."
+  (if (and (not ossl-network--bypass) (processp process)
+           (ossl-network--pending-p process))
+      (process-get process 'ossl-network--sentinel)
+    (funcall orig process)))
+
+(defun ossl-network--uncoated-pending (process)
+  "PROCESS's process if it is a pending TLS connection not coated yet."
+  (let ((p (and (not ossl-network--bypass) (ossl-network--process process))))
+    (and p (ossl-network--pending-p p) (not (ossl-process-conn p)) p)))
+
+(defun ossl-network--around-send-string (orig process string)
+  "Wait for the TLS layer of a pending PROCESS before sending STRING.
+Otherwise call ORIG."
+  (let ((p (ossl-network--uncoated-pending process)))
+    (if (not p)
+        (funcall orig process string)
+      (ossl-network--wait-coated p)
+      (ossl-network--check-sendable p)
+      (process-send-string p string))))
+
+(defun ossl-network--around-send-region (orig process start end)
+  "Wait for the TLS layer of a pending PROCESS before sending START..END.
+Otherwise call ORIG."
+  (let ((p (ossl-network--uncoated-pending process)))
+    (if (not p)
+        (funcall orig process start end)
+      (let ((text (buffer-substring-no-properties start end)))
+        (ossl-network--wait-coated p)
+        (ossl-network--check-sendable p)
+        (process-send-string p text)))))
+
+(defun ossl-network--around-send-eof (orig &optional process)
+  "Wait for the TLS layer of a pending PROCESS before its end of file.
+Otherwise call ORIG."
+  (let ((p (ossl-network--uncoated-pending process)))
+    (if (not p)
+        (funcall orig process)
+      (ossl-network--wait-coated p)
+      (ossl-network--check-sendable p)
+      (process-send-eof p))))
+
+;;;; gnutls.el's entry points
+
+(defun ossl-network--gnutls-negotiate (&rest spec)
+  "Negotiate TLS on a process with ossl, as `gnutls-negotiate' does.
+SPEC is the keyword list of `gnutls-negotiate': :process, :hostname,
+:keylist, :trustfiles, :verify-error and :verify-hostname-error are
+honoured (:priority-string, :crlfiles, :min-prime-bits and
+:verify-flags are GnuTLS's and ignored).  Return the process; signal
+an `ossl-network-error', which is also a `gnutls-error', on failure,
+after deleting the process."
+  (let* ((process (plist-get spec :process))
+         (hostname (plist-get spec :hostname))
+         (contact (and (processp process) (eq (process-type process) 'network)
+                       (process-contact process t))))
+    (when (eq (plist-get spec :type) 'gnutls-anon)
+      (signal 'ossl-network-error
+              (list "Anonymous TLS (gnutls-anon) is not supported by ossl")))
+    (ossl-network--negotiate
+     process hostname (or (plist-get contact :service) "?")
+     :keylist (plist-get spec :keylist)
+     :trustfiles (ossl-network--explicit-trustfiles (plist-get spec :trustfiles))
+     :flags (ossl-network--verify-flags (plist-get spec :verify-error) hostname
+                                        (plist-get spec :verify-hostname-error)))))
+
+(defun ossl-network--around-make-network-process (orig &rest args)
+  "Run the TLS of `make-network-process' ARGS over ossl, ORIG for the socket.
+Only calls with :tls-parameters are concerned (`open-gnutls-stream'
+makes them for :nowait connections); they behave as with GnuTLS:
+the NSM checks the peer once the handshake is over."
+  (let ((tls (plist-get args :tls-parameters)))
+    (if (or (null tls) (plist-get args :server))
+        (apply orig args)
+      (let* ((params (cdr tls))
+             (host (or (plist-get params :hostname) (plist-get args :host)))
+             (service (plist-get args :service))
+             (flags (ossl-network--verify-flags (plist-get params :verify-error)
+                                                host))
+             (keylist (plist-get params :keylist))
+             (trustfiles (ossl-network--explicit-trustfiles
+                          (plist-get params :trustfiles)))
+             (proc (apply orig (ossl-network--plist-without args :tls-parameters))))
+        (when (eq (car tls) 'gnutls-anon)
+          (delete-process proc)
+          (signal 'ossl-network-error
+                  (list "Anonymous TLS (gnutls-anon) is not supported by ossl")))
+        (if (plist-get args :nowait)
+            (ossl-network--open-nowait proc host service keylist trustfiles flags)
+          (ossl-network--negotiate proc host service :keylist keylist
+                                   :trustfiles trustfiles :flags flags)
+          (let ((result (ossl-network--nsm-verify proc host service)))
+            (unless (processp result)
+              (message "ossl: %s" (cdr result))
+              (process-put proc 'ossl-network--failed (cdr result))))
+          proc)))))
+
+(defun ossl-network--around-peer-status (orig proc)
+  "The peer status of PROC if ossl coats it; else call ORIG."
+  (if (and (processp proc) (ossl-process-conn proc))
+      (ossl-network-peer-status proc)
+    (and orig (funcall orig proc))))
+
+(defun ossl-network--around-available-p (orig)
+  "Return the value of ORIG (`gnutls-available-p'), or `(ossl)' for nil."
+  (or (funcall orig) (list 'ossl)))
+
+;;;; network-stream's TLS and STARTTLS
+
+(defun ossl-network--open-tls (name buffer host service parameters)
+  "`network-stream-open-tls' over ossl.
+NAME, BUFFER, HOST, SERVICE and PARAMETERS are as for it; return
+\(STREAM GREETING CAPABILITIES TYPE ERROR)."
+  (with-current-buffer buffer
+    (let* ((start (point-max))
+           (cert (network-stream-certificate host service parameters))
+           (keylist (and cert (list cert)))
+           (flags (ossl-network--verify-flags nil host))
+           (eoc (plist-get parameters :end-of-command)))
+      (if (plist-get parameters :nowait)
+          (list (ossl-network--open-nowait
+                 (ossl-network--connect name buffer host service parameters t)
+                 host service keylist nil flags)
+                nil nil 'tls)
+        (let* ((stream (ossl-network--connect name buffer host service parameters))
+               (verified (progn
+                           (ossl-network--negotiate stream host service
+                                                    :keylist keylist :flags flags)
+                           (ossl-network--nsm-verify stream host service))))
+          (if (not (processp verified))
+              (progn (message "ossl: %s" (cdr verified))
+                     (list nil nil nil 'plain (cdr verified)))
+            (let* ((greeting (network-stream-get-response stream start eoc))
+                   (capabilities
+                    (network-stream-command
+                     stream
+                     (network-stream--capability-command
+                      (plist-get parameters :capability-command) greeting)
+                     (or (plist-get parameters :end-of-capability) eoc))))
+              (list stream greeting capabilities 'tls))))))))
+
+(defun ossl-network--starttls-command (stream command eoc)
+  "Send STREAM the STARTTLS COMMAND; return the reply, up to EOC.
+Whatever the server sent after its reply is deleted from the
+buffer: it came in clear, so nothing may take it for protected data."
+  (let* ((buffer (process-buffer stream))
+         (start (with-current-buffer buffer (point-max))))
+    (process-send-string stream command)
+    (let ((response (network-stream-get-response stream start eoc)))
+      (with-current-buffer buffer
+        (let ((end (+ start (length response))))
+          (when (< end (point-max))
+            (message "ossl: discarded %d characters that %s sent in clear after its STARTTLS reply"
+                     (- (point-max) end)
+                     (process-contact stream :host))
+            (let ((inhibit-read-only t))
+              (delete-region end (point-max))))))
+      response)))
+
+(defun ossl-network--open-starttls (name buffer host service parameters)
+  "`network-stream-open-starttls' over ossl.
+NAME, BUFFER, HOST, SERVICE and PARAMETERS are as for it; return
+\(STREAM GREETING CAPABILITIES TYPE ERROR)."
+  (let* ((start (with-current-buffer buffer (point)))
+         (type (plist-get parameters :type))
+         (require-tls (eq type 'starttls))
+         (starttls-function (plist-get parameters :starttls-function))
+         (success-string (plist-get parameters :success))
+         (capability-command (plist-get parameters :capability-command))
+         (eoc (plist-get parameters :end-of-command))
+         (eo-capa (or (plist-get parameters :end-of-capability) eoc))
+         (where (ossl-network--host-port host service))
+         (stream (ossl-network--connect name buffer host service parameters))
+         (greeting (and (not (plist-get parameters :nogreeting))
+                        (network-stream-get-response stream start eoc)))
+         (capabilities (network-stream-command
+                        stream
+                        (network-stream--capability-command capability-command
+                                                            greeting)
+                        eo-capa))
+         (resulting-type 'plain)
+         starttls-command why error)
+    (when (and capabilities success-string starttls-function)
+      (setq starttls-command (funcall starttls-function capabilities)))
+    (when (and starttls-command (not (eq type 'plain)))
+      (let ((response (ossl-network--starttls-command stream starttls-command eoc)))
+        (if (not (and response (string-match success-string response)))
+            (setq why (format "%s refused STARTTLS: %s" where
+                                (string-trim (or response "no reply"))))
+          (let ((cert (network-stream-certificate host service parameters)))
+            (condition-case err
+                (progn
+                  (ossl-network--negotiate
+                   stream host service
+                   :keylist (and cert (list cert))
+                   :flags (ossl-network--verify-flags nil host))
+                  (setq resulting-type 'tls))
+              (error
+               (when (process-live-p stream) (delete-process stream))
+               (when require-tls
+                 (signal (car err) (cdr err)))
+               ;; Opportunistic: go on in clear, as Emacs does.
+               (message "ossl: STARTTLS with %s failed, going on unencrypted: %s"
+                        where (error-message-string err))
+               (setq stream (ossl-network--connect name buffer host service
+                                                   parameters))
+               (network-stream-get-response stream start eoc))))))
+      ;; Re-get the capabilities, which may have now changed.
+      (setq capabilities
+            (network-stream-command
+             stream
+             (network-stream--capability-command capability-command greeting)
+             eo-capa)))
+    ;; If TLS is mandatory, close the connection if it's unencrypted.
+    (when (and require-tls (eq resulting-type 'plain))
+      (setq error (or why (format "%s does not offer STARTTLS" where)))
+      (message "ossl: %s" error)
+      (delete-process stream)
+      (setq stream nil))
+    ;; Check certificate validity etc.
+    (when stream
+      (let ((verified (ossl-network--nsm-verify
+                       stream host service (eq resulting-type 'tls)
+                       (plist-get parameters :warn-unless-encrypted))))
+        (if (processp verified)
+            (setq stream verified)
+          (setq stream nil
+                error (cdr verified))
+          (message "ossl: %s" error))))
+    (list stream greeting capabilities resulting-type error)))
+
+;;;; The mode
+
+(defconst ossl-network--advice
+  '((network-stream-open-tls :override ossl-network--open-tls)
+    (network-stream-open-starttls :override ossl-network--open-starttls)
+    (gnutls-negotiate :override ossl-network--gnutls-negotiate)
+    (make-network-process :around ossl-network--around-make-network-process)
+    (gnutls-available-p :around ossl-network--around-available-p)
+    (nsm-query :around ossl-network--around-nsm-query)
+    (process-status :around ossl-network--around-process-status)
+    (set-process-sentinel :around ossl-network--around-set-sentinel)
+    (process-sentinel :around ossl-network--around-sentinel)
+    (process-send-string :around ossl-network--around-send-string)
+    (process-send-region :around ossl-network--around-send-region)
+    (process-send-eof :around ossl-network--around-send-eof))
+  "The functions `ossl-network-mode' advises: (FUNCTION HOW ADVICE).")
+
+(defvar ossl-network--defined nil
+  "Functions and variables `ossl-network-mode' defined because Emacs lacked them.
+Each element is (function . SYMBOL) or (variable . SYMBOL).")
+
+(defun ossl-network--describe-warning (warning)
+  "Describe the GnuTLS WARNING symbol, as `gnutls-peer-status-warning-describe'."
+  (pcase warning
+    (:invalid "certificate could not be verified")
+    (:revoked "certificate was revoked (CRL)")
+    (:self-signed "certificate signer was not found (self-signed)")
+    (:unknown-ca "the certificate was signed by an unknown and therefore untrusted authority")
+    (:not-ca "certificate signer is not a CA")
+    (:insecure "certificate was signed with an insecure algorithm")
+    (:not-activated "certificate is not yet activated")
+    (:expired "certificate has expired")
+    (:no-host-match "certificate host does not match hostname")
+    (:signature-failure "certificate signature could not be verified")
+    (:revocation-data-superseded "certificate revocation data are old and have been superseded")
+    (:revocation-data-issued-in-future "certificate revocation data have a future issue date")
+    (:signer-constraints-failure "certificate signer constraints were violated")
+    (:purpose-mismatch "certificate does not match the intended purpose")
+    (:missing-ocsp-status "certificate requires the server to send a OCSP certificate status, but no status was received")
+    (:invalid-ocsp-status "the received OCSP certificate status is invalid")))
+
+(defun ossl-network--format-certificate (pem)
+  "A human-readable description of the PEM certificate."
+  (ossl-x509-text (car (ossl-x509-from-pem pem))))
+
+(defun ossl-network--gnutls-errorp (error)
+  "Non-nil if ERROR is a GnuTLS error code, as `gnutls-errorp'."
+  (not (or (null error) (eq error t) (eq error 0))))
+
+(defun ossl-network--peer-status-fallback (proc)
+  "`gnutls-peer-status' for an Emacs without GnuTLS: PROC's ossl status."
+  (ossl-network--around-peer-status nil proc))
+
+(defconst ossl-network--fallbacks
+  '((gnutls-peer-status . ossl-network--peer-status-fallback)
+    (gnutls-peer-status-warning-describe . ossl-network--describe-warning)
+    (gnutls-format-certificate . ossl-network--format-certificate)
+    (gnutls-errorp . ossl-network--gnutls-errorp))
+  "What stands in for GnuTLS's primitives on an Emacs without GnuTLS.")
+
+(defun ossl-network--enable ()
+  "Install the advice and definitions of `ossl-network-mode'."
+  (dolist (f ossl-network--fallbacks)
+    (cond ((not (fboundp (car f)))
+           ;; This Emacs has no GnuTLS: stand in for its primitive.
+           (defalias (car f) (cdr f))
+           (push (cons 'function (car f)) ossl-network--defined))
+          ((eq (car f) 'gnutls-peer-status)
+           (advice-add 'gnutls-peer-status :around
+                       #'ossl-network--around-peer-status))))
+  (unless (boundp 'gnutls-log-level)
+    (setq gnutls-log-level 0)
+    (push (cons 'variable 'gnutls-log-level) ossl-network--defined))
+  (dolist (a ossl-network--advice)
+    (advice-add (nth 0 a) (nth 1 a) (nth 2 a))))
+
+(defun ossl-network--disable ()
+  "Remove everything `ossl-network--enable' installed."
+  (dolist (a ossl-network--advice)
+    (advice-remove (nth 0 a) (nth 2 a)))
+  (advice-remove 'gnutls-peer-status #'ossl-network--around-peer-status)
+  (dolist (d ossl-network--defined)
+    (pcase (car d)
+      ('function (fmakunbound (cdr d)))
+      ('variable (makunbound (cdr d)))))
+  (setq ossl-network--defined nil))
+
+;;;###autoload
+(define-minor-mode ossl-network-mode
+  "Run Emacs's TLS connections over ossl (OpenSSL) instead of GnuTLS.
+While this global mode is on, `open-network-stream' (:type `tls',
+`ssl', `starttls', or `network' with opportunistic STARTTLS),
+`open-gnutls-stream', `gnutls-negotiate' and :nowait TLS
+connections use ossl, whether or not this Emacs has GnuTLS; smtpmail,
+Gnus, url, erc and package.el work over it unchanged.
+
+Connections opened through `open-network-stream' are checked by the
+Network Security Manager (`network-security-level'), which sees
+through `gnutls-peer-status' what GnuTLS would show it.  Strict
+checks asked for with `gnutls-verify-error' are enforced during the
+handshake.  CAs in `ossl-network-extra-ca' are trusted in addition to
+the system store.  Failures name the host, the step and the reason.
+Encrypted client keys are unlocked with
+`ossl-network-passphrase-function'.
+
+Turning the mode off gives Emacs its own behaviour back."
+  :global t
+  :group 'ossl-network
+  :lighter nil
+  (if ossl-network-mode
+      (progn (ossl-network--disable) (ossl-network--enable))
+    (ossl-network--disable)))
+
+(defun ossl-network-unload-function ()
+  "Turn `ossl-network-mode' off before the feature is unloaded."
+  (ossl-network-mode -1)
+  nil)
+
+(provide 'ossl-network)
+
+;;; ossl-network.el ends here

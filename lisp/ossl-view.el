@@ -1,0 +1,1265 @@
+;;; ossl-view.el --- Certificate chain viewer and TLS commands for ossl  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The ossl developers
+
+;; Author: The ossl developers
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "28.1"))
+;; Keywords: comm, processes, tools
+;; URL: https://example.invalid/ossl
+
+;; This program is free software; you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; Interactive commands on top of ossl:
+;;
+;;  M-x ossl-view-certificate-chain   connect to HOST:PORT (optionally
+;;                                    after a STARTTLS dialog in clear)
+;;                                    and show the whole chain the server
+;;                                    sends, with what is wrong with it;
+;;  M-x ossl-describe-connection      the same view for a live coated process;
+;;  M-x ossl-view-certificate-file    the same view for a PEM or DER file
+;;                                    (also on the file at point in Dired);
+;;  M-x ossl-open-tls-stream          an interactive TLS session, like telnet;
+;;  M-x ossl-starttls-current-buffer  coat the current buffer's plain process.
+;;
+;; The viewer (`ossl-view-mode') shows one section per certificate,
+;; leaf first.  TAB or RET expands a section into the full text dump,
+;; `w' saves the chain as PEM, `c' copies a fingerprint, `g' connects
+;; again and refreshes, `q' quits.
+;;
+;; The verification outcome of each certificate combines what OpenSSL
+;; reported for the connection (its first failure, with its depth)
+;; with checks made here from the certificates' fields: validity
+;; dates, issuer/subject links and key identifiers between the
+;; certificates, trust anchors looked up by name in `ossl-view-ca' and
+;; the system CA bundle, and the host name against subjectAltName.
+;; Signatures are verified only by OpenSSL, for connections.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'subr-x)
+(require 'comint)
+(require 'ossl)
+(require 'ossl-x509)
+
+(declare-function dired-get-filename "dired"
+                  (&optional localp no-error-if-not-filep))
+
+;;;; Options
+
+(defgroup ossl-view nil
+  "Commands to inspect TLS connections and certificates."
+  :group 'ossl
+  :prefix "ossl-view-")
+
+(defcustom ossl-view-ca nil
+  "Certificate authorities the ossl commands trust besides the system store.
+Anything the :ca keyword of `ossl-starttls' accepts: a CA file, a
+hashed directory, PEM text, a certificate object or a list of these.
+`ossl-view-certificate-chain', `ossl-open-tls-stream' and
+`ossl-starttls-current-buffer' verify against them, and the viewer
+looks for the roots of the chains it shows among them."
+  :type '(choice (const :tag "None" nil)
+                 (file :tag "CA file or directory")
+                 (repeat (file :tag "CA file or directory")))
+  :version "28.1")
+
+(defcustom ossl-view-expiry-warning-days 30
+  "Days before its end of validity from which a certificate is flagged.
+The viewer shows such a certificate with the face `ossl-view-expiring'
+and mentions it in the verdict."
+  :type 'integer
+  :version "28.1")
+
+(defcustom ossl-view-system-ca-files
+  '("/etc/ssl/certs/ca-certificates.crt"
+    "/etc/pki/tls/certs/ca-bundle.crt"
+    "/etc/ssl/ca-bundle.pem"
+    "/etc/ssl/cert.pem"
+    "/usr/local/etc/openssl/cert.pem")
+  "CA bundle files in which the viewer looks for trust anchors.
+The first readable one is used when `ossl-trust-system-store' is
+non-nil and neither SSL_CERT_FILE nor SSL_CERT_DIR is set.  The
+viewer reads anchors to name the root a chain leads to and to judge
+certificate files; connections themselves are verified by OpenSSL
+against the system store."
+  :type '(repeat file)
+  :version "28.1")
+
+(defcustom ossl-view-starttls-ports
+  '((smtp 25 587 2525 "smtp" "submission")
+    (imap 143 "imap" "imap2")
+    (pop3 110 "pop3")
+    (xmpp 5222 "xmpp-client")
+    (ftp 21 "ftp"))
+  "Ports on which `ossl-view-certificate-chain' offers STARTTLS.
+Each element is (PROTOCOL PORT...): PROTOCOL is one of `smtp',
+`imap', `pop3', `xmpp' and `ftp', each PORT a number or a service
+name.  On these ports the command asks which STARTTLS dialog to run
+in clear before the handshake, proposing PROTOCOL."
+  :type '(alist :key-type (choice (const smtp) (const imap) (const pop3)
+                                  (const xmpp) (const ftp))
+                :value-type (repeat (choice integer string)))
+  :version "28.1")
+
+(defcustom ossl-tls-stream-coding-system 'utf-8-dos
+  "Coding system of the sessions of `ossl-open-tls-stream'.
+The default sends lines ending in CRLF, as SMTP, IMAP, POP3 and HTTP
+expect, and shows replies without their carriage returns.  Use
+`utf-8-unix' for protocols whose lines end in a bare newline."
+  :type 'coding-system
+  :version "28.1")
+
+;;;; Faces
+
+(defface ossl-view-heading '((t :inherit bold))
+  "Face of the title and of certificate headings in `ossl-view-mode'."
+  :version "28.1")
+
+(defface ossl-view-label '((t :inherit font-lock-constant-face))
+  "Face of field names in `ossl-view-mode'."
+  :version "28.1")
+
+(defface ossl-view-ok '((t :inherit success))
+  "Face of a verification that succeeded, in `ossl-view-mode'."
+  :version "28.1")
+
+(defface ossl-view-bad '((t :inherit error))
+  "Face of a verification that failed, in `ossl-view-mode'."
+  :version "28.1")
+
+(defface ossl-view-expired '((t :inherit error))
+  "Face of the validity of an expired certificate, in `ossl-view-mode'."
+  :version "28.1")
+
+(defface ossl-view-not-yet-valid '((t :inherit error :underline t))
+  "Face of the validity of a certificate not valid yet, in `ossl-view-mode'."
+  :version "28.1")
+
+(defface ossl-view-expiring '((t :inherit warning))
+  "Face of a certificate that expires soon, and of warnings, in `ossl-view-mode'.
+Soon means within `ossl-view-expiry-warning-days' days."
+  :version "28.1")
+
+;;;; Small helpers
+
+(defun ossl-view--date (time)
+  "TIME, in seconds, as an ISO date in UTC; \"?\" when nil."
+  (if time (format-time-string "%Y-%m-%d" time t) "?"))
+
+(defun ossl-view--host-port (host port)
+  "HOST and PORT as HOST:PORT, with brackets around an IPv6 address."
+  (if (string-search ":" host) (format "[%s]:%s" host port)
+    (format "%s:%s" host port)))
+
+(defun ossl-view--cert-name (info)
+  "The short name of the certificate with INFO: its CN, else its first SAN."
+  (let ((subject (plist-get info :subject)))
+    (cond ((and subject (string-match "/CN=\\([^/]+\\)" subject))
+           (match-string 1 subject))
+          ((cdar (plist-get info :subject-alt-names)))
+          ((and subject (not (string-empty-p subject))) subject)
+          (t "(no name)"))))
+
+(defun ossl-view--who (index info)
+  "How to refer to certificate number INDEX with INFO in a sentence."
+  (if index (format "[%d] %s" index (ossl-view--cert-name info))
+    (format "%s (from the trust store)" (ossl-view--cert-name info))))
+
+(defun ossl-view--san-string (sans)
+  "The subjectAltNames SANS as \"DNS:a, IP:1.2.3.4\"."
+  (mapconcat (lambda (san) (format "%s:%s" (upcase (symbol-name (car san)))
+                                   (cdr san)))
+             sans ", "))
+
+(defun ossl-view--wrap (text width)
+  "TEXT cut at spaces into lines of at most WIDTH columns; a list."
+  (let (lines line)
+    (dolist (word (split-string text " " t))
+      (if (and line (> (+ (string-width line) 1 (string-width word)) width))
+          (progn (push line lines) (setq line word))
+        (setq line (if line (concat line " " word) word))))
+    (when line (push line lines))
+    (nreverse lines)))
+
+(defun ossl-view--parse-port (port)
+  "PORT as typed: a number when it is all digits, else a service name."
+  (cond ((numberp port) port)
+        ((string-match-p "\\`[0-9]+\\'" port) (string-to-number port))
+        ((string-empty-p port) 443)
+        (t port)))
+
+(defun ossl-view--starttls-for-port (port)
+  "The STARTTLS protocol usual on PORT, per `ossl-view-starttls-ports'."
+  (car (cl-find-if (lambda (entry) (member port (cdr entry)))
+                   ossl-view-starttls-ports)))
+
+;;;; Trust anchors, read only to explain chains
+
+(defvar ossl-view--anchor-cache nil
+  "(KEY . ANCHORS): the trust anchors last read, and what they came from.")
+
+(defun ossl-view--read-ca (ca)
+  "The certificates in CA (a file, directory, PEM text, object or list)."
+  (cond ((null ca) nil)
+        ((ossl-x509-p ca) (list ca))
+        ((and (consp ca) (not (functionp ca)))
+         (apply #'append (mapcar #'ossl-view--read-ca ca)))
+        ((not (stringp ca)) nil)
+        ((string-match-p "-----BEGIN" ca) (ignore-errors (ossl-x509-from-pem ca)))
+        ((file-directory-p ca)
+         (apply #'append
+                (mapcar (lambda (f) (ignore-errors (ossl-x509-read-file f)))
+                        ;; The names OpenSSL looks up in a CA directory.
+                        (directory-files ca t "\\`[0-9a-f]\\{8\\}\\.[0-9]+\\'"))))
+        ((file-readable-p ca) (ignore-errors (ossl-x509-read-file ca)))))
+
+(defun ossl-view--system-ca ()
+  "Where the system's trust anchors are: a list of files and directories."
+  (when ossl-trust-system-store
+    (let ((file (getenv "SSL_CERT_FILE"))
+          (dir (getenv "SSL_CERT_DIR")))
+      (if (or file dir)
+          (delq nil (list file dir))
+        (let ((bundle (cl-find-if #'file-readable-p ossl-view-system-ca-files)))
+          (and bundle (list bundle)))))))
+
+(defun ossl-view--anchors ()
+  "Trust anchors as a list of (CERT . INFO), from `ossl-view-ca' and the system."
+  (let* ((system (ossl-view--system-ca))
+         (key (list ossl-view-ca
+                    (mapcar (lambda (f)
+                              (cons f (file-attribute-modification-time
+                                       (file-attributes f))))
+                            system))))
+    (unless (equal key (car ossl-view--anchor-cache))
+      (let ((seen (make-hash-table :test #'equal))
+            (anchors nil))
+        (dolist (cert (ossl-view--read-ca (append (ossl-view--read-ca ossl-view-ca)
+                                                  system)))
+          (let ((info (ossl-x509-info cert)))
+            (unless (gethash (plist-get info :sha256) seen)
+              (puthash (plist-get info :sha256) t seen)
+              (push (cons cert info) anchors))))
+        (setq ossl-view--anchor-cache (cons key (nreverse anchors)))))
+    (cdr ossl-view--anchor-cache)))
+
+(defun ossl-view--issued-by-p (info issuer)
+  "Non-nil if the certificate with INFO names the one with ISSUER as issuer.
+Names must be equal, and key identifiers too when both are present.
+Signatures are not checked."
+  (and (equal (plist-get info :issuer-rfc2253) (plist-get issuer :subject-rfc2253))
+       (let ((akid (plist-get info :authority-key-id))
+             (skid (plist-get issuer :subject-key-id)))
+         (or (null akid) (null skid) (equal akid skid)))))
+
+(defun ossl-view--anchor-p (info anchors)
+  "Non-nil if the certificate with INFO is one of ANCHORS."
+  (cl-find (plist-get info :sha256) anchors
+           :key (lambda (a) (plist-get (cdr a) :sha256)) :test #'equal))
+
+;;;; Judging a chain
+
+(defun ossl-view--validity (info now)
+  "The validity of the certificate with INFO at NOW: (STATE DAYS).
+STATE is `not-yet-valid' (DAYS until it is), `expired' (DAYS since),
+`expiring' or `valid' (DAYS left), or `unknown'."
+  (let ((from (plist-get info :valid-from))
+        (to (plist-get info :valid-to)))
+    (cond ((not (and from to)) (list 'unknown nil))
+          ((< now from) (list 'not-yet-valid (ceiling (- from now) 86400)))
+          ((> now to) (list 'expired (floor (- now to) 86400)))
+          (t (let ((left (floor (- to now) 86400)))
+               (list (if (< left ossl-view-expiry-warning-days) 'expiring 'valid)
+                     left))))))
+
+(defun ossl-view--ip-address-p (host)
+  "Non-nil if HOST is an IPv4 or IPv6 address literal."
+  (or (string-match-p "\\`[0-9]+\\(\\.[0-9]+\\)\\{3\\}\\'" host)
+      (string-search ":" host)))
+
+(defun ossl-view--dns-match-p (pattern host)
+  "Non-nil if the DNS name PATTERN, maybe a \"*.\" wildcard, matches HOST."
+  (let ((p (downcase pattern))
+        (h (downcase (string-remove-suffix "." host))))
+    (if (string-prefix-p "*." p)
+        (let ((suffix (substring p 1)))
+          (and (string-suffix-p suffix h)
+               (let ((label (substring h 0 (- (length h) (length suffix)))))
+                 (and (> (length label) 0) (not (string-search "." label))))))
+      (string= p h))))
+
+(defun ossl-view--name-match (host info)
+  "The subjectAltName (or CN) of the certificate with INFO matching HOST, or nil.
+A string such as \"DNS:*.example.org\"."
+  (let* ((sans (plist-get info :subject-alt-names))
+         (ip (ossl-view--ip-address-p host))
+         (san (cl-find-if
+               (lambda (san)
+                 (if ip
+                     (and (eq (car san) 'ip)
+                          (string= (downcase (cdr san)) (downcase host)))
+                   (and (eq (car san) 'dns)
+                        (ossl-view--dns-match-p (cdr san) host))))
+               sans)))
+    (cond (san (ossl-view--san-string (list san)))
+          ((and (not ip) (not (assq 'dns sans))
+                (ossl-view--dns-match-p (ossl-view--cert-name info) host))
+           (format "CN=%s" (ossl-view--cert-name info))))))
+
+(defun ossl-view--names-of (info)
+  "The names the certificate with INFO is for, as a string."
+  (let ((sans (plist-get info :subject-alt-names)))
+    (if sans (ossl-view--san-string sans)
+      (format "CN=%s" (ossl-view--cert-name info)))))
+
+(defun ossl-view--failure-kind (code)
+  "What OpenSSL verify CODE is about: `dates', `issuer', `name' or `other'."
+  (pcase code
+    ((or 9 10) 'dates)
+    ((or 2 18 19 20 21) 'issuer)
+    ((or 62 64) 'name)
+    (_ 'other)))
+
+(defun ossl-view--explain (code string info top-p host)
+  "Words for OpenSSL verify CODE (with STRING) about the certificate with INFO.
+TOP-P is non-nil when that certificate is the last one the peer sent;
+HOST is the name checked.  The words follow the certificate's name:
+\"[0] example.org\" + \" expired on ...\"."
+  (pcase code
+    (10 (format "expired on %s" (ossl-view--date (plist-get info :valid-to))))
+    (9 (format "is not valid before %s"
+               (ossl-view--date (plist-get info :valid-from))))
+    (18 "is self-signed and not in the trust store")
+    (19 "is a self-signed root that is not in the trust store")
+    ((or 2 20 21)
+     (if (and top-p (not (plist-get info :ca-p)))
+         (format "came without its issuer: the server sent no certificate for %s, and the trust store does not have it (incomplete chain)"
+                 (plist-get info :issuer-rfc2253))
+       (format "was issued by %s, which is not in the trust store (unknown issuer)"
+               (plist-get info :issuer-rfc2253))))
+    ((or 62 64)
+     (format "does not match the name %s: it is for %s" host
+             (ossl-view--names-of info)))
+    (24 "is not a CA certificate, yet it issued another certificate")
+    (26 "may not be used for this purpose (its key usage forbids it)")
+    ((or 4 6 7) "has a signature that does not verify")
+    (_ (format "fails verification: %s" string))))
+
+(defun ossl-view--issuer-finding (info infos anchors trusted connp)
+  "How the certificate with INFO links up, among INFOS, to ANCHORS.
+TRUSTED is non-nil when OpenSSL verified the whole chain; CONNP when
+the certificates came from a connection.  A finding (LEVEL KIND TEXT)."
+  (let ((k (cl-position-if (lambda (other)
+                             (and (not (eq other info))
+                                  (ossl-view--issued-by-p info other)))
+                           infos)))
+    (cond
+     (k (list 'ok 'issuer
+              (format "was issued by %s%s"
+                      (ossl-view--who k (nth k infos))
+                      (if (= k (1+ (cl-position info infos))) ""
+                        " (sent out of order)"))))
+     ((plist-get info :self-signed-p)
+      (cond ((ossl-view--anchor-p info anchors)
+             (list 'ok 'issuer "is a self-signed root in the trust store"))
+            (trusted (list 'ok 'issuer "is a self-signed root, trusted"))
+            (t (list 'error 'issuer "is self-signed and not in the trust store"))))
+     (t
+      (let ((anchor (cl-find-if (lambda (a) (ossl-view--issued-by-p info (cdr a)))
+                                anchors)))
+        (cond
+         (anchor (list 'ok 'issuer
+                       (format "was issued by %s, in the trust store"
+                               (ossl-view--cert-name (cdr anchor)))))
+         (trusted (list 'ok 'issuer
+                        (format "was issued by %s, trusted"
+                                (plist-get info :issuer-rfc2253))))
+         (t (list 'error 'issuer
+                  (format "was issued by %s, which is neither %s nor in the trust store"
+                          (plist-get info :issuer-rfc2253)
+                          (if connp "sent by the peer" "in the file"))))))))))
+
+(defun ossl-view--analyse (certs status)
+  "Judge CERTS, leaf first; STATUS is their connection's `ossl-ssl-status', or nil.
+Return a list of entries, one per certificate, each a plist:
+:index, :cert, :info, :validity (see `ossl-view--validity'),
+:failure (OpenSSL's failure at this certificate: (CODE STRING), or
+nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
+`warning' or `error' and TEXT follows the certificate's name."
+  (let* ((now (float-time))
+         (infos (mapcar #'ossl-x509-info certs))
+         (anchors (ossl-view--anchors))
+         (host (plist-get status :hostname))
+         (trusted (and status (eql (car (plist-get status :verify-result)) 0)))
+         (failure (plist-get status :verify-failure))
+         (fail-info (and (nth 2 failure) (ossl-x509-info (nth 2 failure))))
+         (fail-index (and fail-info
+                          (cl-position (plist-get fail-info :sha256) infos
+                                       :key (lambda (i) (plist-get i :sha256))
+                                       :test #'equal)))
+         (n (length certs))
+         (entries nil))
+    (dotimes (i n)
+      (let* ((info (nth i infos))
+             (validity (ossl-view--validity info now))
+             (here (and fail-index (= fail-index i)))
+             (kind (and here (ossl-view--failure-kind (nth 0 failure))))
+             (findings nil))
+        (when here
+          (push (list 'error kind
+                      (ossl-view--explain (nth 0 failure) (nth 3 failure) info
+                                          (= i (1- n)) host))
+                findings))
+        (unless (eq kind 'dates)
+          (pcase validity
+            (`(expired ,days)
+             (push (list 'error 'dates
+                         (format "expired on %s (%d days ago)"
+                                 (ossl-view--date (plist-get info :valid-to)) days))
+                   findings))
+            (`(not-yet-valid ,days)
+             (push (list 'error 'dates
+                         (format "is not valid before %s (in %d days)"
+                                 (ossl-view--date (plist-get info :valid-from)) days))
+                   findings))
+            (`(expiring ,days)
+             (push (list 'warning 'dates
+                         (format "expires in %d day%s, on %s" days
+                                 (if (= days 1) "" "s")
+                                 (ossl-view--date (plist-get info :valid-to))))
+                   findings))))
+        (unless (eq kind 'issuer)
+          (push (ossl-view--issuer-finding info infos anchors trusted status)
+                findings))
+        (when (and (> i 0)
+                   (not (cl-some (lambda (other)
+                                   (and (not (eq other info))
+                                        (ossl-view--issued-by-p other info)))
+                                 infos)))
+          (push (list 'warning 'chain
+                      "issued none of the other certificates (not needed)")
+                findings))
+        (when (and (= i 0) host (not (eq kind 'name)))
+          (let ((match (ossl-view--name-match host info)))
+            (push (cond (match (list 'ok 'name
+                                     (format "matches the name %s (%s)" host match)))
+                        (trusted (list 'ok 'name
+                                       (format "matches the name %s" host)))
+                        (t (list 'error 'name
+                                 (format "does not match the name %s: it is for %s"
+                                         host (ossl-view--names-of info)))))
+                  findings)))
+        (push (list :index i :cert (nth i certs) :info info :validity validity
+                    :failure (and here (list (nth 0 failure) (nth 3 failure)))
+                    :findings (nreverse findings))
+              entries)))
+    (nreverse entries)))
+
+(defun ossl-view--first-finding (entries level)
+  "The first finding of LEVEL in ENTRIES, as a sentence, or nil."
+  (cl-some (lambda (e)
+             (let ((f (cl-find level (plist-get e :findings) :key #'car)))
+               (and f (format "%s %s" (ossl-view--who (plist-get e :index)
+                                                      (plist-get e :info))
+                              (nth 2 f)))))
+           entries))
+
+(defun ossl-view--verdict (entries status role)
+  "The overall verdict on ENTRIES: (LEVEL . TEXT) in plain words.
+STATUS is the connection's `ossl-ssl-status', or nil for a file;
+ROLE is `client' or `server' for connections (our end's role)."
+  (let ((err (ossl-view--first-finding entries 'error))
+        (warn (ossl-view--first-finding entries 'warning))
+        (host (plist-get status :hostname)))
+    (cond
+     ((and (null entries) (eq role 'server))
+      (cons 'warning "No client certificate: the client did not present one."))
+     ((null entries)
+      (cons 'error (if status "NOT TRUSTED: the peer sent no certificate."
+                     "No certificate found.")))
+     (status
+      (let* ((result (plist-get status :verify-result))
+             (failure (plist-get status :verify-failure)))
+        (cond
+         ((and (eql (car result) 0) (not err) (not warn))
+          (cons 'ok (format "Trusted: the chain verifies up to a trusted root%s."
+                            (if host (format ", and the certificate is valid for %s"
+                                             host)
+                              ""))))
+         ((eql (car result) 0)
+          (cons 'warning (format "Trusted, but %s." (or err warn))))
+         (failure
+          (let* ((fail-entry (cl-find-if (lambda (e) (plist-get e :failure))
+                                         entries))
+                 (info (if fail-entry (plist-get fail-entry :info)
+                         (ossl-x509-info (nth 2 failure)))))
+            (cons 'error
+                  (format "NOT TRUSTED: %s %s."
+                          (ossl-view--who (plist-get fail-entry :index) info)
+                          (ossl-view--explain (nth 0 failure) (nth 3 failure)
+                                              info
+                                              (eq fail-entry (car (last entries)))
+                                              host)))))
+         (t (cons 'error (format "NOT TRUSTED: %s." (or (cdr result) err)))))))
+     (err (cons 'error (format "PROBLEM: %s." err)))
+     (warn (cons 'warning (format "Usable, but %s." warn)))
+     (t
+      (let* ((top (car (last entries)))
+             (issuer (cl-find 'issuer (plist-get top :findings) :key #'cadr)))
+        (cons 'ok
+              (format "Looks valid: the dates are right and %s %s (signatures were not checked)."
+                      (ossl-view--who (plist-get top :index) (plist-get top :info))
+                      (nth 2 issuer))))))))
+
+;;;; Collecting what to show
+
+(defvar-local ossl-view--source nil
+  "What the viewer buffer shows.
+\(connect HOST PORT STARTTLS), (process PROCESS) or (file FILE).")
+
+(defvar-local ossl-view--data nil
+  "The data the viewer buffer shows.
+A plist with the keys :title, :header, :verdict, :entries and :error.")
+
+(defvar-local ossl-view--dump-markers nil
+  "A vector: for each certificate, where its full text goes when expanded.")
+
+(defvar-local ossl-view--heading-markers nil
+  "A vector: for each certificate, the start of its section.")
+
+(defun ossl-view--status-header (status via)
+  "Header lines (LABEL . VALUE) for a connection with STATUS.
+VIA, when non-nil, says how TLS was started (STARTTLS)."
+  (let ((result (plist-get status :verify-result)))
+    (delq nil
+          (list
+           (cons "Protocol" (concat (or (plist-get status :protocol) "none")
+                                    (if via (format " (%s)" via) "")))
+           (and (plist-get status :cipher)
+                (cons "Cipher" (format "%s, %s bits" (plist-get status :cipher)
+                                       (plist-get status :cipher-bits))))
+           (and (plist-get status :group)
+                (cons "Key exchange"
+                      (concat (plist-get status :group)
+                              (if (plist-get status :signature-algorithm)
+                                  (format ", signed with %s"
+                                          (plist-get status :signature-algorithm))
+                                ""))))
+           (and (plist-get status :alpn)
+                (cons "ALPN" (format "%s" (plist-get status :alpn))))
+           (and (plist-get status :session-reused)
+                (cons "Session" "resumed"))
+           (cons "Name checked" (or (plist-get status :hostname) "none"))
+           (and result
+                (cons "Verify code" (format "%s (%s)" (car result) (cdr result))))))))
+
+(defun ossl-view--connection-data (title status role via)
+  "Viewer data for a connection: TITLE, its STATUS, our ROLE, VIA (or nil)."
+  (let* ((certs (plist-get status :peer-certificates))
+         (entries (ossl-view--analyse certs status)))
+    (list :title title
+          :header (ossl-view--status-header status via)
+          :entries entries
+          :verdict (ossl-view--verdict entries status role))))
+
+(defun ossl-view--connect (host port)
+  "A plain network process to HOST on PORT, with a filter collecting input.
+What arrives is kept as the process property `ossl-view--input'."
+  (let ((proc (condition-case err
+                   (make-network-process
+                    :name (format "ossl-view %s" (ossl-view--host-port host port))
+                    :host host :service port :coding 'binary :noquery t
+                    :filter (lambda (p s)
+                              (process-put p 'ossl-view--input
+                                           (concat (process-get p 'ossl-view--input)
+                                                   s)))
+                    :sentinel #'ignore)
+                 (file-error
+                  (signal 'ossl-error
+                          (list (format "Cannot connect to %s: %s"
+                                        (ossl-view--host-port host port)
+                                        (or (nth 2 err) (nth 1 err)))))))))
+    (process-put proc 'ossl-view--input "")
+    proc))
+
+(defun ossl-view--expect (proc regexp what)
+  "Wait for REGEXP in the clear text PROC sent; return that text up to the match.
+The text is consumed.  WHAT names what is awaited, for errors."
+  (let ((deadline (+ (float-time) ossl-handshake-timeout))
+        (case-fold-search t))
+    (while (not (string-match regexp (process-get proc 'ossl-view--input)))
+      (cond ((not (process-live-p proc))
+             (signal 'ossl-error
+                     (list (format "The server closed the connection while ossl waited for %s"
+                                   what))))
+            ((> (float-time) deadline)
+             (signal 'ossl-timeout-error
+                     (list (format "No %s after %s seconds" what
+                                   ossl-handshake-timeout)))))
+      (accept-process-output proc 0.1))
+    (let* ((input (process-get proc 'ossl-view--input))
+           (end (match-end 0)))
+      (process-put proc 'ossl-view--input (substring input end))
+      (substring input 0 end))))
+
+(defun ossl-view--last-line (text)
+  "The last non-empty line of TEXT."
+  (car (last (split-string text "[\r\n]+" t))))
+
+(defun ossl-view--reply (proc code what)
+  "Read a three-digit reply (SMTP, FTP) from PROC; signal unless it is CODE.
+WHAT names the reply, for errors.  Return the whole reply."
+  (let* ((reply (ossl-view--expect proc "^[0-9][0-9][0-9]\\(?:[ \r][^\n]*\\)?\n" what))
+         (last (ossl-view--last-line reply)))
+    (unless (string-prefix-p (number-to-string code) last)
+      (signal 'ossl-error (list (format "Unexpected %s: %s" what last))))
+    reply))
+
+(defun ossl-view--starttls-dialog (proc protocol)
+  "Run PROTOCOL's STARTTLS dialog on PROC in clear, up to the go-ahead.
+PROTOCOL is one of `smtp', `imap', `pop3', `xmpp' and `ftp'."
+  (let ((case-fold-search t)
+        (send (lambda (s) (process-send-string proc s))))
+    (pcase protocol
+      ('smtp
+       (ossl-view--reply proc 220 "SMTP greeting")
+       (funcall send (format "EHLO %s\r\n" (system-name)))
+       (unless (string-match-p "^250[- ]STARTTLS"
+                               (ossl-view--reply proc 250 "SMTP reply to EHLO"))
+         (signal 'ossl-not-supported-error
+                 (list "The SMTP server does not offer STARTTLS")))
+       (funcall send "STARTTLS\r\n")
+       (ossl-view--reply proc 220 "SMTP reply to STARTTLS"))
+      ('imap
+       (let ((greeting (ossl-view--expect proc "^\\* [^\n]*\n" "IMAP greeting")))
+         (unless (string-match-p "^\\* \\(OK\\|PREAUTH\\)" greeting)
+           (signal 'ossl-error (list (format "Unexpected IMAP greeting: %s"
+                                             (ossl-view--last-line greeting))))))
+       (funcall send "ossl1 STARTTLS\r\n")
+       (let ((reply (ossl-view--expect proc "^ossl1 [^\n]*\n" "IMAP reply to STARTTLS")))
+         (unless (string-match-p "^ossl1 OK" (ossl-view--last-line reply))
+           (signal 'ossl-error (list (format "Unexpected IMAP reply to STARTTLS: %s"
+                                             (ossl-view--last-line reply)))))))
+      ('pop3
+       (let ((greeting (ossl-view--expect proc "^[-+][^\n]*\n" "POP3 greeting")))
+         (unless (string-prefix-p "+OK" (ossl-view--last-line greeting))
+           (signal 'ossl-error (list (format "Unexpected POP3 greeting: %s"
+                                             (ossl-view--last-line greeting))))))
+       (funcall send "STLS\r\n")
+       (let ((reply (ossl-view--expect proc "^[-+][^\n]*\n" "POP3 reply to STLS")))
+         (unless (string-prefix-p "+OK" (ossl-view--last-line reply))
+           (signal 'ossl-error (list (format "Unexpected POP3 reply to STLS: %s"
+                                             (ossl-view--last-line reply)))))))
+      ('xmpp
+       (funcall send
+                (format "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+                        (plist-get (process-get proc 'ossl-view--target) :host)))
+       (unless (string-match-p
+                "urn:ietf:params:xml:ns:xmpp-tls"
+                (ossl-view--expect proc "</stream:features>\\|<stream:features/>"
+                                   "XMPP stream features"))
+         (signal 'ossl-not-supported-error
+                 (list "The XMPP server does not offer STARTTLS")))
+       (funcall send "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+       (let ((reply (ossl-view--expect proc "<proceed[^>]*>\\|<failure[^>]*>"
+                                       "XMPP reply to starttls")))
+         (unless (string-match-p "<proceed" reply)
+           (signal 'ossl-error (list "The XMPP server refused STARTTLS")))))
+      ('ftp
+       (ossl-view--reply proc 220 "FTP greeting")
+       (funcall send "AUTH TLS\r\n")
+       (ossl-view--reply proc 234 "FTP reply to AUTH TLS"))
+      (_ (signal 'wrong-type-argument (list 'ossl-view-starttls-protocol protocol))))))
+
+(defun ossl-view--collect-connect (host port starttls)
+  "Viewer data for a new connection to HOST on PORT, after STARTTLS if non-nil."
+  (let ((proc (ossl-view--connect host port)))
+    (unwind-protect
+        (progn
+          (process-put proc 'ossl-view--target (list :host host :port port))
+          (when starttls (ossl-view--starttls-dialog proc starttls))
+          (let ((conn (ossl-starttls proc :verify nil :hostname host
+                                     :ca ossl-view-ca)))
+            (ossl-view--connection-data
+             (format "TLS connection to %s" (ossl-view--host-port host port))
+             (ossl-ssl-status conn) 'client
+             (and starttls (format "after STARTTLS, %s" starttls)))))
+      (delete-process proc))))
+
+(defun ossl-view--process-title (proc)
+  "A title for the view of the coated process PROC."
+  (let ((contact (and (eq (process-type proc) 'network)
+                      (not (process-contact proc :server))
+                      (process-contact proc))))
+    (format "TLS connection %s%s" (process-name proc)
+            (if (and (consp contact) (stringp (car contact)))
+                (format " to %s" (ossl-view--host-port (car contact)
+                                                       (cadr contact)))
+              ""))))
+
+(defun ossl-view--collect-process (proc)
+  "Viewer data for the live TLS connection of process PROC."
+  (let ((conn (ossl-process-conn proc)))
+    (unless (process-live-p proc)
+      (signal 'ossl-closed-error
+              (list (format "Process %s is no longer running (%s)"
+                            (process-name proc) (process-status proc)))))
+    (unless conn
+      (signal 'ossl-error (list (format "Process %s is not coated with TLS"
+                                        (process-name proc)))))
+    (let ((role (if (ossl-ssl-conn-serverp conn) 'server 'client))
+          (status (ossl-ssl-status conn)))
+      (ossl-view--connection-data
+       (ossl-view--process-title proc)
+       status role
+       (format "%s, %s" (plist-get status :state)
+               (if (eq role 'server) "we are the server" "we are the client"))))))
+
+(defun ossl-view--collect-file (file)
+  "Viewer data for the certificates in FILE."
+  (let* ((certs (ossl-x509-read-file file))
+         (entries (ossl-view--analyse certs nil)))
+    (list :title (format "Certificate file %s" (abbreviate-file-name file))
+          :header (list (cons "Contains" (format "%d certificate%s"
+                                                 (length certs)
+                                                 (if (cdr certs) "s" "")))
+                        (cons "Trust store"
+                              (if (ossl-view--anchors)
+                                  (format "%d anchors (names and key identifiers compared)"
+                                          (length (ossl-view--anchors)))
+                                "none found")))
+          :entries entries
+          :verdict (ossl-view--verdict entries nil nil))))
+
+(defun ossl-view--collect (source)
+  "Viewer data for SOURCE (see `ossl-view--source')."
+  (pcase source
+    (`(connect ,host ,port ,starttls) (ossl-view--collect-connect host port starttls))
+    (`(process ,proc) (ossl-view--collect-process proc))
+    (`(file ,file) (ossl-view--collect-file file))
+    (_ (error "Nothing to show"))))
+
+(defun ossl-view--source-title (source)
+  "A title for SOURCE when it could not be read."
+  (pcase source
+    (`(connect ,host ,port ,_) (format "TLS connection to %s"
+                                       (ossl-view--host-port host port)))
+    (`(process ,proc) (format "TLS connection %s" (process-name proc)))
+    (`(file ,file) (format "Certificate file %s" (abbreviate-file-name file)))
+    (_ "ossl")))
+
+;;;; Drawing
+
+(defconst ossl-view--label-width 14
+  "Columns taken by field names.")
+
+(defconst ossl-view--text-width 62
+  "Columns for field values, so that sections fit in 80 columns.")
+
+(defun ossl-view--field (indent label value &optional face)
+  "Insert LABEL and VALUE (wrapped) at INDENT, VALUE in FACE."
+  (let* ((lines (or (ossl-view--wrap value ossl-view--text-width) (list "")))
+         (pad (make-string (+ indent ossl-view--label-width) ?\s)))
+    (insert (make-string indent ?\s)
+            (propertize (concat label ":") 'face 'ossl-view-label)
+            (make-string (max 1 (- ossl-view--label-width (length label) 1)) ?\s)
+            (if face (propertize (car lines) 'face face) (car lines))
+            "\n")
+    (dolist (line (cdr lines))
+      (insert pad (if face (propertize line 'face face) line) "\n"))))
+
+(defun ossl-view--continuation (indent text &optional face)
+  "Insert TEXT (wrapped) under the values of fields at INDENT, in FACE."
+  (let ((pad (make-string (+ indent ossl-view--label-width) ?\s)))
+    (dolist (line (ossl-view--wrap text ossl-view--text-width))
+      (insert pad (if face (propertize line 'face face) line) "\n"))))
+
+(defun ossl-view--role-name (entry count connp)
+  "What ENTRY is, among COUNT certificates; CONNP for a connection's chain."
+  (let ((info (plist-get entry :info))
+        (index (plist-get entry :index)))
+    (cond ((and (= index 0) connp) "Peer certificate")
+          ((and (plist-get info :ca-p) (plist-get info :self-signed-p)) "Root CA")
+          ((plist-get info :ca-p) "Intermediate CA")
+          ((and (= index 0) (plist-get info :self-signed-p))
+           "Self-signed certificate")
+          ((= index 0) (if (> count 1) "Leaf certificate" "Certificate"))
+          (t "Certificate"))))
+
+(defun ossl-view--validity-text (entry)
+  "The validity line of ENTRY and its face: (TEXT . FACE)."
+  (let* ((info (plist-get entry :info))
+         (range (format "%s to %s" (ossl-view--date (plist-get info :valid-from))
+                        (ossl-view--date (plist-get info :valid-to)))))
+    (pcase (plist-get entry :validity)
+      (`(expired ,days)
+       (cons (format "%s: EXPIRED %d days ago" range days) 'ossl-view-expired))
+      (`(not-yet-valid ,days)
+       (cons (format "%s: NOT YET VALID, starts in %d days" range days)
+             'ossl-view-not-yet-valid))
+      (`(expiring ,days)
+       (cons (format "%s: expires in %d day%s" range days (if (= days 1) "" "s"))
+             'ossl-view-expiring))
+      (`(valid ,days) (cons (format "%s: %d days left" range days) nil))
+      (_ (cons range nil)))))
+
+(defun ossl-view--insert-entry (entry count connp)
+  "Insert the section of ENTRY among COUNT certificates; CONNP for connections.
+Return (HEADING-MARKER . DUMP-MARKER)."
+  (let* ((start (point))
+         (index (plist-get entry :index))
+         (info (plist-get entry :info))
+         (findings (plist-get entry :findings))
+         (failure (plist-get entry :failure))
+         (sha256 (or (plist-get info :sha256) "?"))
+         (validity (ossl-view--validity-text entry)))
+    (insert (propertize (format "[%d] %s: %s" index
+                                (ossl-view--role-name entry count connp)
+                                (ossl-view--cert-name info))
+                        'face 'ossl-view-heading)
+            "\n")
+    (ossl-view--field 4 "Subject" (or (plist-get info :subject-rfc2253) ""))
+    (ossl-view--field 4 "Issuer" (or (plist-get info :issuer-rfc2253) ""))
+    (ossl-view--field 4 "Serial" (or (plist-get info :serial-hex) ""))
+    (ossl-view--field 4 "Valid" (car validity) (cdr validity))
+    (ossl-view--field 4 "Names" (if (plist-get info :subject-alt-names)
+                                    (ossl-view--san-string
+                                     (plist-get info :subject-alt-names))
+                                  "none (no subjectAltName)"))
+    (ossl-view--field 4 "Key" (format "%s, %s bits%s"
+                                      (plist-get info :public-key-algorithm)
+                                      (plist-get info :public-key-bits)
+                                      (if (plist-get info :ca-p) "; a CA" "")))
+    (ossl-view--field 4 "Signature" (format "%s" (plist-get info :signature-algorithm)))
+    ;; 16 bytes of fingerprint per line: fits 80 columns.
+    (if (> (length sha256) 48)
+        (progn (ossl-view--field 4 "SHA-256" (substring sha256 0 48))
+               (ossl-view--continuation 4 (substring sha256 48)))
+      (ossl-view--field 4 "SHA-256" sha256))
+    (let ((worst (cond ((assq 'error findings) 'error)
+                       ((assq 'warning findings) 'warning)
+                       (t 'ok))))
+      (ossl-view--field 4 "Verification"
+                        (cond (failure (format "FAILED (OpenSSL: %s)" (nth 1 failure)))
+                              ((eq worst 'error) "PROBLEM")
+                              ((eq worst 'warning) "ok, with a warning")
+                              (t "ok"))
+                        (pcase worst
+                          ('error 'ossl-view-bad)
+                          ('warning 'ossl-view-expiring)
+                          (_ 'ossl-view-ok)))
+      (dolist (f findings)
+        (ossl-view--continuation 4 (nth 2 f)
+                                 (pcase (car f)
+                                   ('error 'ossl-view-bad)
+                                   ('warning 'ossl-view-expiring)))))
+    (put-text-property start (point) 'ossl-view-index index)
+    (cons (copy-marker start) (copy-marker (point)))))
+
+(defun ossl-view--render ()
+  "Draw the current buffer from `ossl-view--data'."
+  (let* ((inhibit-read-only t)
+         (data ossl-view--data)
+         (entries (plist-get data :entries))
+         (connp (not (eq (car ossl-view--source) 'file)))
+         (verdict (plist-get data :verdict))
+         (line (line-number-at-pos))
+         (markers nil))
+    (erase-buffer)
+    (insert (propertize (plist-get data :title) 'face 'ossl-view-heading) "\n")
+    (dolist (h (plist-get data :header))
+      (ossl-view--field 0 (car h) (cdr h)))
+    (if (plist-get data :error)
+        (ossl-view--field 0 "Verdict" (format "FAILED: %s" (plist-get data :error))
+                          'ossl-view-bad)
+      (ossl-view--field 0 "Verdict" (cdr verdict)
+                        (pcase (car verdict)
+                          ('ok 'ossl-view-ok)
+                          ('warning 'ossl-view-expiring)
+                          (_ 'ossl-view-bad))))
+    (insert "\n")
+    (dolist (entry entries)
+      (push (ossl-view--insert-entry entry (length entries) connp) markers)
+      (insert "\n"))
+    (insert (propertize (substitute-command-keys
+                         "\\<ossl-view-mode-map>TAB/RET: full text  \\[ossl-view-save-pem]: save as PEM  \\[ossl-view-copy-fingerprint]: copy SHA-256  \\[revert-buffer]: refresh  \\[quit-window]: quit")
+                        'face 'shadow)
+            "\n")
+    (setq markers (nreverse markers))
+    (setq ossl-view--heading-markers (vconcat (mapcar #'car markers))
+          ossl-view--dump-markers (vconcat (mapcar #'cdr markers)))
+    (goto-char (point-min))
+    (forward-line (1- line))))
+
+(defun ossl-view--error-text (err)
+  "The message of the error condition ERR, without quotes around it."
+  (if (stringp (cadr err)) (cadr err) (error-message-string err)))
+
+(defun ossl-view--refresh ()
+  "Collect the data of `ossl-view--source' again and redraw."
+  (setq ossl-view--data
+        (condition-case err
+            (ossl-view--collect ossl-view--source)
+          (error
+           (message "ossl: %s" (ossl-view--error-text err))
+           (list :title (ossl-view--source-title ossl-view--source)
+                 :error (ossl-view--error-text err)))))
+  (ossl-view--render))
+
+(defun ossl-view--revert (&optional _ignore-auto _noconfirm)
+  "Connect or read again, and redraw: the `revert-buffer-function' of the viewer."
+  (ossl-view--refresh)
+  (message "%s" (cdr (plist-get ossl-view--data :verdict))))
+
+;;;; The mode and its commands
+
+(defvar ossl-view-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "TAB") #'ossl-view-toggle-section)
+    (define-key map (kbd "RET") #'ossl-view-toggle-section)
+    (define-key map (kbd "w") #'ossl-view-save-pem)
+    (define-key map (kbd "c") #'ossl-view-copy-fingerprint)
+    (define-key map (kbd "n") #'ossl-view-next-section)
+    (define-key map (kbd "p") #'ossl-view-previous-section)
+    map)
+  "Keymap of `ossl-view-mode'.")
+
+(define-derived-mode ossl-view-mode special-mode "ossl-view"
+  "Major mode of the ossl certificate viewer.
+The buffer shows a TLS connection or a certificate file: a header
+with the protocol, the cipher, the name checked and the verdict in
+plain words, then one section per certificate, leaf first, with its
+verification outcome.
+
+\\{ossl-view-mode-map}"
+  (setq-local revert-buffer-function #'ossl-view--revert)
+  (setq-local truncate-lines nil)
+  (buffer-disable-undo))
+
+(defun ossl-view--section-at (pos)
+  "The index of the certificate section at POS (or just before it), or nil."
+  (or (get-text-property pos 'ossl-view-index)
+      (and (> pos (point-min)) (get-text-property (1- pos) 'ossl-view-index))))
+
+(defun ossl-view--entry (index)
+  "The entry of certificate INDEX in the current viewer buffer."
+  (nth index (plist-get ossl-view--data :entries)))
+
+(defun ossl-view-toggle-section (&optional index)
+  "Show or hide the full text of the certificate at point.
+From Lisp, INDEX chooses the certificate (0 is the leaf).  The text
+is what `ossl-x509-text' gives, like `openssl x509 -text'."
+  (interactive)
+  (let* ((index (or index (ossl-view--section-at (point))
+                    (user-error "No certificate here")))
+         (marker (aref ossl-view--dump-markers index))
+         (inhibit-read-only t))
+    (if (get-text-property marker 'ossl-view-dump)
+        (delete-region marker (next-single-property-change
+                               marker 'ossl-view-dump nil (point-max)))
+      (save-excursion
+        (goto-char marker)
+        (let ((text (ossl-x509-text (plist-get (ossl-view--entry index) :cert))))
+          (insert (propertize
+                   (replace-regexp-in-string
+                    "^" "      " (string-trim-right text) t t)
+                   'ossl-view-dump t 'ossl-view-index index)
+                  (propertize "\n" 'ossl-view-dump t 'ossl-view-index index)))))))
+
+(defun ossl-view-next-section ()
+  "Move to the next certificate."
+  (interactive)
+  (let ((next (cl-find-if (lambda (m) (> m (point))) ossl-view--heading-markers)))
+    (if next (goto-char next) (user-error "No next certificate"))))
+
+(defun ossl-view-previous-section ()
+  "Move to the previous certificate."
+  (interactive)
+  (let ((prev (cl-find-if (lambda (m) (< m (point))) ossl-view--heading-markers
+                          :from-end t)))
+    (if prev (goto-char prev) (user-error "No previous certificate"))))
+
+(defun ossl-view--certs ()
+  "The certificates shown in the current viewer buffer, leaf first."
+  (mapcar (lambda (e) (plist-get e :cert)) (plist-get ossl-view--data :entries)))
+
+(defun ossl-view--default-pem-name ()
+  "A file name for the chain shown in the current buffer."
+  (pcase ossl-view--source
+    (`(connect ,host ,port ,_)
+     (format "%s-%s-chain.pem" (replace-regexp-in-string "[^A-Za-z0-9.-]" "_" host)
+             port))
+    (`(file ,file) (concat (file-name-base file) "-chain.pem"))
+    (_ "chain.pem")))
+
+(defun ossl-view-save-pem (file)
+  "Save the certificates shown, leaf first, in PEM form to FILE.
+Interactively, ask for FILE, and confirm before overwriting one.
+Return FILE."
+  (interactive
+   (list (let ((f (read-file-name "Save the certificates as PEM: " nil nil nil
+                                  (ossl-view--default-pem-name))))
+           (when (file-directory-p f)
+             (setq f (expand-file-name (ossl-view--default-pem-name) f)))
+           (when (and (file-exists-p f)
+                      (not (y-or-n-p (format "Overwrite %s? " f))))
+             (user-error "Not saved"))
+           f)))
+  (let ((certs (ossl-view--certs)))
+    (unless certs (user-error "No certificates to save"))
+    (let ((coding-system-for-write 'us-ascii-unix))
+      (write-region (mapconcat #'ossl-x509-to-pem certs "") nil file nil 'silent))
+    (message "Saved %d certificate%s to %s" (length certs)
+             (if (cdr certs) "s" "") file)
+    file))
+
+(defun ossl-view-copy-fingerprint (&optional sha1)
+  "Copy the SHA-256 fingerprint of the certificate at point to the kill ring.
+Outside any section, copy the first certificate's.  With a prefix
+argument SHA1, copy the SHA-1 fingerprint.  Return the fingerprint."
+  (interactive "P")
+  (let* ((index (or (ossl-view--section-at (point)) 0))
+         (entry (or (ossl-view--entry index) (user-error "No certificate here")))
+         (info (plist-get entry :info))
+         (fp (plist-get info (if sha1 :sha1 :sha256))))
+    (kill-new fp)
+    (message "Copied the %s fingerprint of %s: %s" (if sha1 "SHA-1" "SHA-256")
+             (ossl-view--who index info) fp)
+    fp))
+
+(defun ossl-view--show (buffer-name source)
+  "Show SOURCE (see `ossl-view--source') in the viewer buffer BUFFER-NAME.
+Return the buffer."
+  (let ((buffer (get-buffer-create buffer-name)))
+    (with-current-buffer buffer
+      (ossl-view-mode)
+      (setq ossl-view--source source)
+      (ossl-view--refresh)
+      (goto-char (point-min)))
+    (pop-to-buffer buffer)
+    (message "%s" (or (cdr (plist-get (buffer-local-value 'ossl-view--data buffer)
+                                      :verdict))
+                      (plist-get (buffer-local-value 'ossl-view--data buffer)
+                                 :error)))
+    buffer))
+
+(defvar ossl-view--host-history nil "Hosts given to the ossl commands.")
+(defvar ossl-view--port-history nil "Ports given to the ossl commands.")
+
+(defun ossl-view--read-host-port (&optional default-port)
+  "Read a host and a port (DEFAULT-PORT, or 443); return (HOST PORT)."
+  (let* ((host (string-trim (read-string "Host: " nil 'ossl-view--host-history)))
+         (default (format "%s" (or default-port 443)))
+         (port (read-string (format-prompt "Port" default) nil
+                            'ossl-view--port-history default)))
+    (when (string-empty-p host) (user-error "No host given"))
+    (list host (ossl-view--parse-port (string-trim port)))))
+
+(defun ossl-view--read-starttls (port always)
+  "Ask which STARTTLS dialog to run on PORT; nil for none.
+Ask only on a port of `ossl-view-starttls-ports', or if ALWAYS."
+  (let ((guess (ossl-view--starttls-for-port port)))
+    (when (or guess always)
+      (let* ((default (if guess (symbol-name guess) "none"))
+             (answer (completing-read (format-prompt "STARTTLS dialog first" default)
+                                      '("none" "smtp" "imap" "pop3" "xmpp" "ftp")
+                                      nil t nil nil default)))
+        (and (not (member answer '("" "none"))) (intern answer))))))
+
+;;;###autoload
+(defun ossl-view-certificate-chain (host port &optional starttls)
+  "Connect to HOST on PORT and show the certificate chain it sends.
+STARTTLS, when non-nil, is the dialog to run in clear first: `smtp',
+`imap', `pop3', `xmpp' or `ftp'.  Interactively, the command asks for
+it on the ports of `ossl-view-starttls-ports', and with a prefix
+argument on any port.  The handshake goes on whatever the outcome of
+verification (against the system store and `ossl-view-ca'), so that
+the buffer can show what is wrong; the connection is closed as soon
+as the certificates are read, and \\<ossl-view-mode-map>\\[revert-buffer] connects again.
+Return the viewer buffer."
+  (interactive
+   (let ((target (ossl-view--read-host-port)))
+     (append target (list (ossl-view--read-starttls (cadr target)
+                                                    current-prefix-arg)))))
+  (ossl-view--show (format "*ossl-view %s*" (ossl-view--host-port host port))
+                   (list 'connect host port starttls)))
+
+(defun ossl-view--coated-processes ()
+  "The live processes coated with TLS."
+  (cl-remove-if-not (lambda (p) (and (process-live-p p) (ossl-process-conn p)))
+                    (process-list)))
+
+(defun ossl-view--read-coated-process ()
+  "The current buffer's coated process, or one the user picks."
+  (let ((own (get-buffer-process (current-buffer))))
+    (if (and own (ossl-process-conn own))
+        own
+      (let ((procs (ossl-view--coated-processes)))
+        (unless procs (user-error "No process is coated with TLS"))
+        (get-process
+         (completing-read "Describe the TLS connection of process: "
+                          (mapcar #'process-name procs) nil t nil nil
+                          (process-name (car procs))))))))
+
+;;;###autoload
+(defun ossl-describe-connection (process)
+  "Show the TLS connection of PROCESS and the certificates of its peer.
+Interactively, PROCESS is the current buffer's process when it is
+coated with TLS, else one picked among the coated processes.  The view
+is that of `ossl-view-certificate-chain', from the live connection;
+\\<ossl-view-mode-map>\\[revert-buffer] reads it again.  Return the viewer buffer."
+  (interactive (list (ossl-view--read-coated-process)))
+  (let ((proc (cond ((processp process) process)
+                    ((ossl-ssl-conn-p process) (ossl-ssl-parent process))
+                    (t (or (get-process process)
+                           (signal 'wrong-type-argument
+                                   (list 'processp process)))))))
+    (ossl-view--show (format "*ossl-view %s*" (process-name proc))
+                     (list 'process proc))))
+
+(defun ossl-view--read-certificate-file ()
+  "The file at point in Dired, or a certificate file the user names."
+  (or (and (derived-mode-p 'dired-mode) (not current-prefix-arg)
+           (let ((f (dired-get-filename nil t)))
+             (and f (not (file-directory-p f)) f)))
+      (read-file-name "Certificate file (PEM or DER): " nil
+                      (and buffer-file-name
+                           (string-match-p "\\.\\(pem\\|crt\\|cer\\|der\\)\\'"
+                                           buffer-file-name)
+                           buffer-file-name)
+                      t)))
+
+;;;###autoload
+(defun ossl-view-certificate-file (file)
+  "Show the certificates in FILE (PEM, every certificate in it, or DER).
+Check a certificate or a chain before installing it: dates, names,
+how the certificates link up, and whether the last one's issuer is a
+trust anchor (`ossl-view-ca' and the system bundle; names and key
+identifiers are compared, signatures are not checked).  In Dired,
+interactively, FILE is the file at point (with a prefix argument, ask).
+Return the viewer buffer."
+  (interactive (list (ossl-view--read-certificate-file)))
+  (let ((file (expand-file-name file)))
+    (ossl-view--show (format "*ossl-view %s*" (file-name-nondirectory file))
+                     (list 'file file))))
+
+;;;; Interactive TLS sessions
+
+(defvar ossl-tls-stream-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "C-c C-t") #'ossl-starttls-current-buffer)
+    (define-key map (kbd "C-c C-v") #'ossl-describe-connection)
+    map)
+  "Keymap of `ossl-tls-stream-mode'.")
+
+(define-derived-mode ossl-tls-stream-mode comint-mode "TLS-stream"
+  "Major mode of the interactive sessions of `ossl-open-tls-stream'.
+Type a line and RET to send it; replies appear as they come.  Lines
+are sent and shown with `ossl-tls-stream-coding-system' (CRLF by
+default).  \\<ossl-tls-stream-mode-map>\\[ossl-starttls-current-buffer] coats a plain session with TLS after you
+typed the protocol's STARTTLS command; \\[ossl-describe-connection] shows the connection
+and its certificates.
+
+\\{ossl-tls-stream-mode-map}"
+  (setq-local comint-prompt-regexp "^")
+  (setq-local comint-process-echoes nil))
+
+(defun ossl-view--verdict-of (conn)
+  "The verdict on CONN's peer, as (LEVEL . TEXT)."
+  (let ((status (ossl-ssl-status conn)))
+    (ossl-view--verdict (ossl-view--analyse (plist-get status :peer-certificates)
+                                            status)
+                        status 'client)))
+
+(defun ossl-view--coat (proc hostname)
+  "Coat PROC with TLS as a client checking HOSTNAME, for an interactive command.
+The handshake does not abort on a verification failure, but nothing
+is sent before the user, asked, accepts the peer; when `ossl-verify-peer'
+is nil nobody is asked.  In batch, or when the user declines, delete
+PROC and signal `ossl-verify-error'.  Return the connection."
+  (let* ((conn (ossl-starttls proc :verify nil :hostname hostname
+                              :ca ossl-view-ca))
+         (result (ossl-ssl-verify-certificate conn)))
+    (unless (or (eql (car result) 0) (not ossl-verify-peer))
+      (let ((why (cdr (ossl-view--verdict-of conn))))
+        (unless (and (not noninteractive)
+                     (yes-or-no-p (format "%s Use this connection anyway? " why)))
+          (delete-process proc)
+          (signal 'ossl-verify-error
+                  (list (format "TLS connection to %s refused: %s"
+                                (or hostname (process-name proc)) why))))))
+    conn))
+
+(defun ossl-view--announce (conn)
+  "Say in the echo area what CONN negotiated."
+  (message "TLS is on: %s, %s; %s" (ossl-ssl-cipher-version conn)
+           (ossl-ssl-cipher-name conn)
+           (cdr (ossl-ssl-verify-certificate conn))))
+
+;;;###autoload
+(defun ossl-open-tls-stream (host port &optional plain)
+  "Open an interactive TLS session with HOST on PORT, like \\[telnet].
+Type lines and RET to send them; replies show in the buffer (see
+`ossl-tls-stream-mode').  The server's certificate is verified
+against the system store and `ossl-view-ca'; when it fails, you are
+told why and asked whether to go on.  With a prefix argument PLAIN,
+the session starts in clear: type the protocol's STARTTLS command,
+then \\<ossl-tls-stream-mode-map>\\[ossl-starttls-current-buffer].  Return the session's buffer."
+  (interactive (append (ossl-view--read-host-port) (list current-prefix-arg)))
+  (let* ((name (format "ossl %s" (ossl-view--host-port host port)))
+         (buffer (get-buffer-create (format "*%s*" name))))
+    (unless (comint-check-proc buffer)
+      (with-current-buffer buffer
+        (ossl-tls-stream-mode)
+        (comint-exec buffer name (cons host port) nil nil)
+        (let ((proc (get-buffer-process buffer)))
+          (set-process-coding-system proc ossl-tls-stream-coding-system
+                                     ossl-tls-stream-coding-system)
+          (unless plain
+            (ossl-view--announce (ossl-view--coat proc host))))))
+    (pop-to-buffer buffer)
+    buffer))
+
+;;;###autoload
+(defun ossl-starttls-current-buffer (&optional hostname)
+  "Coat the current buffer's plain process with TLS, as a client.
+Use it after typing a protocol's STARTTLS command by hand and reading
+the server's go-ahead.  The name verified is HOSTNAME, by default the
+host the process connected to (interactively, asked when there is
+none).  On a verification failure you are told why and asked whether
+to go on.  Return the connection."
+  (interactive)
+  (let ((proc (get-buffer-process (current-buffer))))
+    (unless proc (user-error "No process in buffer %s" (buffer-name)))
+    (when (ossl-process-conn proc)
+      (user-error "Process %s is already coated with TLS" (process-name proc)))
+    (let* ((hostname (or hostname
+                         (and (eq (process-type proc) 'network)
+                              (let ((h (process-contact proc :host)))
+                                (and (stringp h) h)))
+                         (and (called-interactively-p 'any)
+                              (let ((h (read-string
+                                        "Host name to verify (empty: none): ")))
+                                (and (not (string-empty-p h)) h)))))
+           (conn (ossl-view--coat proc hostname)))
+      (ossl-view--announce conn)
+      conn)))
+
+(provide 'ossl-view)
+
+;;; ossl-view.el ends here
