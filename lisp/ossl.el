@@ -154,7 +154,7 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--cipher "ossl-module" (conn))
 (declare-function ossl--cipher-names "ossl-module" (conn))
 (declare-function ossl--verify-result "ossl-module" (conn))
-(declare-function ossl--verify-failure "ossl-module" (conn))
+(declare-function ossl--verify-failures "ossl-module" (conn))
 (declare-function ossl--ctx-add-sni "ossl-module" (ctx name sni-ctx))
 (declare-function ossl--ctx-pause-for-sni "ossl-module" (ctx))
 (declare-function ossl--sni-request "ossl-module" (conn))
@@ -341,8 +341,7 @@ so that handshakes with the same settings share one trust store."
             (let ((src (ossl--key-source cert 'cert)))
               (ossl--ctx-use-cert ctx (car src) (cdr src)))
             (let ((src (ossl--key-source (or key cert) 'key)))
-              (ossl--ctx-use-key ctx (car src) (cdr src)
-                                 (ossl--password password))))
+              (ossl--ctx-use-key ctx (car src) (cdr src) password)))
           ;; Server: other names, each with its own certificate.
           (dolist (entry sni)
             (unless (and (consp entry) (stringp (car entry)))
@@ -354,13 +353,6 @@ so that handshakes with the same settings share one trust store."
           (when (and serverp sni-function) (ossl--ctx-pause-for-sni ctx))
           (when cache-key (puthash cache-key ctx ossl--context-cache))
           ctx))))
-
-(defun ossl--password (password)
-  "PASSWORD, or what it returns when it is a function."
-  (let ((pw (if (functionp password) (funcall password) password)))
-    (unless (or (null pw) (stringp pw))
-      (signal 'wrong-type-argument (list 'stringp pw)))
-    pw))
 
 (defun ossl--alpn-wire (protocols)
   "PROTOCOLS, a list of strings, in the length-prefixed ALPN wire form."
@@ -720,6 +712,10 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
 (defun ossl--date (time)
   "TIME as an ISO date, in UTC."
   (format-time-string "%Y-%m-%d" time t))
+
+(defun ossl--verify-failure (handle)
+  "(CODE DEPTH CERT STRING) of the first verification failure of HANDLE."
+  (car (ossl--verify-failures handle)))
 
 (defun ossl--explain-verify-failure (failure host)
   "Words a user can act on for verify FAILURE, connecting to HOST.
@@ -1115,8 +1111,10 @@ a certificate is not ok."
 Keys: :state (see `ossl-ssl-state'), :protocol, :cipher,
 :cipher-bits, :group (the key exchange group), :signature-algorithm
 \(the peer's handshake signature), :server-name (SNI), :alpn,
-:session-reused, :verify-result (CODE . STRING), :verify-failure
-\(CODE DEPTH CERT STRING) of the first failure or nil,
+:session-reused, :secure-renegotiation, :peer-tmp-key-bits (the size
+of the peer's ephemeral key), :verify-result (CODE . STRING),
+:verify-failure (CODE DEPTH CERT STRING) of the first failure or nil,
+:verify-failures (all of them, up to 8),
 :peer-certificates (leaf first), :hostname (the name verified) and
 :truncated (the transport ended without the peer's close_notify)."
   (unless (ossl-ssl-conn-p ssl-conn)
@@ -1124,16 +1122,17 @@ Keys: :state (see `ossl-ssl-state'), :protocol, :cipher,
   (if (ossl-ssl-conn-dead ssl-conn)
       (list :state 'closed)
     (let* ((h (ossl-ssl-conn-handle ssl-conn))
-           (failure (ossl--verify-failure h)))
+           (failures (mapcar (lambda (f)
+                               (list (nth 0 f) (nth 1 f)
+                                     (and (nth 2 f) (ossl--x509-wrap (nth 2 f)))
+                                     (nth 3 f)))
+                             (ossl--verify-failures h))))
       (append
        (list :state (ossl--conn-phase ssl-conn))
        (ossl--conn-info h)
        (list :verify-result (ossl--verify-result h)
-             :verify-failure (and failure
-                                  (list (nth 0 failure) (nth 1 failure)
-                                        (and (nth 2 failure)
-                                             (ossl--x509-wrap (nth 2 failure)))
-                                        (nth 3 failure)))
+             :verify-failure (car failures)
+             :verify-failures failures
              :peer-certificates (ossl-ssl-peer-cert-chain ssl-conn)
              :hostname (ossl-ssl-conn-hostname ssl-conn)
              :truncated (and (ossl--truncated-p ssl-conn) t))))))

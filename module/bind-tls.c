@@ -210,36 +210,107 @@ DEFUN (Fctx_use_cert)
   return em_t;
 }
 
-DEFUN (Fctx_use_key)
+/* Where an encrypted key's password comes from: a string, or a Lisp
+   function called only if OpenSSL finds the key encrypted.  The
+   callback runs inside the primitive's call, so ENV is valid.  */
+struct password_source
+{
+  emacs_env *env;
+  emacs_value fn;
+  char *str;
+  ptrdiff_t len;
+};
+
+static int
+password_cb (char *buf, int size, int rwflag, void *u)
+{
+  struct password_source *src = u;
+  emacs_env *env = src->env;
+  char *pw = src->str;
+  ptrdiff_t len = src->len;
+  int n;
+  (void) rwflag;
+
+  if (!pw && src->fn)
+    {
+      emacs_value v = env->funcall (env, src->fn, 0, NULL);
+      if (env->non_local_exit_check (env) != emacs_funcall_exit_return
+          || em_nilp (env, v) || !(pw = em_string (env, v, &len)))
+        return -1;
+    }
+  if (!pw)
+    return -1;
+  n = len <= size ? (int) len : -1;
+  if (n >= 0)
+    memcpy (buf, pw, n);
+  if (pw != src->str)
+    em_free_secret (pw, len);
+  return n;
+}
+
+/* Load the key of KIND VALUE with PASSWORD (args[0..2]) into the
+   context C or else the connection CONN.  */
+static emacs_value
+use_key (emacs_env *env, emacs_value *args, struct ossl_ctx *c,
+         struct ossl_conn *conn)
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct password_source src = { env, NULL, NULL, 0 };
+  bool with_password = !em_nilp (env, args[2]);
   const char *kind;
-  char *value, *password;
+  char *value;
   ptrdiff_t len;
-  bool failed;
   int rc;
-  UNUSED_ARGS;
 
-  if (!c || !(kind = kind_name (env, args[1], source_kinds))
-      || !(value = em_string (env, args[2], &len)))
+  if (!(kind = kind_name (env, args[0], source_kinds)))
     return NULL;
-  password = opt_string (env, args[3], &failed);
-  if (failed)
+  if (with_password)
     {
-      em_free_secret (value, len);
+      if (env->eq (env, env->type_of (env, args[2]), em_intern (env, "string")))
+        {
+          if (!(src.str = em_string (env, args[2], &src.len)))
+            return NULL;
+        }
+      else
+        {
+          emacs_value fp = env->funcall (env, em_intern (env, "functionp"),
+                                         1, &args[2]);
+          CHECK (env);
+          if (em_nilp (env, fp))
+            {
+              em_wrong_type (env, "stringp", args[2]);
+              return NULL;
+            }
+          src.fn = args[2];
+        }
+    }
+  if (!(value = em_string (env, args[1], &len)))
+    {
+      em_free_secret (src.str, src.len);
       return NULL;
     }
-  rc = ossl_ctx_use_key (c, value, (size_t) len, *kind == 'f', password,
+  rc = c ? ossl_ctx_use_key (c, value, (size_t) len, *kind == 'f',
+                             with_password ? password_cb : NULL, &src,
+                             err, sizeof err)
+    : ossl_conn_use_key (conn, value, (size_t) len, *kind == 'f',
+                         with_password ? password_cb : NULL, &src,
                          err, sizeof err);
   em_free_secret (value, len);
-  em_free_secret (password, -1);
+  em_free_secret (src.str, src.len);
+  CHECK (env);                  /* the password function signalled */
   if (rc)
     {
       em_signal (env, "ossl-key-error", err);
       return NULL;
     }
   return em_t;
+}
+
+DEFUN (Fctx_use_key)
+{
+  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  UNUSED_ARGS;
+  return c ? use_key (env, args + 1, c, NULL) : NULL;
 }
 
 /* Connections.  */
@@ -484,24 +555,30 @@ DEFUN (Fverify_result)
                   em_str (env, ossl_verify_string ((int) code)));
 }
 
-/* (CODE DEPTH CERT STRING) of the first verification failure, or nil.  */
-DEFUN (Fverify_failure)
+/* ((CODE DEPTH CERT STRING)...) of the verification failures, first
+   first.  */
+DEFUN (Fverify_failures)
 {
   struct ossl_conn *conn = any_conn (env, args[0]);
-  emacs_value items[4];
+  emacs_value list = em_nil;
+  int i;
   UNUSED_ARGS;
 
   if (!conn)
     return NULL;
-  if (conn->verify_error == X509_V_OK)
-    return em_nil;
-  items[0] = env->make_integer (env, conn->verify_error);
-  items[1] = env->make_integer (env, conn->verify_depth);
-  items[2] = conn->verify_cert ? ossl_make_x509 (env, conn->verify_cert)
-    : em_nil;
-  CHECK (env);
-  items[3] = em_str (env, ossl_verify_string (conn->verify_error));
-  return em_list (env, items, 4);
+  for (i = conn->nfailures - 1; i >= 0; i--)
+    {
+      struct ossl_failure *f = &conn->failures[i];
+      emacs_value items[4];
+      items[0] = env->make_integer (env, f->code);
+      items[1] = env->make_integer (env, f->depth);
+      items[2] = f->cert ? ossl_make_x509 (env, f->cert) : em_nil;
+      CHECK (env);
+      items[3] = em_str (env, ossl_verify_string (f->code));
+      list = em_cons (env, em_list (env, items, 4), list);
+      CHECK (env);
+    }
+  return list;
 }
 
 DEFUN (Fctx_add_sni)
@@ -566,34 +643,9 @@ DEFUN (Fconn_use_cert)
 
 DEFUN (Fconn_use_key)
 {
-  char err[OSSL_ERRLEN];
   struct ossl_conn *conn = fresh_conn (env, args[0]);
-  const char *kind;
-  char *value, *password;
-  ptrdiff_t len;
-  bool failed;
-  int rc;
   UNUSED_ARGS;
-
-  if (!conn || !(kind = kind_name (env, args[1], source_kinds))
-      || !(value = em_string (env, args[2], &len)))
-    return NULL;
-  password = opt_string (env, args[3], &failed);
-  if (failed)
-    {
-      em_free_secret (value, len);
-      return NULL;
-    }
-  rc = ossl_conn_use_key (conn, value, (size_t) len, *kind == 'f', password,
-                          err, sizeof err);
-  em_free_secret (value, len);
-  em_free_secret (password, -1);
-  if (rc)
-    {
-      em_signal (env, "ossl-key-error", err);
-      return NULL;
-    }
-  return em_t;
+  return conn ? use_key (env, args + 1, NULL, conn) : NULL;
 }
 
 DEFUN (Fconn_inject_ca)
@@ -701,7 +753,7 @@ DEFUN (Fconn_info)
 {
   struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
   struct ossl_conn_info info;
-  emacs_value items[16];
+  emacs_value items[20];
   UNUSED_ARGS;
 
   if (!conn)
@@ -723,8 +775,13 @@ DEFUN (Fconn_info)
   items[13] = str_or_nil (env, info.alpn);
   items[14] = em_intern (env, ":session-reused");
   items[15] = info.session_reused ? em_t : em_nil;
+  items[16] = em_intern (env, ":secure-renegotiation");
+  items[17] = info.secure_renegotiation ? em_t : em_nil;
+  items[18] = em_intern (env, ":peer-tmp-key-bits");
+  items[19] = info.peer_tmp_key_bits
+    ? env->make_integer (env, info.peer_tmp_key_bits) : em_nil;
   CHECK (env);
-  return em_list (env, items, 16);
+  return em_list (env, items, 20);
 }
 
 DEFUN (Fctx_pause_for_sni)
@@ -791,7 +848,8 @@ ossl_tls_init (emacs_env *env)
             "\n\n(fn CTX KIND VALUE)");
   em_defun (env, "ossl--ctx-use-key", 4, 4, Fctx_use_key,
             "Use the private key of KIND (file, pem) VALUE in CTX.\n"
-            "PASSWORD decrypts it when non-nil.\n\n"
+            "PASSWORD, a string or a function returning one (called only\n"
+            "for an encrypted key), decrypts it.\n\n"
             "(fn CTX KIND VALUE PASSWORD)");
   em_defun (env, "ossl--conn-new", 3, 3, Fconn_new,
             "Make a TLS connection in CTX verifying HOSTNAME.\n"
@@ -863,7 +921,7 @@ ossl_tls_init (emacs_env *env)
             "(fn CONN)");
   em_defun (env, "ossl--conn-info", 1, 1, Fconn_info,
             "Return a plist of what CONN negotiated.\n\n(fn CONN)");
-  em_defun (env, "ossl--verify-failure", 1, 1, Fverify_failure,
-            "Return (CODE DEPTH CERT STRING) of CONN's first verification "
-            "failure, or nil.\n\n(fn CONN)");
+  em_defun (env, "ossl--verify-failures", 1, 1, Fverify_failures,
+            "Return ((CODE DEPTH CERT STRING)...), CONN's verification "
+            "failures,\nthe first one first.\n\n(fn CONN)");
 }

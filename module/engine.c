@@ -477,23 +477,9 @@ read_cert_chain (const char *data, size_t len, int is_file, X509 **leaf,
   return 0;
 }
 
-static int
-password_cb (char *buf, int size, int rwflag, void *u)
-{
-  const char *pw = u;
-  size_t n;
-  (void) rwflag;
-  if (!pw || size <= 0)
-    return -1;
-  n = strlen (pw);
-  if (n > (size_t) size)
-    return -1;
-  memcpy (buf, pw, n);
-  return (int) n;
-}
-
 static EVP_PKEY *
-read_key (const char *data, size_t len, int is_file, const char *password,
+read_key (const char *data, size_t len, int is_file,
+          pem_password_cb *password_cb, void *userdata,
           char *err, size_t errlen)
 {
   BIO *bio;
@@ -506,7 +492,7 @@ read_key (const char *data, size_t len, int is_file, const char *password,
       source_error (err, errlen, "private key", data, is_file);
       return NULL;
     }
-  key = PEM_read_bio_PrivateKey (bio, NULL, password_cb, (void *) password);
+  key = PEM_read_bio_PrivateKey (bio, NULL, password_cb, userdata);
   if (!key)
     {
       (void) BIO_reset (bio);
@@ -518,7 +504,7 @@ read_key (const char *data, size_t len, int is_file, const char *password,
   if (!key)
     snprintf (err, errlen, "cannot read private key from %s%s",
               is_file ? data : "data",
-              password ? " (wrong password?)"
+              password_cb ? " (wrong password?)"
               : " (no key there, or it is encrypted and needs a password)");
   return key;
 }
@@ -547,9 +533,11 @@ ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
 
 int
 ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
-                  int is_file, const char *password, char *err, size_t errlen)
+                  int is_file, pem_password_cb *password_cb, void *userdata,
+                  char *err, size_t errlen)
 {
-  EVP_PKEY *key = read_key (data, len, is_file, password, err, errlen);
+  EVP_PKEY *key = read_key (data, len, is_file, password_cb, userdata,
+                            err, errlen);
   int ok;
 
   if (!key)
@@ -589,10 +577,11 @@ ossl_conn_use_cert (struct ossl_conn *conn, const char *data, size_t len,
 
 int
 ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
-                   int is_file, const char *password, char *err,
-                   size_t errlen)
+                   int is_file, pem_password_cb *password_cb, void *userdata,
+                   char *err, size_t errlen)
 {
-  EVP_PKEY *key = read_key (data, len, is_file, password, err, errlen);
+  EVP_PKEY *key = read_key (data, len, is_file, password_cb, userdata,
+                            err, errlen);
   int ok;
 
   if (!key)
@@ -609,6 +598,15 @@ ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
 
 /* Connections.  */
 
+static void
+clear_failures (struct ossl_conn *conn)
+{
+  int i;
+  for (i = 0; i < conn->nfailures; i++)
+    X509_free (conn->failures[i].cert);
+  conn->nfailures = 0;
+}
+
 static int
 verify_cb (int ok, X509_STORE_CTX *sctx)
 {
@@ -618,14 +616,14 @@ verify_cb (int ok, X509_STORE_CTX *sctx)
 
   if (!conn)
     return ok;
-  if (!ok && conn->verify_error == X509_V_OK)
+  if (!ok && conn->nfailures < OSSL_MAX_FAILURES)
     {
-      conn->verify_error = X509_STORE_CTX_get_error (sctx);
-      conn->verify_depth = X509_STORE_CTX_get_error_depth (sctx);
-      X509_free (conn->verify_cert);
-      conn->verify_cert = X509_STORE_CTX_get_current_cert (sctx);
-      if (conn->verify_cert)
-        X509_up_ref (conn->verify_cert);
+      struct ossl_failure *f = &conn->failures[conn->nfailures++];
+      f->code = X509_STORE_CTX_get_error (sctx);
+      f->depth = X509_STORE_CTX_get_error_depth (sctx);
+      f->cert = X509_STORE_CTX_get_current_cert (sctx);
+      if (f->cert)
+        X509_up_ref (f->cert);
     }
   return conn->verify_mode == OSSL_VERIFY_ENFORCE ? ok : 1;
 }
@@ -716,8 +714,7 @@ ossl_conn_release (struct ossl_conn *conn)
   SSL_free (conn->ssl);         /* frees both BIOs */
   conn->ssl = NULL;
   conn->rbio = conn->wbio = NULL;
-  X509_free (conn->verify_cert);
-  conn->verify_cert = NULL;
+  clear_failures (conn);
   X509_STORE_free (conn->store);
   conn->store = NULL;
   free (conn->alpn);
@@ -746,16 +743,20 @@ fail (struct ossl_conn *conn, int ret)
   const char *what = conn->state == OSSL_HANDSHAKING
     ? "TLS handshake failed" : "TLS connection failed";
 
-  if (e == SSL_ERROR_SSL && conn->verify_error != X509_V_OK
+  if (e == SSL_ERROR_SSL && conn->nfailures > 0
       && conn->verify_mode == OSSL_VERIFY_ENFORCE)
     {
       snprintf (conn->reason, sizeof conn->reason,
                 "certificate verify failed: %s",
-                X509_verify_cert_error_string (conn->verify_error));
+                X509_verify_cert_error_string (conn->failures[0].code));
       ERR_clear_error ();
     }
   else if (e == SSL_ERROR_SSL)
-    set_error (conn->reason, sizeof conn->reason, what);
+    {
+      set_error (conn->reason, sizeof conn->reason, "");
+      if (!conn->reason[0])
+        snprintf (conn->reason, sizeof conn->reason, "%s", what);
+    }
   else
     snprintf (conn->reason, sizeof conn->reason, "%s (SSL error %d)",
               what, e);
@@ -1005,10 +1006,16 @@ ossl_conn_inject_ca (struct ossl_conn *conn, const char *kind,
       && SSL_get0_peer_certificate (conn->ssl))
     {
       /* With hindsight: verify the peer again.  */
-      X509_free (conn->verify_cert);
-      conn->verify_cert = NULL;
-      conn->verify_depth = 0;
-      conn->verify_error = ossl_conn_reverify (conn, store);
+      int rc2;
+      clear_failures (conn);
+      rc2 = ossl_conn_reverify (conn, store);
+      if (rc2 != X509_V_OK)
+        {
+          conn->failures[0].code = rc2;
+          conn->failures[0].depth = 0;
+          conn->failures[0].cert = NULL;
+          conn->nfailures = 1;
+        }
     }
   return 0;
 }
@@ -1145,6 +1152,14 @@ ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info)
       info->alpn[alpn_len] = '\0';
     }
   info->session_reused = SSL_session_reused (conn->ssl);
+  info->secure_renegotiation
+    = SSL_get_secure_renegotiation_support (conn->ssl);
+  {
+    EVP_PKEY *tmp = NULL;
+    if (SSL_get_peer_tmp_key (conn->ssl, &tmp) && tmp)
+      info->peer_tmp_key_bits = EVP_PKEY_get_bits (tmp);
+    EVP_PKEY_free (tmp);
+  }
   ERR_clear_error ();
 }
 

@@ -17,8 +17,10 @@
 #include <stddef.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/pem.h>
 
 #define OSSL_ERRLEN 512
+#define OSSL_MAX_FAILURES 8
 
 /* Where a connection stands.  The order matters: states after
    OSSL_OPEN accept no more application data.  */
@@ -68,10 +70,14 @@ struct ossl_conn
   int server;
   int peer_closed;              /* the peer's close_notify arrived */
   int verify_mode;              /* enum ossl_verify */
-  /* The first verification failure the callback saw.  */
-  int verify_error;
-  int verify_depth;
-  X509 *verify_cert;            /* owned reference, or NULL */
+  /* The verification failures the callback saw, first first.  */
+  struct ossl_failure
+  {
+    int code;                   /* X509_V_ERR_* */
+    int depth;                  /* 0 = the peer's own certificate */
+    X509 *cert;                 /* owned reference, or NULL */
+  } failures[OSSL_MAX_FAILURES];
+  int nfailures;
   X509_STORE *store;            /* own trust store after inject_ca */
   unsigned char *alpn;          /* server: protocols offered, wire form */
   /* Server with an SNI function: the handshake pauses after the
@@ -102,12 +108,14 @@ int ossl_ctx_add_ca (struct ossl_ctx *c, const char *kind,
 int ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err,
                           size_t errlen);
 /* Own certificate chain (leaf first) and private key, from a file
-   (IS_FILE) or from PEM/DER data in memory.  PASSWORD may be NULL.  */
+   (IS_FILE) or from PEM/DER data in memory.  An encrypted key asks
+   PASSWORD_CB (with USERDATA) for its password; the callback may be
+   NULL.  */
 int ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
                        int is_file, char *err, size_t errlen);
 int ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
-                      int is_file, const char *password,
-                      char *err, size_t errlen);
+                      int is_file, pem_password_cb *password_cb,
+                      void *userdata, char *err, size_t errlen);
 
 /* Server: use context SNI (a server context with its own certificate)
    when the client asks for NAME ("*.example" matches one label).  */
@@ -155,8 +163,8 @@ void ossl_conn_sni_choose (struct ossl_conn *conn, struct ossl_ctx *sni);
 int ossl_conn_use_cert (struct ossl_conn *conn, const char *data,
                         size_t len, int is_file, char *err, size_t errlen);
 int ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
-                       int is_file, const char *password,
-                       char *err, size_t errlen);
+                       int is_file, pem_password_cb *password_cb,
+                       void *userdata, char *err, size_t errlen);
 /* Trust more CAs on this connection only (KIND as ossl_ctx_add_ca, or
    the certificate X when KIND is NULL).  After the handshake, the
    peer's chain is verified again and the verify result updated.  */
@@ -186,6 +194,8 @@ struct ossl_conn_info
   const char *server_name;
   char alpn[256];
   int session_reused;
+  int secure_renegotiation;
+  int peer_tmp_key_bits;        /* the peer's ephemeral key, 0 if none */
 };
 void ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info);
 

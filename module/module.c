@@ -1,5 +1,6 @@
 /* module.c -- entry point of the ossl dynamic module.  */
 
+#include <signal.h>
 #include <openssl/opensslv.h>
 #include <openssl/crypto.h>
 
@@ -31,6 +32,14 @@ emacs_module_init (struct emacs_runtime *ert)
     }
   if (!em_init (env))
     return 4;
+  /* Writing to a connection the peer has reset raises SIGPIPE, which
+     kills a batch Emacs (an interactive one ignores it).  Emacs checks
+     its writes' errors, and gives its children default handlers.  */
+  {
+    struct sigaction old;
+    if (sigaction (SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+      signal (SIGPIPE, SIG_IGN);
+  }
   ossl_tls_init (env);
   ossl_x509_init (env);
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)

@@ -481,5 +481,78 @@ again, nothing was sent in clear, and Emacs goes on."
         (should (string-match-p "failed" (ossl-ssl-error c)))
         (should-error (process-send-string p "more") :type 'error)))))
 
+(defconst ossl-tests--resetting-peer "
+import socket, ssl, struct, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv = socket.socket()
+srv.bind(('127.0.0.1', 0)); srv.listen(1)
+print('READY', srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+t = ctx.wrap_socket(c, server_side=True)
+t.recv(10)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+t.close()
+print('RESET', flush=True)
+"
+  "A TLS server that resets the connection after the first bytes.")
+
+(ert-deftest ossl/peer-resets-connection ()
+  "Sending to a peer that reset the connection is an error, never the
+end of Emacs (SIGPIPE), also for the close_notify of `delete-process'."
+  (let ((peer (ossl-test-start-process
+               "resetter" "/usr/bin/python3"
+               (list "-c" ossl-tests--resetting-peer
+                     (ossl-test-file "server-chain.pem") (ossl-test-file "server.key"))
+               :ready-regexp "READY \\([0-9]+\\)"
+               :port-regexp "READY \\([0-9]+\\)")))
+    (unwind-protect
+        (ossl-tests--with-proc (p (ossl-tests--connect peer))
+          (ossl-starttls p :ca (ossl-tests--root))
+          (process-send-string p "first")
+          (ossl-test-peer-wait-output peer "RESET")
+          (let ((inhibit-message t))
+            (should (condition-case nil
+                        (progn (dotimes (_ 50)
+                                 (process-send-string p (make-string 65536 ?x))
+                                 (accept-process-output nil 0.01))
+                               'survived)
+                      (error 'signalled))))
+          (delete-process p))
+      (ossl-test-stop-peer peer))))
+
+(ert-deftest ossl/password-function-only-when-needed ()
+  "A password function is called for an encrypted key only."
+  (let ((calls 0))
+    (ossl-test-with-peer (peer (ossl-test-openssl-server))
+      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+        (ossl-starttls p :ca (ossl-tests--root)
+                       :cert (ossl-test-file "client.pem")
+                       :key (ossl-test-file "client.key")
+                       :password (lambda () (cl-incf calls) "unused"))
+        (should (= calls 0))))
+    (ossl-test-with-peer (peer (ossl-test-openssl-server))
+      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+        (ossl-starttls p :ca (ossl-tests--root)
+                       :cert (ossl-test-file "server.pem")
+                       :key (ossl-test-file "encrypted.key")
+                       :password (lambda () (cl-incf calls) "secret-pass"))
+        (should (= calls 1))))
+    ;; A function that signals: its error comes through, nothing crashes.
+    (ossl-test-with-peer (peer (ossl-test-openssl-server))
+      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+        (should-error (ossl-starttls p :cert (ossl-test-file "server.pem")
+                                     :key (ossl-test-file "encrypted.key")
+                                     :password (lambda () (error "Cancelled")))
+                      :type 'error)
+        (should-error (ossl-starttls p :cert (ossl-test-file "server.pem")
+                                     :key (ossl-test-file "encrypted.key")
+                                     :password (lambda () 42))
+                      :type 'wrong-type-argument)
+        (should-error (ossl-starttls p :cert (ossl-test-file "server.pem")
+                                     :key (ossl-test-file "encrypted.key")
+                                     :password 42)
+                      :type 'wrong-type-argument)))))
+
 (provide 'ossl-tests)
 ;;; ossl-tests.el ends here

@@ -137,6 +137,17 @@ outcome stays available, also through the positional form."
       (should c)
       (should (equal (car (ossl-ssl-verify-certificate c)) 62)))))
 
+(ert-deftest ossl-verify/every-failure ()
+  "With verification off, every failure is recorded, first first."
+  (ossl-verify-tests--with (p (ossl-verify-tests--server "expired"))
+    (let* ((c (ossl-starttls p :ca (ossl-verify-tests--root) :verify nil
+                             :hostname "elsewhere.example"))
+           (failures (plist-get (ossl-ssl-status c) :verify-failures)))
+      (should (equal (sort (mapcar #'car failures) #'<) '(10 62)))
+      (should (equal (car (car failures))
+                     (car (plist-get (ossl-ssl-status c) :verify-failure))))
+      (should (equal (ossl-x509-subject (nth 2 (car failures))) "/CN=localhost")))))
+
 (ert-deftest ossl-verify/verify-function ()
   "A :verify-function decides: it sees the result and may accept or reject."
   (let (seen)
