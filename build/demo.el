@@ -66,10 +66,8 @@
           (message "Cipher:           %s (%d bits)" (ossl-ssl-cipher-name conn)
                    (ossl-ssl-cipher-bits conn))
           (message "Verify result:    %S" (ossl-ssl-verify-certificate conn))
-          (when (fboundp 'ossl-ssl-peer-cert)
-            (message "Peer certificate: %s"
-                     (funcall 'ossl-x509-subject
-                              (funcall 'ossl-ssl-peer-cert conn))))
+          (message "Peer certificate: %s"
+                   (ossl-x509-subject (ossl-ssl-peer-cert conn)))
           (ossl-ssl-finish conn)
           (message "Finished:         %s" (cl-prin1-to-string conn))))
     (when proc (delete-process proc))
