@@ -301,6 +301,21 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (defvar ossl--context-cache (make-hash-table :test #'equal :weakness 'value)
   "Contexts by their settings, so that handshakes share trust stores.")
 
+(defvar ossl--context-recent nil
+  "The contexts used last, most recent first, at most four.
+Strong references: without them a garbage collection while no
+connection is open empties the weak cache, and the next handshake
+loads the trust store again (some 20 ms for the system store).")
+
+(defun ossl--context-keep (ctx)
+  "Remember CTX as the most recently used context; return it."
+  (unless (eq ctx (car ossl--context-recent))
+    (setq ossl--context-recent
+          (cons ctx (delq ctx ossl--context-recent)))
+    (when (nthcdr 4 ossl--context-recent)
+      (setcdr (nthcdr 3 ossl--context-recent) nil)))
+  ctx)
+
 (defun ossl--context (serverp keys)
   "A TLS context for a server if SERVERP, else a client, set up from KEYS.
 KEYS are those of `ossl-starttls' that belong to a context: :method
@@ -331,7 +346,7 @@ so that handshakes with the same settings share one trust store."
     (when (and serverp (null cert))
       (signal 'ossl-certificate-error
               (list "A server handshake needs a certificate and a key")))
-    (or ctx
+    (or (and ctx (ossl--context-keep ctx))
         (let ((ctx (ossl--ctx-new serverp)))
           (ossl--ctx-versions ctx min max)
           (when (or ciphers suites) (ossl--ctx-ciphers ctx ciphers suites))
@@ -351,7 +366,9 @@ so that handshakes with the same settings share one trust store."
                                                         (ossl--plist-without
                                                          keys :sni)))))
           (when (and serverp sni-function) (ossl--ctx-pause-for-sni ctx))
-          (when cache-key (puthash cache-key ctx ossl--context-cache))
+          (when cache-key
+            (puthash cache-key ctx ossl--context-cache)
+            (ossl--context-keep ctx))
           ctx))))
 
 (defun ossl--alpn-wire (protocols)
@@ -613,8 +630,17 @@ the keys of a context: (:cert CERT :key KEY ...)."
 
 (defvar comp-enable-subr-trampolines)
 
+(defvar ossl--advice-installed nil
+  "Non-nil once `ossl--install-advice' has advised every primitive.")
+
 (defun ossl--install-advice ()
   "Advise the process primitives, once, the first time a process is coated."
+  (unless ossl--advice-installed
+    (ossl--install-advice-1)
+    (setq ossl--advice-installed t)))
+
+(defun ossl--install-advice-1 ()
+  "Advise each process primitive that is not advised yet."
   (dolist (a ossl--advice)
     (unless (assq (car a) ossl--originals)
       (push (cons (car a) (advice--cd*r (symbol-function (car a))))
@@ -633,6 +659,7 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
 
 (defun ossl-unload-function ()
   "Remove ossl's advice when the feature is unloaded."
+  (setq ossl--advice-installed nil)
   (dolist (a ossl--advice)
     (advice-remove (car a) (cdr a)))
   nil)

@@ -586,6 +586,13 @@ ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
 
   if (!key)
     return -1;
+  if (!conn->ssl)
+    {
+      /* The password function released the connection meanwhile.  */
+      EVP_PKEY_free (key);
+      snprintf (err, errlen, "TLS connection is finished");
+      return -1;
+    }
   ok = SSL_use_PrivateKey (conn->ssl, key) && SSL_check_private_key (conn->ssl);
   EVP_PKEY_free (key);
   if (!ok)
@@ -719,11 +726,6 @@ ossl_conn_release (struct ossl_conn *conn)
   conn->store = NULL;
   free (conn->alpn);
   conn->alpn = NULL;
-  if (conn->buf)
-    OPENSSL_cleanse (conn->buf, conn->bufsize);
-  free (conn->buf);
-  conn->buf = NULL;
-  conn->bufsize = 0;
   if (conn->state < OSSL_CLOSED)
     conn->state = OSSL_CLOSED;
 }
@@ -763,23 +765,30 @@ fail (struct ossl_conn *conn, int ret)
   conn->state = OSSL_FAILED;
 }
 
+/* The cleartext scratch buffer, shared by every connection: Emacs
+   calls the module from one thread at a time and the bindings copy
+   the cleartext out before the next call, so one buffer per process
+   will do, and an idle connection keeps none.  */
+static unsigned char *scratch;
+static size_t scratch_size;
+
 /* Make room for N more bytes after USED in the scratch buffer.  */
 static int
-grow (struct ossl_conn *conn, size_t used, size_t n)
+grow (size_t used, size_t n)
 {
   size_t want = used + n, size;
   unsigned char *p;
 
-  if (want <= conn->bufsize)
+  if (want <= scratch_size)
     return 0;
-  size = conn->bufsize ? conn->bufsize : 16384;
+  size = scratch_size ? scratch_size : 16384;
   while (size < want)
     size *= 2;
-  p = realloc (conn->buf, size);
+  p = realloc (scratch, size);
   if (!p)
     return -1;
-  conn->buf = p;
-  conn->bufsize = size;
+  scratch = p;
+  scratch_size = size;
   return 0;
 }
 
@@ -790,7 +799,7 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
   size_t used = 0;
   int ret;
 
-  *out = conn->buf;
+  *out = scratch;
   *outlen = 0;
   if (len > 0 && BIO_write (conn->rbio, data, (int) len) != (int) len)
     {
@@ -821,14 +830,14 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
   for (;;)
     {
       size_t got = 0;
-      if (grow (conn, used, 16384))
+      if (grow (used, 16384))
         {
           snprintf (conn->reason, sizeof conn->reason, "out of memory");
           conn->state = OSSL_FAILED;
           return -1;
         }
       ERR_clear_error ();
-      ret = SSL_read_ex (conn->ssl, conn->buf + used, conn->bufsize - used,
+      ret = SSL_read_ex (conn->ssl, scratch + used, scratch_size - used,
                          &got);
       if (ret == 1)
         {
@@ -849,11 +858,11 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
           break;
         }
       fail (conn, ret);
-      *out = conn->buf;
+      *out = scratch;
       *outlen = used;
       return -1;
     }
-  *out = conn->buf;
+  *out = scratch;
   *outlen = used;
   return 0;
 }

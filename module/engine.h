@@ -86,9 +86,6 @@ struct ossl_conn
   int sni_done;                 /* chosen: go on */
   char sni_name[256];           /* the name asked for, or "" */
   size_t alpn_len;
-  /* Scratch buffer for cleartext, reused across reads.  */
-  unsigned char *buf;
-  size_t bufsize;
   char reason[OSSL_ERRLEN];     /* why the connection failed */
 };
 
@@ -137,7 +134,7 @@ void ossl_conn_free (struct ossl_conn *conn);
 
 /* Hand ciphertext from the network to the engine, drive the
    handshake, and read every cleartext byte now available.  On return
-   *OUT points into the connection's scratch buffer (valid until the
+   *OUT points into a scratch buffer shared by all connections (valid until the
    next call) and *OUTLEN is its length.  Returns -1 when the
    connection failed (see conn->reason), 0 otherwise.  */
 int ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
