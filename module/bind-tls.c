@@ -122,12 +122,7 @@ DEFUN (Fctx_ciphers)
   rc = ossl_ctx_set_ciphers (c, ciphers, suites, err, sizeof err);
   free (ciphers);
   free (suites);
-  if (rc)
-    {
-      em_signal (env, "ossl-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-error", err);
 }
 
 /* KIND as a C name, checked against the allowed ones.  */
@@ -159,12 +154,7 @@ DEFUN (Fctx_add_ca)
     return NULL;
   rc = ossl_ctx_add_ca (c, kind, value, (size_t) len, err, sizeof err);
   free (value);
-  if (rc)
-    {
-      em_signal (env, "ossl-certificate-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-certificate-error", err);
 }
 
 DEFUN (Fctx_add_ca_x509)
@@ -202,12 +192,7 @@ DEFUN (Fctx_use_cert)
   rc = ossl_ctx_use_cert (c, value, (size_t) len, *kind == 'f',
                           err, sizeof err);
   free (value);
-  if (rc)
-    {
-      em_signal (env, "ossl-certificate-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-certificate-error", err);
 }
 
 /* Where an encrypted key's password comes from: a string, or a Lisp
@@ -298,12 +283,7 @@ use_key (emacs_env *env, emacs_value *args, struct ossl_ctx *c,
   em_free_secret (value, len);
   em_free_secret (src.str, src.len);
   CHECK (env);                  /* the password function signalled */
-  if (rc)
-    {
-      em_signal (env, "ossl-key-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-key-error", err);
 }
 
 DEFUN (Fctx_use_key)
@@ -595,12 +575,7 @@ DEFUN (Fctx_add_sni)
     return NULL;
   rc = ossl_ctx_add_sni (c, name, sni, err, sizeof err);
   free (name);
-  if (rc)
-    {
-      em_signal (env, "ossl-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-error", err);
 }
 
 /* Before the handshake only: what a handshake already used is fixed.  */
@@ -633,12 +608,7 @@ DEFUN (Fconn_use_cert)
   rc = ossl_conn_use_cert (conn, value, (size_t) len, *kind == 'f',
                            err, sizeof err);
   free (value);
-  if (rc)
-    {
-      em_signal (env, "ossl-certificate-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-certificate-error", err);
 }
 
 DEFUN (Fconn_use_key)
@@ -673,12 +643,7 @@ DEFUN (Fconn_inject_ca)
   rc = ossl_conn_inject_ca (conn, kind, value, (size_t) len, x,
                             err, sizeof err);
   free (value);
-  if (rc)
-    {
-      em_signal (env, "ossl-certificate-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-certificate-error", err);
 }
 
 DEFUN (Fconn_alpn)
@@ -695,12 +660,7 @@ DEFUN (Fconn_alpn)
   rc = ossl_conn_set_alpn (conn, (unsigned char *) wire, (size_t) len,
                            err, sizeof err);
   free (wire);
-  if (rc)
-    {
-      em_signal (env, "ossl-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-error", err);
 }
 
 DEFUN (Fset_session)
@@ -717,12 +677,7 @@ DEFUN (Fset_session)
   rc = ossl_conn_set_session (conn, (unsigned char *) der, (size_t) len,
                               err, sizeof err);
   em_free_secret (der, len);
-  if (rc)
-    {
-      em_signal (env, "ossl-error", err);
-      return NULL;
-    }
-  return em_t;
+  return em_status (env, rc, "ossl-error", err);
 }
 
 DEFUN (Fsession)

@@ -71,6 +71,15 @@ em_signal (emacs_env *env, const char *symbol, const char *msg)
   env->non_local_exit_signal (env, env->intern (env, symbol), list);
 }
 
+emacs_value
+em_status (emacs_env *env, int rc, const char *symbol, const char *msg)
+{
+  if (rc == 0)
+    return em_t;
+  em_signal (env, symbol, msg);
+  return NULL;
+}
+
 void
 em_wrong_type (emacs_env *env, const char *predicate, emacs_value v)
 {

@@ -19,6 +19,9 @@ bool em_nilp (emacs_env *env, emacs_value v);
 
 /* Signal ERROR-SYMBOL with one message string: (SYMBOL "MSG").  */
 void em_signal (emacs_env *env, const char *symbol, const char *msg);
+/* t when RC is 0; else signal ERROR-SYMBOL with MSG and return NULL.  */
+emacs_value em_status (emacs_env *env, int rc, const char *symbol,
+                       const char *msg);
 /* Signal (wrong-type-argument PREDICATE VALUE).  */
 void em_wrong_type (emacs_env *env, const char *predicate, emacs_value v);
 

@@ -509,9 +509,10 @@ read_key (const char *data, size_t len, int is_file,
   return key;
 }
 
-int
-ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
-                   int is_file, char *err, size_t errlen)
+/* Use a certificate chain in the context CTX, or else in SSL.  */
+static int
+use_cert (SSL_CTX *ctx, SSL *ssl, const char *data, size_t len, int is_file,
+          char *err, size_t errlen)
 {
   X509 *leaf;
   STACK_OF (X509) *chain;
@@ -519,8 +520,8 @@ ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
 
   if (read_cert_chain (data, len, is_file, &leaf, &chain, err, errlen))
     return -1;
-  ok = SSL_CTX_use_certificate (c->ctx, leaf)
-    && SSL_CTX_set1_chain (c->ctx, chain);
+  ok = ctx ? SSL_CTX_use_certificate (ctx, leaf) && SSL_CTX_set1_chain (ctx, chain)
+    : SSL_use_certificate (ssl, leaf) && SSL_set1_chain (ssl, chain);
   X509_free (leaf);
   sk_X509_pop_free (chain, X509_free);
   if (!ok)
@@ -529,6 +530,36 @@ ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
       return -1;
     }
   return 0;
+}
+
+/* Use a private key in the context CTX, or else in SSL.  */
+static int
+use_key (SSL_CTX *ctx, SSL *ssl, const char *data, size_t len, int is_file,
+         pem_password_cb *password_cb, void *userdata, char *err,
+         size_t errlen)
+{
+  EVP_PKEY *key = read_key (data, len, is_file, password_cb, userdata,
+                            err, errlen);
+  int ok;
+
+  if (!key)
+    return -1;
+  ok = ctx ? SSL_CTX_use_PrivateKey (ctx, key) && SSL_CTX_check_private_key (ctx)
+    : SSL_use_PrivateKey (ssl, key) && SSL_check_private_key (ssl);
+  EVP_PKEY_free (key);
+  if (!ok)
+    {
+      set_error (err, errlen, "private key does not match the certificate");
+      return -1;
+    }
+  return 0;
+}
+
+int
+ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
+                   int is_file, char *err, size_t errlen)
+{
+  return use_cert (c->ctx, NULL, data, len, is_file, err, errlen);
 }
 
 int
@@ -536,43 +567,15 @@ ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
                   int is_file, pem_password_cb *password_cb, void *userdata,
                   char *err, size_t errlen)
 {
-  EVP_PKEY *key = read_key (data, len, is_file, password_cb, userdata,
-                            err, errlen);
-  int ok;
-
-  if (!key)
-    return -1;
-  ok = SSL_CTX_use_PrivateKey (c->ctx, key)
-    && SSL_CTX_check_private_key (c->ctx);
-  EVP_PKEY_free (key);
-  if (!ok)
-    {
-      set_error (err, errlen, "private key does not match the certificate");
-      return -1;
-    }
-  return 0;
+  return use_key (c->ctx, NULL, data, len, is_file, password_cb, userdata,
+                  err, errlen);
 }
 
 int
 ossl_conn_use_cert (struct ossl_conn *conn, const char *data, size_t len,
                     int is_file, char *err, size_t errlen)
 {
-  X509 *leaf;
-  STACK_OF (X509) *chain;
-  int ok;
-
-  if (read_cert_chain (data, len, is_file, &leaf, &chain, err, errlen))
-    return -1;
-  ok = SSL_use_certificate (conn->ssl, leaf)
-    && SSL_set1_chain (conn->ssl, chain);
-  X509_free (leaf);
-  sk_X509_pop_free (chain, X509_free);
-  if (!ok)
-    {
-      source_error (err, errlen, "certificate", data, is_file);
-      return -1;
-    }
-  return 0;
+  return use_cert (NULL, conn->ssl, data, len, is_file, err, errlen);
 }
 
 int
@@ -580,27 +583,20 @@ ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
                    int is_file, pem_password_cb *password_cb, void *userdata,
                    char *err, size_t errlen)
 {
-  EVP_PKEY *key = read_key (data, len, is_file, password_cb, userdata,
-                            err, errlen);
-  int ok;
+  /* The password function may release the connection: keep the SSL.  */
+  SSL *ssl = conn->ssl;
+  int rc;
 
-  if (!key)
-    return -1;
-  if (!conn->ssl)
+  SSL_up_ref (ssl);
+  rc = use_key (NULL, ssl, data, len, is_file, password_cb, userdata,
+                err, errlen);
+  SSL_free (ssl);
+  if (rc == 0 && !conn->ssl)
     {
-      /* The password function released the connection meanwhile.  */
-      EVP_PKEY_free (key);
       snprintf (err, errlen, "TLS connection is finished");
       return -1;
     }
-  ok = SSL_use_PrivateKey (conn->ssl, key) && SSL_check_private_key (conn->ssl);
-  EVP_PKEY_free (key);
-  if (!ok)
-    {
-      set_error (err, errlen, "private key does not match the certificate");
-      return -1;
-    }
-  return 0;
+  return rc;
 }
 
 /* Connections.  */
