@@ -335,13 +335,15 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
 
 (defun ossl-network--warnings (status)
   "GnuTLS-style warnings for an ossl connection STATUS (`ossl-ssl-status').
-OpenSSL reports the first and the last verification failure; expiry
-of any certificate in the chain is checked here too, as GnuTLS
-reports every problem at once."
-  (let* ((first (car (plist-get status :verify-failure)))
-         (last (car (plist-get status :verify-result)))
-         (warnings (append (ossl-network--code-warnings first)
-                           (ossl-network--code-warnings last))))
+Every verification failure OpenSSL saw counts; expiry of any
+certificate in the chain is checked here too, as GnuTLS reports
+every problem at once."
+  (let ((warnings (append (apply #'append
+                                 (mapcar (lambda (f)
+                                           (ossl-network--code-warnings (car f)))
+                                         (plist-get status :verify-failures)))
+                          (ossl-network--code-warnings
+                           (car (plist-get status :verify-result))))))
     (when (cl-set-difference warnings '(:no-host-match))
       ;; The chain failed somewhere: say what else is wrong with it.
       (let ((now (float-time)))
@@ -650,15 +652,6 @@ SAVE-FINGERPRINT and WARN-UNENCRYPTED are passed to
                   (ignore-errors (gnutls-trustfiles)))
              trustfiles))))
 
-(defun ossl-network--encrypted-key-p (key)
-  "Non-nil if the PEM key file KEY is encrypted."
-  (and (stringp key) (file-readable-p key)
-       (with-temp-buffer
-         (insert-file-contents-literally key nil 0 65536)
-         (goto-char (point-min))
-         (re-search-forward "-----BEGIN ENCRYPTED PRIVATE KEY-----\\|^Proc-Type: 4,ENCRYPTED"
-                            nil t))))
-
 (defun ossl-network-read-passphrase (key host service)
   "Return the passphrase of the encrypted client key file KEY.
 Used for connections to HOST on SERVICE.  The passphrase is looked
@@ -699,10 +692,11 @@ the handshake: the caller decides, or the NSM does."
                   :verify nil)
             (and ca (list :ca ca))
             (and cert (list :cert cert :key key))
-            (and key (ossl-network--encrypted-key-p key)
-                 (let ((pw (funcall ossl-network-passphrase-function
-                                    key host service)))
-                   (and pw (list :password pw)))))))
+            ;; Called only if the key turns out to be encrypted.
+            (and key (list :password
+                           (lambda ()
+                             (funcall ossl-network-passphrase-function
+                                      key host service)))))))
 
 (defun ossl-network--explicit-trustfiles (trustfiles)
   "TRUSTFILES, unless they are only GnuTLS's default trust files."
