@@ -58,7 +58,7 @@ ASAN_FLAGS     ?= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 REL_CFLAGS      = -std=gnu11 -fPIC -Wall -Wextra -fvisibility=hidden $(OPENSSL_CFLAGS)
 ASAN_MODULE    := $(REL_OUT)/asan/ossl-module.so
 PLAIN_MODULE   := $(REL_OUT)/plain/ossl-module.so
-VALGRIND_TESTS ?= ossl-x509/\|ossl-rel/\(secrets\|gc-\|engine-\|fault-\(reset\|garbage\|oversized\|truncat\)\)\|ossl-server/in-emacs\|ossl/openssl-server-tls13
+VALGRIND_TESTS ?= ossl-x509/\|ossl-rel/\(secrets\|gc-\|engine-\|fault-\|reentrant\)\|ossl-server/in-emacs\|ossl/openssl-server-tls13
 FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 60
 FUZZ_API_CALLS ?= 100000
