@@ -420,12 +420,20 @@ that TLS records never interleave."
           (send (ossl--orig 'process-send-string)))
       (setf (ossl-ssl-conn-sending conn) t)
       (unwind-protect
-          (progn
-            (funcall send proc bytes)
-            (while (ossl-ssl-conn-outq conn)
-              (let ((more (apply #'concat (nreverse (ossl-ssl-conn-outq conn)))))
-                (setf (ossl-ssl-conn-outq conn) nil)
-                (funcall send proc more))))
+          (condition-case err
+              (progn
+                (funcall send proc bytes)
+                (while (ossl-ssl-conn-outq conn)
+                  (let ((more (apply #'concat
+                                     (nreverse (ossl-ssl-conn-outq conn)))))
+                    (setf (ossl-ssl-conn-outq conn) nil)
+                    (funcall send proc more))))
+            ;; The connection went away under us.
+            (error (signal 'ossl-closed-error
+                           (list (format "Cannot send to %s: %s"
+                                         (process-name proc)
+                                         (error-message-string err))
+                                 proc))))
         (setf (ossl-ssl-conn-sending conn) nil)))))
 
 (defun ossl--flush (conn)
@@ -962,10 +970,16 @@ KEYS:
         (when callback
           (setf (ossl-ssl-conn-timer conn)
                 (run-at-time timeout nil #'ossl--time-out conn timeout)))
-        (if (eq (process-status proc) 'connect)
-            (ossl--start-when-connected conn)
-          ;; A client speaks first.
-          (ossl--input conn ""))
+        (condition-case err
+            (if (eq (process-status proc) 'connect)
+                (ossl--start-when-connected conn)
+              ;; A client speaks first.
+              (ossl--input conn ""))
+          (ossl-closed-error
+           (ossl--abort conn 'ossl-handshake-error
+                        (format "TLS handshake with %s failed: %s"
+                                (ossl--describe-peer proc hostname)
+                                (cadr err)))))
         (if callback conn (ossl--wait conn timeout))))))
 
 (defun ossl--start-when-connected (conn)
