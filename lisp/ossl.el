@@ -694,6 +694,7 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
   (let ((proc (ossl-ssl-conn-process conn))
         (coding (ossl-ssl-conn-coding conn)))
     (ossl--unlink conn)
+    (remove-function (process-sentinel proc) #'ossl--sentinel)
     (process-put proc 'ossl--conn nil)
     (funcall (ossl--orig 'set-process-coding-system) proc
              (car coding) (cdr coding))
@@ -711,20 +712,29 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
                       (with-no-warnings (process-filter-multibyte-p proc))
                       slots)))
     (ossl--link conn)
-    (add-function :after (process-sentinel proc) #'ossl--handshake-sentinel)
+    (add-function :before (process-sentinel proc) #'ossl--sentinel)
     conn))
 
 ;;;; Handshakes
 
-(defun ossl--handshake-sentinel (proc _event)
-  "Give up the handshake of PROC when its connection is gone."
+(defun ossl--sentinel (proc _event)
+  "Before PROC's own sentinel: end a coated connection that is gone.
+A handshake in progress fails; cleartext held back (the start of a
+character) reaches the filter, as a plain process's would at EOF."
   (let ((conn (process-get proc 'ossl--conn)))
-    (when (and conn (eq (ossl--conn-phase conn) 'handshaking)
-               (not (process-live-p proc)))
-      (ossl--abort conn 'ossl-handshake-error
-                   (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
-                           (ossl--describe-peer proc (ossl-ssl-conn-hostname conn))
-                           (process-status proc))))))
+    (when (and conn (not (process-live-p proc)))
+      (if (eq (ossl--conn-phase conn) 'handshaking)
+          (ossl--handshake-lost conn)
+        (when (and (ossl-ssl-conn-carry conn) (ossl-ssl-conn-linked conn))
+          (ossl--deliver conn "" t))))))
+
+(defun ossl--handshake-lost (conn)
+  "CONN's connection closed during its handshake."
+  (let ((proc (ossl-ssl-conn-process conn)))
+    (ossl--abort conn 'ossl-handshake-error
+                 (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
+                         (ossl--describe-peer proc (ossl-ssl-conn-hostname conn))
+                         (process-status proc)))))
 
 (defun ossl--describe-peer (proc hostname)
   "A short name for the peer of PROC, for messages; HOSTNAME if known."
@@ -825,8 +835,6 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   (when (ossl-ssl-conn-timer conn)
     (cancel-timer (ossl-ssl-conn-timer conn))
     (setf (ossl-ssl-conn-timer conn) nil))
-  (remove-function (process-sentinel (ossl-ssl-conn-process conn))
-                   #'ossl--handshake-sentinel)
   (let ((err (ossl-ssl-conn-error conn))
         (cb (ossl-ssl-conn-callback conn)))
     (when err
@@ -864,8 +872,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
             (let ((left (- deadline (float-time))))
               (cond
                ((<= left 0) (ossl--time-out conn timeout))
-               ((not (process-live-p proc))
-                (ossl--handshake-sentinel proc nil))
+               ((not (process-live-p proc)) (ossl--handshake-lost conn))
                (t (accept-process-output proc (min left 1.0))))))
           (setq done t))
       (unless done                      ; C-g, or an error in a filter
@@ -934,7 +941,7 @@ KEYS:
          (session (plist-get keys :session))
          (hostname (if (plist-member keys :hostname) (plist-get keys :hostname)
                      (and (not serverp) (ossl--default-hostname proc)))))
-    (unless (memq (process-status proc) '(open run connect listen))
+    (unless (memq (process-status proc) '(open run connect))
       (signal 'ossl-closed-error
               (list (format "Process %s is not running" (process-name proc))
                     proc)))
@@ -1266,7 +1273,8 @@ goes on.  :filter and :sentinel are given to each connection."
          (tls-keys (ossl--plist-without keys :acceptor :filter :sentinel))
          (ctx (ossl--context t tls-keys)))
     (make-network-process
-     :name name :buffer buffer :host host :service service :server t
+     :name name :buffer buffer :host host :service service
+     :server 256                        ; the queue: bursts of clients
      :noquery t
      :filter (plist-get keys :filter) :sentinel (plist-get keys :sentinel)
      :log (lambda (_server client _message)

@@ -106,8 +106,9 @@
                   (if asan
                       (append
                        (list (concat "LD_PRELOAD=" runtime)
-                             (format "ASAN_OPTIONS=detect_leaks=1:log_path=%s/asan:allocator_may_return_null=1"
-                                     logdir)
+                             (format "ASAN_OPTIONS=detect_leaks=1:log_path=%s/asan:allocator_may_return_null=1:suppressions=%s"
+                                     logdir (expand-file-name "../../build/asan.supp"
+                                                              ossl-fuzz--dir))
                              (format "LSAN_OPTIONS=exitcode=0:suppressions=%s"
                                      (expand-file-name "../../build/lsan.supp"
                                                        ossl-fuzz--dir))
@@ -333,6 +334,7 @@
   "Drop the old pool (processes deleted, objects left to the collector).
 Every process but the two servers goes, whoever made it; a server that
 a random call deleted is started again."
+  (setq debug-on-error nil debug-on-signal nil debug-on-quit nil)
   (unless (and (process-live-p (ossl-fuzz--world-get :echo))
                (process-live-p (ossl-fuzz--world-get :stall)))
     (ossl-fuzz--count 'world-restarts)
@@ -538,6 +540,16 @@ functions that take data get the huge strings whole."
               args))))
 
 (defun ossl-fuzz--describe (fn args)
+  "A short printed form of the call of FN with ARGS.
+With OSSL_FUZZ_FULL_TRACE set, the whole of it, to reproduce a crash."
+  (if (getenv "OSSL_FUZZ_FULL_TRACE")
+      (let ((print-escape-newlines t) (print-escape-control-characters t)
+            (print-escape-nonascii t) (print-length nil) (print-level nil))
+        (condition-case nil (prin1-to-string (cons fn args))
+          (error (format "(%s #<unprintable>)" fn))))
+    (ossl-fuzz--describe-short fn args)))
+
+(defun ossl-fuzz--describe-short (fn args)
   "A short printed form of the call of FN with ARGS."
   (let ((print-length 6) (print-level 3) (print-escape-newlines t))
     (format "(%s%s)" fn
@@ -580,11 +592,14 @@ A command may also say `user-error', as commands do."
     (let ((coding-system-for-write 'utf-8-emacs-unix))
       (write-region (format "%d %s\n" ossl-fuzz--calls (ossl-fuzz--describe fn args))
                     nil ossl-fuzz--trace nil 'silent))
+    (setq debug-on-error nil debug-on-signal nil debug-on-quit nil)
     (condition-case err
         (progn
           (with-timeout (2 (ossl-fuzz--count 'timeouts))
             (apply fn args))
-          (ossl-fuzz--count 'returned))
+          (ossl-fuzz--count 'returned)
+          (when (or debug-on-error debug-on-signal)
+            (ossl-fuzz--count (cons 'set-debugger fn))))
       (error
        (ossl-fuzz--count 'errors)
        (ossl-fuzz--count (cons 'error (car err)))
@@ -677,7 +692,13 @@ A command may also say `user-error', as commands do."
               (process-send-string (ossl-ssl-conn-process c) "ping\n"))))
         (accept-process-output nil 0.002))
       (when (= (% ossl-fuzz--calls 1000) 0)
-        (ossl-fuzz--refresh-pool)
+        ;; Random calls to private helpers can leave the world odd (a
+        ;; struct with a process for a handle on a server...): the
+        ;; upkeep's own errors are counted, not fatal.
+        (condition-case err (ossl-fuzz--refresh-pool)
+          (error (ossl-fuzz--count 'upkeep-errors)
+                 (message "ossl-fuzz-api: upkeep error at call %d: %S"
+                          ossl-fuzz--calls err)))
         (garbage-collect))
       (when (= (% ossl-fuzz--calls 10000) 0)
         (message "ossl-fuzz-api: %d calls, %.0f s" ossl-fuzz--calls
@@ -703,6 +724,14 @@ A command may also say `user-error', as commands do."
           (push (car f) never)))
       (when never
         (message "ossl-fuzz-api: never called: %s" never))
+      (maphash (lambda (k v)
+                 (when (eq (car-safe k) 'set-debugger)
+                   (message "ossl-fuzz-api: note %s turned the debugger on (x%d)"
+                            (cdr k) v)))
+               ossl-fuzz--stats)
+      (message "ossl-fuzz-api: upkeep errors: %d, world restarts: %d"
+               (gethash 'upkeep-errors ossl-fuzz--stats 0)
+               (gethash 'world-restarts ossl-fuzz--stats 0))
       (maphash (lambda (k v)
                  (if (eq (car k) 'private)
                      (cl-incf notes)

@@ -37,11 +37,10 @@ cp "$so" "$lispdir"/ossl-module.so
 # Child processes (peers, child Emacsen loading the module) keep the
 # runtime, without leak checking (Python and openssl are not ours);
 # their other reports go to child-asan.* and are classified as well.
-# libgccjit deadlocks under the ASan runtime (in a child Emacs
-# compiling a trampoline or a function), so this Emacs compiles no
-# native code: byte code instead, and no trampolines for advised
-# primitives (ossl copes: natively compiled callers bypass its advice).
-children="(progn (setenv \"ASAN_OPTIONS\" \"detect_leaks=0:log_path=$logdir/child-asan:allocator_may_return_null=1\") (setq comp-enable-subr-trampolines nil native-comp-deferred-compilation nil) (fset 'native-comp-available-p #'ignore))"
+# libgccjit deadlocks under the ASan runtime, in the child Emacs that
+# native-compiles a trampoline or a function: that child (which never
+# loads the module) runs without the runtime.
+children="(progn (setenv \"ASAN_OPTIONS\" \"detect_leaks=0:log_path=$logdir/child-asan:suppressions=$root/build/asan.supp:allocator_may_return_null=1\") (require 'comp nil t) (when (fboundp 'comp--native-compile) (advice-add 'comp--native-compile :around (lambda (orig &rest args) (let ((process-environment (seq-remove (lambda (v) (string-prefix-p \"LD_PRELOAD=\" v)) process-environment))) (apply orig args))))))"
 status=0
 start=$(date +%s)
 case $mode in
@@ -50,7 +49,7 @@ case $mode in
     [ -f "$runtime" ] || { echo "sanitized.sh: no libasan.so for $ASAN_CC" >&2; exit 2; }
     OSSL_TEST_SELECTOR=$selector OSSL_REL_SANITIZER=asan OSSL_REL_SCALE=0.2 \
     LD_PRELOAD=$runtime \
-    ASAN_OPTIONS="detect_leaks=1:log_path=$logdir/asan:strict_string_checks=0:detect_odr_violation=0:allocator_may_return_null=1" \
+    ASAN_OPTIONS="detect_leaks=1:log_path=$logdir/asan:suppressions=$root/build/asan.supp:detect_odr_violation=0:allocator_may_return_null=1" \
     LSAN_OPTIONS="suppressions=$root/build/lsan.supp:print_suppressions=0:exitcode=0" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logdir/ubsan" \
       "$EMACS" -Q --batch -module-assertions -L "$lispdir" -L "$root/test" \
