@@ -436,11 +436,18 @@ that TLS records never interleave."
                                  proc))))
         (setf (ossl-ssl-conn-sending conn) nil)))))
 
-(defun ossl--flush (conn)
-  "Send whatever ciphertext CONN's engine has for the network."
+(defun ossl--flush (conn &optional quiet)
+  "Send whatever ciphertext CONN's engine has for the network.
+When QUIET, a transport that went away is left to the process's
+sentinel instead of signalling: the engine's own answers (handshake
+flights, alerts, close_notify) go out from the filter, where an
+error would reach no caller, and the cleartext that came with them
+must still be delivered."
   (let ((out (ossl--take (ossl-ssl-conn-handle conn))))
     (when (and out (process-live-p (ossl-ssl-conn-process conn)))
-      (ossl--send-raw conn out))))
+      (if quiet
+          (condition-case nil (ossl--send-raw conn out) (ossl-closed-error nil))
+        (ossl--send-raw conn out)))))
 
 (defun ossl--encode (conn string)
   "STRING as bytes for CONN, encoded the way `process-send-string' would."
@@ -505,7 +512,7 @@ Return the cleartext bytes."
          (was (ossl--state h))
          (clear (ossl--feed h bytes))
          (now (ossl--state h)))
-    (ossl--flush conn)
+    (ossl--flush conn t)
     (when (and (eq now 'handshaking) (ossl-ssl-conn-sni-function conn))
       (ossl--choose-sni conn))
     (when (and (eq was 'handshaking) (not (eq now 'handshaking)))
@@ -815,7 +822,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
            (not (funcall (ossl-ssl-conn-verify-function conn)
                          conn (ossl--verify-result h))))
       (ossl--shutdown h)
-      (ossl--flush conn)
+      (ossl--flush conn t)
       (setf (ossl-ssl-conn-error conn)
             (list 'ossl-verify-error
                   (format "TLS handshake with %s failed: rejected by %s: %s"
@@ -827,7 +834,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
         (setf (ossl-ssl-conn-queue conn) nil)
         (when queued
           (ossl--write h (apply #'concat (nreverse queued)))
-          (ossl--flush conn)))))
+          (ossl--flush conn t)))))
     (ossl--finish-handshake conn)))
 
 (defun ossl--finish-handshake (conn)

@@ -455,6 +455,53 @@ character and lost after a truncation or a reset."
       (accept-process-output nil 0.2)
       (should (equal (funcall get) (decode-coding-string "caf\303" 'utf-8))))))
 
+(ert-deftest ossl-rel/fault-client-resets-after-close-notify ()
+  "A client sends its close_notify and resets the connection at once: the
+server's answer meets a dead socket.  No error may leave the process
+filter (in batch mode that kills Emacs; interactively it is an \"error
+in process filter\"), the connection ends, and the server goes on.
+The raw send of the server's close_notify fails inside `ossl--filter':
+the end is left to the sentinel, and the cleartext still arrives.
+Whether the kernel has seen the reset when the answer goes out is a
+race, so the answer's send is also made to fail as a reset socket's
+does, every time."
+  (let* ((escaped nil)
+         (guard (lambda (orig proc bytes)
+                  (condition-case err (funcall orig proc bytes)
+                    (error (push err escaped)))))
+         (got nil)
+         (srv (ossl-open-server "rel-rst" nil "127.0.0.1" t
+                                :cert (ossl-test-file "server-chain.pem")
+                                :key (ossl-test-file "server.key")
+                                :filter (lambda (_p s) (push s got))))
+         (port (process-contact srv :service))
+         (reset (lambda (orig conn bytes)
+                  (if (ossl--peer-closed-p (ossl-ssl-conn-handle conn))
+                      (signal 'ossl-closed-error
+                              (list "Connection reset by peer"
+                                    (ossl-ssl-conn-process conn)))
+                    (funcall orig conn bytes))))
+         (inhibit-message t))
+    (advice-add 'ossl--filter :around guard)
+    (advice-add 'ossl--send-raw :around reset)
+    (unwind-protect
+        (dotimes (_ 3)
+          (setq got nil)
+          (ossl-test-with-peer
+              (peer (ossl-test-start-process
+                     "fault-client" ossl-test-python-program
+                     (list (expand-file-name "fault_client.py" ossl-rel--fuzz-dir)
+                           (number-to-string port) (ossl-test-file "root.pem"))))
+            (ossl-test-wait-for (lambda () (string-search "DONE" (ossl-test-peer-output peer))))
+            (ossl-test-wait-for (lambda () got))
+            (accept-process-output nil 0.3)
+            (should (equal (apply #'concat (reverse got)) "hello\n"))
+            (should-not escaped)
+            (should (process-live-p srv))))
+      (advice-remove 'ossl--filter guard)
+      (advice-remove 'ossl--send-raw reset)
+      (delete-process srv))))
+
 ;;;; Load
 
 (ert-deftest ossl-rel/transfer-200mb-each-way ()

@@ -31,7 +31,11 @@
 ;; Excluded: `ossl--compile-module' (it runs make in the checkout).
 ;; Guarded: two crashes of Emacs 28.2 itself, which the child turns into
 ;; errors: `network-lookup-address-info' given a non-string, and `error'
-;; with a long process name (process primitives given a name > 1000).
+;; formatting a string with a byte #xF8..#xFF (a process name, a host:
+;; Emacs 28.2 reads it as the head of a 6-byte character and corrupts
+;; its heap), so Lisp helpers get no such bytes, and strings over 200
+;; characters go only to module primitives and to the functions that
+;; take data.
 ;; User errors (`user-error') from interactive commands are allowed, and
 ;; so are the transport's own errors (DNS, connection refused) from the
 ;; functions that open connections, as `open-network-stream' has them.
@@ -41,6 +45,14 @@
 
 (require 'cl-lib)
 (require 'subr-x)
+
+(defvar ossl-handshake-timeout)
+(defvar ossl-finish-timeout)
+(defvar ossl-fuzz--transport-error)
+(declare-function ossl--orig "ossl" (symbol))
+(declare-function ossl-ssl-conn-p "ossl" (object))
+(declare-function ossl-ssl-conn-handle "ossl" (conn))
+(declare-function ossl-ssl-conn-process "ossl" (conn))
 
 (defconst ossl-fuzz--dir
   (file-name-directory (or load-file-name buffer-file-name))
@@ -524,16 +536,32 @@ a random call deleted is started again."
     ossl--deliver ossl--alpn-wire)
   "Lisp functions that take data, and get huge strings like the module does.")
 
+(defun ossl-fuzz--defang (s)
+  "S with the bytes #xF8..#xFF replaced by #xF7.
+Emacs 28.2's `error' formats its %s arguments as multibyte text, and
+a byte #xF8..#xFF there announces a 5- or 6-byte character: it reads
+and writes past the string.  (make-network-process :name \"x\" :host
+\"\\xfcP\\x0c\" :service 443) kills Emacs 28.2 by itself."
+  (if (multibyte-string-p s)
+      (if (string-match-p "[\x3FFFF8-\x3FFFFF]" s)
+          (concat (mapcar (lambda (c) (if (>= c #x3FFFF8) #x3FFFF7 c)) s))
+        s)
+    (if (string-match-p "[\xf8-\xff]" s)
+        (apply #'unibyte-string (mapcar (lambda (c) (min c #xf7)) s))
+      s)))
+
 (defun ossl-fuzz--tame (fn class args)
-  "ARGS for FN of CLASS, with strings over 1000 characters cut for Lisp code.
+  "ARGS for FN of CLASS, with strings over 200 characters cut for Lisp code.
 Emacs 28 corrupts its heap when a C `error' formats a long string
 \(\"No such buffer %s\", \"Process %s does not exist\"...), which Lisp
 helpers reach by passing names on; module primitives and the
 functions that take data get the huge strings whole."
   (if (or (eq class 'module) (memq fn ossl-fuzz--data-functions))
       args
-    (let ((cut (lambda (a) (if (and (stringp a) (> (length a) 1000))
-                               (substring a 0 1000)
+    (let ((cut (lambda (a) (if (stringp a)
+                               (ossl-fuzz--defang (if (> (length a) 200)
+                                                      (substring a 0 200)
+                                                    a))
                              a))))
       (mapcar (lambda (a)
                 (if (and (consp a) (proper-list-p a)) (mapcar cut a) (funcall cut a)))
@@ -585,7 +613,8 @@ A command may also say `user-error', as commands do."
          (args (ossl-fuzz--tame fn class (ossl-fuzz--args fn)))
          (ossl-fuzz--depth (1+ ossl-fuzz--depth))
          (inhibit-message t)
-         (message-log-max nil))
+         (message-log-max nil)
+         (timers nil))
     (cl-incf ossl-fuzz--calls)
     (ossl-fuzz--count 'calls)
     (ossl-fuzz--count (cons 'fn fn))
@@ -593,6 +622,8 @@ A command may also say `user-error', as commands do."
       (write-region (format "%d %s\n" ossl-fuzz--calls (ossl-fuzz--describe fn args))
                     nil ossl-fuzz--trace nil 'silent))
     (setq debug-on-error nil debug-on-signal nil debug-on-quit nil)
+    (when (eq class 'private)
+      (setq timers (copy-sequence timer-list)))
     (condition-case err
         (progn
           (with-timeout (2 (ossl-fuzz--count 'timeouts))
@@ -612,7 +643,43 @@ A command may also say `user-error', as commands do."
                                           (let ((print-length 5) (print-level 3))
                                             (condition-case nil (prin1-to-string err)
                                               (error "?"))))))
-                    ossl-fuzz--unexpected)))))))
+                    ossl-fuzz--unexpected)))))
+    (when (eq class 'private)
+      (ossl-fuzz--repair timers))))
+
+(defun ossl-fuzz--repair (timers)
+  "Undo the junk a private helper may have left behind; TIMERS were there before.
+Private helpers trust their callers: given a string for a filter, or a
+struct with a process for a handle, they store it.  In batch mode an
+error in a filter or sentinel kills Emacs 28, which would end the run
+for no fault of ossl's.  So: new timers are cancelled, filters and
+sentinels that are not functions are reset, and `ossl--conn' properties
+that are not connections with a live handle are removed.  After module
+and public functions nothing is repaired: junk they leave is theirs."
+  (dolist (tm timer-list)
+    (unless (memq tm timers)
+      (ossl-fuzz--count 'repaired-timers)
+      (cancel-timer tm)))
+  (let ((set-filter (ossl--orig 'set-process-filter))
+        (get-filter (ossl--orig 'process-filter)))
+    (dolist (p (process-list))
+      (let ((conn (process-get p 'ossl--conn)))
+        (when (and conn (not (and (ossl-ssl-conn-p conn)
+                                  (user-ptrp (ossl-ssl-conn-handle conn))
+                                  (eq (ossl-ssl-conn-process conn) p))))
+          (ossl-fuzz--count 'repaired-conns)
+          (process-put p 'ossl--conn nil)
+          (funcall set-filter p #'internal-default-process-filter))
+        (when (and conn (ossl-ssl-conn-p conn)
+                   (not (functionp (cl-struct-slot-value 'ossl-ssl-conn 'filter conn))))
+          (setf (cl-struct-slot-value 'ossl-ssl-conn 'filter conn)
+                #'internal-default-process-filter)))
+      (unless (functionp (funcall get-filter p))
+        (ossl-fuzz--count 'repaired-filters)
+        (funcall set-filter p #'internal-default-process-filter))
+      (unless (functionp (process-sentinel p))
+        (ossl-fuzz--count 'repaired-sentinels)
+        (set-process-sentinel p #'internal-default-process-sentinel)))))
 
 (defun ossl-fuzz-api-child ()
   "The child: SEED CALLS TRACE-FILE from the command line."
@@ -652,7 +719,7 @@ A command may also say `user-error', as commands do."
                  process-get process-put process-plist process-name))
       (advice-add f :before
                   (lambda (&optional p &rest _)
-                    (when (and (stringp p) (> (length p) 1000))
+                    (when (and (stringp p) (> (string-bytes p) 200))
                       (signal 'wrong-type-argument (list 'processp "long name"))))
                   '((depth . 100))))
     ;; The same `error' with a long host name in `make-network-process'.
@@ -661,12 +728,29 @@ A command may also say `user-error', as commands do."
     (advice-add 'make-network-process :around
                 (lambda (orig &rest args)
                   (let ((host (plist-get args :host)))
-                    (when (and (stringp host) (> (length host) 1000))
+                    (when (and (stringp host) (> (string-bytes host) 200))
                       (signal 'wrong-type-argument (list 'stringp "long host"))))
                   (condition-case err (apply orig args)
                     (error (setq ossl-fuzz--transport-error err)
                            (signal (car err) (cdr err)))))
                 '((depth . 100)))
+    ;; ossl's own process filter and sentinel must never signal: an
+    ;; error there is \"error in process filter\" for a user, and kills
+    ;; a batch Emacs.  Catch it here, count it as a failure of the API,
+    ;; and go on.
+    (dolist (f '(ossl--filter ossl--handshake-sentinel))
+      (when (fboundp f)
+        (advice-add f :around
+                    (lambda (orig &rest args)
+                      (condition-case err (apply orig args)
+                        (error
+                         (ossl-fuzz--count 'escaped)
+                         (let* ((key (list 'public f (car err)))
+                                (old (gethash key ossl-fuzz--unexpected)))
+                           (puthash key (cons (1+ (or (car old) 0))
+                                              (or (cdr old)
+                                                  (format "error escaped %s: %S" f err)))
+                                    ossl-fuzz--unexpected))))))))
     ;; Prompts answer at random instead of reading stdin.
     (dolist (f '(read-passwd read-string read-from-minibuffer completing-read
                  y-or-n-p yes-or-no-p read-number))
@@ -729,9 +813,13 @@ A command may also say `user-error', as commands do."
                    (message "ossl-fuzz-api: note %s turned the debugger on (x%d)"
                             (cdr k) v)))
                ossl-fuzz--stats)
-      (message "ossl-fuzz-api: upkeep errors: %d, world restarts: %d"
+      (message "ossl-fuzz-api: upkeep errors: %d, world restarts: %d, repairs after private helpers: %d timers, %d conns, %d filters, %d sentinels"
                (gethash 'upkeep-errors ossl-fuzz--stats 0)
-               (gethash 'world-restarts ossl-fuzz--stats 0))
+               (gethash 'world-restarts ossl-fuzz--stats 0)
+               (gethash 'repaired-timers ossl-fuzz--stats 0)
+               (gethash 'repaired-conns ossl-fuzz--stats 0)
+               (gethash 'repaired-filters ossl-fuzz--stats 0)
+               (gethash 'repaired-sentinels ossl-fuzz--stats 0))
       (maphash (lambda (k v)
                  (if (eq (car k) 'private)
                      (cl-incf notes)
