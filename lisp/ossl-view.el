@@ -583,7 +583,8 @@ What arrives is kept as the process property `ossl-view--input'."
   (let ((proc (condition-case err
                    (make-network-process
                     :name (format "ossl-view %s" (ossl-view--host-port host port))
-                    :host host :service port :coding 'binary :noquery t
+                    :host (ossl--check-host host) :service port
+                    :coding 'binary :noquery t
                     :filter (lambda (p s)
                               (process-put p 'ossl-view--input
                                            (concat (process-get p 'ossl-view--input)

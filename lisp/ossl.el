@@ -208,6 +208,15 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
     (signal 'ossl-closed-error (list "TLS connection is finished" conn)))
   (ossl-ssl-conn-handle conn))
 
+(defun ossl--check-host (host)
+  "Signal unless HOST may be given to `make-network-process'; return it.
+A unibyte host name with non-ASCII bytes is no host name, and Emacs
+28 crashes formatting its \"Name or service not known\" error."
+  (when (and (stringp host) (not (multibyte-string-p host))
+             (string-match-p "[^\0-\177]" host))
+    (signal 'wrong-type-argument (list 'ossl-host-name-p host)))
+  host)
+
 (cl-defmethod cl-print-object ((conn ossl-ssl-conn) stream)
   "Print CONN the way SXEmacs did, on STREAM."
   (if (ossl-ssl-conn-dead conn)
@@ -1246,7 +1255,8 @@ blocks; data sent meanwhile is queued and sent encrypted once the
 handshake is over, and a failed handshake deletes the process (its
 sentinel sees it) after calling :callback with the error, if any."
   (let* ((nowait (plist-get keys :nowait))
-         (proc (make-network-process :name name :buffer buffer :host host
+         (proc (make-network-process :name name :buffer buffer
+                                     :host (ossl--check-host host)
                                      :service service :nowait nowait))
          (callback (plist-get keys :callback))
          (keys (ossl--plist-without keys :nowait :callback))
@@ -1280,7 +1290,7 @@ goes on.  :filter and :sentinel are given to each connection."
          (tls-keys (ossl--plist-without keys :acceptor :filter :sentinel))
          (ctx (ossl--context t tls-keys)))
     (make-network-process
-     :name name :buffer buffer :host host :service service
+     :name name :buffer buffer :host (ossl--check-host host) :service service
      :server 256                        ; the queue: bursts of clients
      :noquery t
      :filter (plist-get keys :filter) :sentinel (plist-get keys :sentinel)

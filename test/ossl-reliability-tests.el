@@ -30,6 +30,7 @@
 (require 'subr-x)
 (require 'ossl)
 (require 'ossl-x509)
+(require 'ossl-view)
 (require 'ossl-test-lib)
 
 (defconst ossl-rel--fuzz-dir (expand-file-name "fuzz/" ossl-test-directory)
@@ -284,6 +285,28 @@ filter, which its new connections inherited: their data was dropped."
           (should (equal (apply #'concat (reverse got)) "still served\n")))
       (when client (delete-process client))
       (delete-process srv))))
+
+(ert-deftest ossl-rel/host-with-raw-bytes ()
+  "A unibyte host name with non-ASCII bytes is a `wrong-type-argument'.
+Regression (found by fuzz-api): Emacs 28.2 crashes formatting the
+error of (make-network-process ... :host \"\\xfcP\\x0c\"), so ossl
+must not pass such a name on.  A multibyte (IDN) name is passed on."
+  (let ((bad "\xfcP\x0c"))
+    (should-not (multibyte-string-p bad))
+    (should-error (ossl-open-stream "rel-host" nil bad 443 :verify nil)
+                  :type 'wrong-type-argument)
+    (should-error (ossl-open-server "rel-host" nil bad t
+                                    :cert (ossl-test-file "server-chain.pem")
+                                    :key (ossl-test-file "server.key"))
+                  :type 'wrong-type-argument)
+    ;; The viewer shows the failure in its buffer.
+    (let ((inhibit-message t)
+          (buf (ossl-view-certificate-chain bad 443)))
+      (unwind-protect
+          (with-current-buffer buf
+            (should (string-search "ossl-host-name-p" (buffer-string))))
+        (kill-buffer buf)))
+    (should (equal (ossl--check-host "b\u00fccher.invalid") "b\u00fccher.invalid"))))
 
 ;;;; Misbehaving peers
 

@@ -128,6 +128,9 @@
                                      logdir))
                        process-environment)
                     process-environment))
+                 ;; The child runs in its own directory: files it is
+                 ;; told to write, under junk names, land there.
+                 (default-directory (file-name-as-directory dir))
                  (start (float-time))
                  status output)
             (make-directory logdir t)
