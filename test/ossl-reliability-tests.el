@@ -71,7 +71,8 @@ leaks are the checker's to find."
 ;;;; The engine alone: two handles and the bytes between them
 
 (defun ossl-rel--ctx (serverp)
-  "A context for tests: a server with server-chain.pem, or a client trusting root.pem."
+  "A context for tests: a server with server-chain.pem (SERVERP),
+or a client trusting root.pem."
   (let ((ctx (ossl--ctx-new serverp)))
     (if serverp
         (progn

@@ -91,7 +91,8 @@
     (nreverse ours)))
 
 (defun ossl-fuzz-api-driver ()
-  "Run the fuzzer in child Emacsen; arguments SEED CALLS MODULE... from the command line."
+  "Run the fuzzer in child Emacsen.
+Arguments SEED CALLS MODULE... come from the command line."
   (let* ((args command-line-args-left)
          (seed (string-to-number (nth 0 args)))
          (calls (string-to-number (nth 1 args)))
