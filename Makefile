@@ -64,7 +64,10 @@ FUZZ_SECONDS   ?= 60
 FUZZ_API_CALLS ?= 100000
 FUZZ_API_SEED  ?= 20261122
 
-.PHONY: check-asan check-valgrind fuzz-api fuzz-engine
+.PHONY: deps-reliability check-asan check-valgrind fuzz-api fuzz-engine
+
+deps-reliability: ## Install what the reliability targets need too (clang, libFuzzer, valgrind)
+	@sh build/deps.sh reliability
 
 $(REL_OUT)/asan/%.o: module/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -80,17 +83,17 @@ $(REL_OUT)/plain/%.o: module/%.c $(HDRS)
 $(PLAIN_MODULE): $(patsubst module/%.c,$(REL_OUT)/plain/%.o,$(SRCS))
 	$(CC) -shared -o $@ $^ $(OPENSSL_LIBS)
 
-check-asan: $(ASAN_MODULE) ## The whole suite, module under ASan+UBSan, -module-assertions
+check-asan: deps-reliability $(ASAN_MODULE) ## The whole suite, module under ASan+UBSan, -module-assertions
 	sh test/fuzz/sanitized.sh asan $(ASAN_MODULE)
 
-check-valgrind: $(PLAIN_MODULE) ## A representative part of the suite under valgrind memcheck
+check-valgrind: deps-reliability $(PLAIN_MODULE) ## A representative part of the suite under valgrind memcheck
 	sh test/fuzz/sanitized.sh valgrind $(PLAIN_MODULE) '$(VALGRIND_TESTS)'
 
-fuzz-api: $(PLAIN_MODULE) $(ASAN_MODULE) ## Fuzz every ossl- function from Lisp (child Emacs)
+fuzz-api: deps-reliability $(PLAIN_MODULE) $(ASAN_MODULE) ## Fuzz every ossl- function from Lisp (child Emacs)
 	$(EMACS) -Q --batch -L lisp -L test -l test/fuzz/fuzz-api.el \
 	  -f ossl-fuzz-api-driver $(FUZZ_API_SEED) $(FUZZ_API_CALLS) $(PLAIN_MODULE) $(ASAN_MODULE)
 
-fuzz-engine: ## libFuzzer on the engine (client, server) and the parsers, FUZZ_SECONDS each
+fuzz-engine: deps-reliability ## libFuzzer on the engine (client, server) and the parsers, FUZZ_SECONDS each
 	sh test/fuzz/fuzz-engine.sh $(FUZZ_SECONDS)
 
 # Benchmarks (issue 7), not part of make test: bench/RESULTS.md.

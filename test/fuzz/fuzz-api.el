@@ -52,6 +52,8 @@
 (declare-function ossl--orig "ossl" (symbol))
 (declare-function ossl-ssl-conn-p "ossl" (object))
 (declare-function ossl-ssl-conn-handle "ossl" (conn))
+(declare-function ossl-ssl-conn-dead "ossl" (conn))
+(declare-function ossl--state "ossl-module" (handle))
 (declare-function ossl-ssl-conn-process "ossl" (conn))
 
 (defconst ossl-fuzz--dir
@@ -669,15 +671,19 @@ and public functions nothing is repaired: junk they leave is theirs."
     (dolist (p (process-list))
       (let ((conn (process-get p 'ossl--conn)))
         (when (and conn (not (and (ossl-ssl-conn-p conn)
-                                  (user-ptrp (ossl-ssl-conn-handle conn))
+                                  (or (ossl-ssl-conn-dead conn)
+                                      (condition-case nil
+                                          (ossl--state (ossl-ssl-conn-handle conn))
+                                        (error nil)))
                                   (eq (ossl-ssl-conn-process conn) p))))
           (ossl-fuzz--count 'repaired-conns)
           (process-put p 'ossl--conn nil)
           (funcall set-filter p #'internal-default-process-filter))
-        (when (and conn (ossl-ssl-conn-p conn)
-                   (not (functionp (cl-struct-slot-value 'ossl-ssl-conn 'filter conn))))
-          (setf (cl-struct-slot-value 'ossl-ssl-conn 'filter conn)
-                #'internal-default-process-filter)))
+        ;; The slot by its offset: ossl is not loaded when this file is.
+        (let ((filter (cl-struct-slot-offset 'ossl-ssl-conn 'filter)))
+          (when (and conn (ossl-ssl-conn-p conn)
+                     (not (functionp (aref conn filter))))
+            (aset conn filter #'internal-default-process-filter))))
       (unless (functionp (funcall get-filter p))
         (ossl-fuzz--count 'repaired-filters)
         (funcall set-filter p #'internal-default-process-filter))
