@@ -747,11 +747,16 @@ and public functions nothing is repaired: junk they leave is theirs."
     ;; ossl's own process filter and sentinel must never signal: an
     ;; error there is \"error in process filter\" for a user, and kills
     ;; a batch Emacs.  Catch it here, count it as a failure of the API,
-    ;; and go on.
+    ;; and go on.  Only calls the way a process makes them (a process
+    ;; and a string) count: the fuzzer also calls these two directly
+    ;; with junk, and those errors are a private helper's.
     (dolist (f '(ossl--filter ossl--handshake-sentinel))
       (when (fboundp f)
         (advice-add f :around
                     (lambda (orig &rest args)
+                      (if (not (and (= (length args) 2) (processp (car args))
+                                    (stringp (cadr args))))
+                          (apply orig args)
                       (condition-case err (apply orig args)
                         (error
                          (ossl-fuzz--count 'escaped)
@@ -760,7 +765,7 @@ and public functions nothing is repaired: junk they leave is theirs."
                            (puthash key (cons (1+ (or (car old) 0))
                                               (or (cdr old)
                                                   (format "error escaped %s: %S" f err)))
-                                    ossl-fuzz--unexpected))))))))
+                                    ossl-fuzz--unexpected)))))))))
     ;; Prompts answer at random instead of reading stdin.
     (dolist (f '(read-passwd read-string read-from-minibuffer completing-read
                  y-or-n-p yes-or-no-p read-number))
