@@ -665,7 +665,9 @@ its port is (process-contact SERVER :service)."
                                                       "int.pem"))
     (let ((init (make-temp-file "ossl-view-tmux-" nil ".el"))
           (script (expand-file-name "ossl-view-tmux-test.sh" ossl-test-directory))
-          (lisp (expand-file-name "../lisp" ossl-test-directory)))
+          ;; Where this Emacs loaded ossl from (check-asan runs a copy
+          ;; with the sanitized module; lisp/ may not even be built).
+          (lisp (file-name-directory (locate-library "ossl"))))
       (unwind-protect
           (progn
             (with-temp-file init
