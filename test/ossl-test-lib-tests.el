@@ -301,6 +301,16 @@ ARGS go to `ossl-test-lib-tests--starttls'."
 					    (ossl-test-peer-wait-output client "echo me please")
 					    (ossl-test-peer-wait-output server "^HANDSHAKE TLSv1.3 "))))
 
+(ert-deftest ossl-test-lib/openssl-client-tls12 ()
+  "Under TLS 1.2 s_client prints the verify code indented; still ready."
+  (ossl-test-with-peer (server (ossl-test-python-peer 'echo))
+    (ossl-test-with-peer (client (ossl-test-openssl-client
+                                  (ossl-test-peer-port server)
+                                  :extra-args '("-tls1_2")))
+      (should (string-match-p "Verify return code: 0 (ok)"
+                              (ossl-test-peer-output client)))
+      (ossl-test-peer-wait-output server "^HANDSHAKE TLSv1.2 "))))
+
 (ert-deftest ossl-test-lib/gnutls-server ()
   (ossl-test-with-peer (peer (ossl-test-gnutls-server))
 		       (should (> (ossl-test-peer-port peer) 0))

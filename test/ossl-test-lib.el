@@ -585,12 +585,13 @@ Return the peer plist with :port."
                                          (servername "localhost")
                                          (cafile nil cafile-p)
                                          extra-args
-                                         (ready-regexp "^Verify return code: ")
+                                         (ready-regexp "^ *Verify return code: ")
                                          (timeout 10) (name "s_client"))
   "Start `openssl s_client' connecting to HOST:PORT (for server-side tests).
 CAFILE defaults to the PKI's root.pem (nil omits it); SERVERNAME (nil
 omits -servername) defaults to \"localhost\".  Waits for READY-REGEXP,
-by default the end of the handshake summary.  What the server sends
+by default the end of the handshake summary (indented in the
+SSL-Session block under TLS 1.2).  What the server sends
 shows in the peer output; send data with `process-send-string'.
 Return the peer plist (:port is PORT)."
   (let* ((cafile (if cafile-p cafile (ossl-test-file "root.pem")))
