@@ -918,6 +918,7 @@ A child Emacs has GnuTLS's primitives removed before loading ossl."
                                :key (ossl-test-file "wrongname.key")))
       (ossl-test-with-peer (smtp (ossl-network-tests--peer "fake-smtp" "--behaviour" "inject"))
         (let* ((lisp-dir (file-name-directory (locate-library "ossl")))
+               (nsm-file (make-temp-file "ossl-nsm-child-"))
                (program
                 `(progn
                    (dolist (f '(gnutls-boot gnutls-peer-status gnutls-peer-status-warning-describe
@@ -927,7 +928,7 @@ A child Emacs has GnuTLS's primitives removed before loading ossl."
                    (makunbound 'gnutls-log-level)
                    (fset 'gnutls-available-p #'ignore)
                    (require 'ossl-network)
-                   (setq nsm-settings-file ,(expand-file-name "nsm-child" temporary-file-directory)
+                   (setq nsm-settings-file ,nsm-file
                          ossl-network-extra-ca (list ,(ossl-test-file "root.pem")))
                    (ossl-network-mode 1)
                    (let* ((p (open-network-stream "tls" nil "localhost" ,(plist-get gnutls :port)
@@ -958,13 +959,13 @@ A child Emacs has GnuTLS's primitives removed before loading ossl."
                                     nil t nil "-Q" "--batch" "-L" lisp-dir
                                     "--eval" (prin1-to-string program))
                       (buffer-string)))
+               (_ (delete-file nsm-file))
                (lines (cl-remove-if-not (lambda (l) (string-prefix-p "(" l))
                                         (split-string out "\n")))
                (on (ignore-errors (car (read-from-string (nth 0 lines)))))
                (off (ignore-errors (car (read-from-string (nth 1 lines))))))
-          (unless on (ert-fail (list "child Emacs failed" out)))
-          (should (plist-get on :available))
-          (should (plist-get on :tls))
+          (unless (and on (plist-get on :available) (plist-get on :tls))
+            (ert-fail (list "child Emacs failed" out)))
           (should (equal (plist-get on :issuer)
                          "C=DE,O=ossl tests,CN=ossl Test Intermediate CA"))
           (should (eq (plist-get on :starttls) 'tls))

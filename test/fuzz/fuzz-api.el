@@ -48,6 +48,7 @@
 
 (defvar ossl-handshake-timeout)
 (defvar ossl-finish-timeout)
+(defvar nsm-settings-file)
 (defvar ossl-fuzz--transport-error)
 (declare-function ossl--orig "ossl" (symbol))
 (declare-function ossl-ssl-conn-p "ossl" (object))
@@ -770,6 +771,8 @@ and public functions nothing is repaired: junk they leave is theirs."
     (dolist (f '(read-passwd read-string read-from-minibuffer completing-read
                  y-or-n-p yes-or-no-p read-number))
       (advice-add f :override (lambda (&rest _) (ossl-fuzz--value 0))))
+    ;; What the NSM stores stays in the child's own directory.
+    (setq nsm-settings-file (expand-file-name "network-security.data"))
     (setq ossl-handshake-timeout 0.5
           ossl-finish-timeout 0.05)
     (ossl-fuzz--setup-world)
