@@ -557,8 +557,13 @@ and writes past the string.  (make-network-process :name \"x\" :host
         (apply #'unibyte-string (mapcar (lambda (c) (min c #xf7)) s))
       s)))
 
+(defconst ossl-fuzz--name-max 200
+  "The longest string Lisp helpers get, and names and hosts may be.
+Longer ones reach a C `error' that Emacs 28 formats into a corrupt heap.")
+
 (defun ossl-fuzz--tame (fn class args)
-  "ARGS for FN of CLASS, with strings over 200 characters cut for Lisp code.
+  "ARGS for FN of CLASS, with long strings cut for Lisp code.
+Strings over `ossl-fuzz--name-max' characters are cut.
 Emacs 28 corrupts its heap when a C `error' formats a long string
 \(\"No such buffer %s\", \"Process %s does not exist\"...), which Lisp
 helpers reach by passing names on; module primitives and the
@@ -566,8 +571,8 @@ functions that take data get the huge strings whole."
   (if (or (eq class 'module) (memq fn ossl-fuzz--data-functions))
       args
     (let ((cut (lambda (a) (if (stringp a)
-                               (ossl-fuzz--defang (if (> (length a) 200)
-                                                      (substring a 0 200)
+                               (ossl-fuzz--defang (if (> (length a) ossl-fuzz--name-max)
+                                                      (substring a 0 ossl-fuzz--name-max)
                                                     a))
                              a))))
       (mapcar (lambda (a)
@@ -730,7 +735,7 @@ and public functions nothing is repaired: junk they leave is theirs."
                  process-get process-put process-plist process-name))
       (advice-add f :before
                   (lambda (&optional p &rest _)
-                    (when (and (stringp p) (> (string-bytes p) 200))
+                    (when (and (stringp p) (> (string-bytes p) ossl-fuzz--name-max))
                       (signal 'wrong-type-argument (list 'processp "long name"))))
                   '((depth . 100))))
     ;; The same `error' with a long host name in `make-network-process'.
@@ -739,7 +744,7 @@ and public functions nothing is repaired: junk they leave is theirs."
     (advice-add 'make-network-process :around
                 (lambda (orig &rest args)
                   (let ((host (plist-get args :host)))
-                    (when (and (stringp host) (> (string-bytes host) 200))
+                    (when (and (stringp host) (> (string-bytes host) ossl-fuzz--name-max))
                       (signal 'wrong-type-argument (list 'stringp "long host"))))
                   (condition-case err (apply orig args)
                     (error (setq ossl-fuzz--transport-error err)
