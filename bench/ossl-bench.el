@@ -180,7 +180,8 @@ SESSION: an ossl session to resume."
 
 (defun ossl-bench--unibyte-filter (p)
   "Make P's filter see unibyte strings, as ossl's user filter does."
-  (with-no-warnings (set-process-filter-multibyte p nil)))
+  (when (fboundp 'set-process-filter-multibyte)
+    (with-no-warnings (set-process-filter-multibyte p nil))))
 
 (defun ossl-bench--describe (contender p)
   "Protocol and cipher of P, for the report."

@@ -652,8 +652,6 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (process-coding-system . ossl--around-coding))
   "The process primitives ossl advises, and how.")
 
-(defvar comp-enable-subr-trampolines)
-
 (defvar ossl--advice-installed nil
   "Non-nil once `ossl--install-advice' has advised every primitive.")
 
@@ -672,14 +670,14 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (unless (advice-member-p (cdr a) (car a))
       (condition-case err
           (advice-add (car a) :around (cdr a))
-        ;; Native code reaches advice on primitives through a compiled
-        ;; trampoline; without a working compiler, advise anyway.
+        ;; Native code reaches advice on primitives only through a
+        ;; compiled trampoline: without one, natively compiled callers
+        ;; would send in clear, so refuse to coat.
         (error
-         (display-warning
-          'ossl (format "Cannot compile a trampoline for %s (%s): natively \
-compiled callers of it bypass ossl" (car a) (error-message-string err)))
-         (let ((comp-enable-subr-trampolines nil))
-           (advice-add (car a) :around (cdr a))))))))
+         (signal 'ossl-not-supported-error
+                 (list (format "Cannot compile a trampoline for %s (%s): \
+natively compiled callers would bypass TLS" (car a)
+                               (error-message-string err)))))))))
 
 (defun ossl-unload-function ()
   "Remove ossl's advice when the feature is unloaded."
@@ -688,13 +686,19 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
     (advice-remove (car a) (cdr a)))
   nil)
 
+(defun ossl--set-filter-multibyte (proc flag)
+  "Set PROC's filter multibyteness to FLAG where Emacs still has it.
+Emacs 30 removed it: a filter of a binary process gets unibyte text."
+  (when (fboundp 'set-process-filter-multibyte)
+    (with-no-warnings (set-process-filter-multibyte proc flag))))
+
 (defun ossl--link (conn)
   "Route CONN's process I/O through TLS."
   (let ((proc (ossl-ssl-conn-process conn)))
     (ossl--install-advice)
     (process-put proc 'ossl--conn conn)
     (funcall (ossl--orig 'set-process-coding-system) proc 'binary 'binary)
-    (with-no-warnings (set-process-filter-multibyte proc nil))
+    (ossl--set-filter-multibyte proc nil)
     (funcall (ossl--orig 'set-process-filter) proc #'ossl--filter)
     (setf (ossl-ssl-conn-linked conn) t)))
 
@@ -714,8 +718,7 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
     (process-put proc 'ossl--conn nil)
     (funcall (ossl--orig 'set-process-coding-system) proc
              (car coding) (cdr coding))
-    (with-no-warnings
-      (set-process-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn)))))
+    (ossl--set-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn))))
 
 (defun ossl--coat (proc handle &rest slots)
   "Coat PROC with the engine connection HANDLE; SLOTS initialise the object."
@@ -725,7 +728,8 @@ compiled callers of it bypass ossl" (car a) (error-message-string err)))
                       :filter (funcall (ossl--orig 'process-filter) proc)
                       :coding coding
                       :filter-multibyte
-                      (with-no-warnings (process-filter-multibyte-p proc))
+                      (and (fboundp 'process-filter-multibyte-p)
+                           (with-no-warnings (process-filter-multibyte-p proc)))
                       slots)))
     (ossl--link conn)
     (add-function :before (process-sentinel proc) #'ossl--sentinel)
