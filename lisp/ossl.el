@@ -1314,5 +1314,7 @@ goes on.  :filter and :sentinel are given to each connection."
 (provide 'ossl)
 
 (require 'ossl-x509)
+(require 'ossl-crypto)
+(require 'ossl-pkey)
 
 ;;; ossl.el ends here

@@ -26,5 +26,7 @@ emacs_value ossl_make_x509 (emacs_env *env, X509 *x);
 /* Register the primitives of each area.  */
 void ossl_tls_init (emacs_env *env);
 void ossl_x509_init (emacs_env *env);
+void ossl_crypto_init (emacs_env *env);
+void ossl_pkey_init (emacs_env *env);
 
 #endif /* OSSL_BINDINGS_H */
