@@ -211,11 +211,22 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (defun ossl--check-host (host)
   "Signal unless HOST may be given to `make-network-process'; return it.
 A unibyte host name with non-ASCII bytes is no host name, and Emacs
-28 crashes formatting its \"Name or service not known\" error."
-  (when (and (stringp host) (not (multibyte-string-p host))
-             (string-match-p "[^\0-\177]" host))
+28 crashes formatting its \"Name or service not known\" error.  A
+name with a NUL or another control character in it is none either:
+the system would look up, and OpenSSL check, only a part of it."
+  (when (and (stringp host)
+             (or (string-match-p "[\0-\37\177]" host)
+                 (and (not (multibyte-string-p host))
+                      (string-match-p "[^\0-\177]" host))))
     (signal 'wrong-type-argument (list 'ossl-host-name-p host)))
   host)
+
+(defun ossl--check-hostname (name)
+  "NAME, a host name to verify, checked as `ossl--check-host' does.
+Return nil for nil and for \"\", which name no host."
+  (unless (or (null name) (stringp name))
+    (signal 'wrong-type-argument (list 'stringp name)))
+  (and name (not (string-empty-p (ossl--check-host name))) name))
 
 (cl-defmethod cl-print-object ((conn ossl-ssl-conn) stream)
   "Print CONN the way SXEmacs did, on STREAM."
@@ -325,6 +336,21 @@ loads the trust store again (some 20 ms for the system store).")
       (setcdr (nthcdr 3 ossl--context-recent) nil)))
   ctx)
 
+(defun ossl--cache-form (x)
+  "X with each string in it replaced by its SHA-256, for a cache key.
+So PEM text and key data given as strings never sit in
+`ossl--context-cache' itself."
+  (cond ((stringp x) (secure-hash 'sha256 x))
+        ((consp x) (cons (ossl--cache-form (car x)) (ossl--cache-form (cdr x))))
+        (t x)))
+
+(defun ossl--sni-password-p (sni)
+  "Non-nil if an entry of SNI (an alist of (NAME . KEYS)) has a :password.
+A context with a password is not cached: a digest of a password can
+be guessed."
+  (cl-some (lambda (entry) (and (consp entry) (plist-get (cdr entry) :password)))
+           sni))
+
 (defun ossl--context (serverp keys)
   "A TLS context for a server if SERVERP, else a client, set up from KEYS.
 KEYS are those of `ossl-starttls' that belong to a context: :method
@@ -347,10 +373,12 @@ so that handshakes with the same settings share one trust store."
          (sni-function (plist-get keys :sni-function))
          (trust-system (and (not serverp) ossl-trust-system-store))
          (cache-key (and (null password)
-                         (list serverp min max ca cert key ciphers suites sni
-                               (and sni-function t)
-                               trust-system (getenv "SSL_CERT_FILE")
-                               (getenv "SSL_CERT_DIR"))))
+                         (not (ossl--sni-password-p sni))
+                         (ossl--cache-form
+                          (list serverp min max ca cert key ciphers suites sni
+                                (and sni-function t)
+                                trust-system (getenv "SSL_CERT_FILE")
+                                (getenv "SSL_CERT_DIR")))))
          (ctx (and cache-key (gethash cache-key ossl--context-cache))))
     (when (and serverp (null cert))
       (signal 'ossl-certificate-error
@@ -967,8 +995,7 @@ KEYS:
                     proc)))
     (when (process-get proc 'ossl--conn)
       (signal 'ossl-error (list "Process is already coated with TLS" proc)))
-    (unless (or (null hostname) (stringp hostname))
-      (signal 'wrong-type-argument (list 'stringp hostname)))
+    (setq hostname (ossl--check-hostname hostname))
     (unless (numberp timeout)
       (signal 'wrong-type-argument (list 'numberp timeout)))
     (unless (or (null callback) (functionp callback))
@@ -1208,6 +1235,10 @@ of the peer's ephemeral key), :verify-result (CODE . STRING),
 (defun ossl-ssl-session (ssl-conn)
   "Return SSL-CONN's session as a unibyte string, or nil if it cannot resume.
 Save it anywhere; give it as :session to `ossl-starttls' to resume.
+It carries the host name and the peer's chain it was verified with:
+it resumes only for the same host name, if the peer was verified and
+the new connection's trust accepts that chain again; otherwise a full
+handshake with full verification takes place.
 With TLS 1.3 the server sends tickets after the handshake: the session
 is there once some data was read.  It holds secrets: keep it private."
   (ossl--session (ossl--check-conn ssl-conn)))

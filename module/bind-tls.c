@@ -300,16 +300,29 @@ DEFUN (Fconn_new)
   char err[OSSL_ERRLEN];
   struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
   struct ossl_conn *conn;
-  char *host;
-  bool failed;
+  char *host = NULL;
+  ptrdiff_t hostlen = 0;
   long mode;
   UNUSED_ARGS;
 
   if (!c || !em_int (env, args[2], 0, 2, &mode))
     return NULL;
-  host = opt_string (env, args[1], &failed);
-  if (failed)
+  if (!em_nilp (env, args[1])
+      && !(host = em_string (env, args[1], &hostlen)))
     return NULL;
+  /* A name with a NUL or a control byte in it is no host name; an
+     empty one is none.  */
+  if (host && !ossl_host_name_ok (host, (size_t) hostlen))
+    {
+      free (host);
+      em_wrong_type (env, "ossl-host-name-p", args[1]);
+      return NULL;
+    }
+  if (host && !*host)
+    {
+      free (host);
+      host = NULL;
+    }
   conn = ossl_conn_new (c, host, (int) mode, err, sizeof err);
   free (host);
   if (!conn)
@@ -521,18 +534,14 @@ DEFUN (Fcipher_names)
 DEFUN (Fverify_result)
 {
   struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  long code;
+  const char *text;
+  int code;
   UNUSED_ARGS;
 
   if (!conn)
     return NULL;
-  code = SSL_get_verify_result (conn->ssl);
-  if (code == X509_V_OK && !SSL_get0_peer_certificate (conn->ssl))
-    return em_cons (env, env->make_integer (env,
-                                            X509_V_ERR_APPLICATION_VERIFICATION),
-                    em_str (env, "peer presented no certificate"));
-  return em_cons (env, env->make_integer (env, code),
-                  em_str (env, ossl_verify_string ((int) code)));
+  code = ossl_conn_verify_result (conn, &text);
+  return em_cons (env, env->make_integer (env, code), em_str (env, text));
 }
 
 /* ((CODE DEPTH CERT STRING)...) of the verification failures, first
@@ -677,7 +686,12 @@ DEFUN (Fset_session)
   rc = ossl_conn_set_session (conn, (unsigned char *) der, (size_t) len,
                               err, sizeof err);
   em_free_secret (der, len);
-  return em_status (env, rc, "ossl-error", err);
+  if (rc < 0)
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  return rc ? em_t : em_nil;
 }
 
 DEFUN (Fsession)
@@ -870,9 +884,12 @@ ossl_tls_init (emacs_env *env)
             "Offer (client) or accept (server) the ALPN protocols in WIRE "
             "form.\n\n(fn CONN WIRE)");
   em_defun (env, "ossl--set-session", 2, 2, Fset_session,
-            "Resume the session DER on client CONN.\n\n(fn CONN DER)");
+            "Offer to resume SESSION on client CONN; t if offered, nil if\n"
+            "it was verified for another name or trust.\n\n"
+            "(fn CONN SESSION)");
   em_defun (env, "ossl--session", 1, 1, Fsession,
-            "Return CONN's resumable session in DER form, or nil.\n\n"
+            "Return CONN's resumable session with its host name and chain,\n"
+            "or nil.\n\n"
             "(fn CONN)");
   em_defun (env, "ossl--conn-info", 1, 1, Fconn_info,
             "Return a plist of what CONN negotiated.\n\n(fn CONN)");

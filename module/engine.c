@@ -123,6 +123,62 @@ alpn_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 
+/* The ciphers of TLS 1.2 when the caller names none: forward-secret
+   AEAD suites only.  TLS 1.3's five suites are all of that kind.  */
+static const char default_ciphers[] =
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
+  "DHE-RSA-CHACHA20-POLY1305";
+
+/* Added when the caller allows TLS 1.0 or 1.1, which have no AEAD
+   suite: forward-secret CBC suites, refused on TLS 1.2 by sec_cb.  */
+static const char legacy_ciphers[] =
+  "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"
+  "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA";
+
+/* The security level every context has at least: keys of 112 bits of
+   security (RSA and DSA 2048, EC 224), no SHA-1 or MD5 signatures in
+   certificates or handshakes.  */
+#define OSSL_SECURITY_LEVEL 2
+
+/* OpenSSL's own security callback, which sec_cb asks for the rest.  */
+typedef int security_cb (const SSL *, const SSL_CTX *, int, int, int,
+                         void *, void *);
+static security_cb *default_sec_cb;
+
+/* Security policy: OpenSSL's at OSSL_SECURITY_LEVEL, with two changes.
+   TLS 1.0 and 1.1 may be offered (OpenSSL refuses them above level 0,
+   and level 0 would also let weak keys and SHA-1 certificates through
+   on every version); they are reached only when the caller lowered
+   the version floor.  And unless the caller chose the ciphers, a TLS
+   1.2 or later connection agrees on AEAD suites only, so that the CBC
+   suites TLS 1.0 needs never serve TLS 1.2.  */
+static int
+sec_cb (const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
+        void *other, void *ex)
+{
+  struct ossl_ctx *c = s ? ctx_of (SSL_get_SSL_CTX (s)) : NULL;
+  int version = s ? SSL_version (s) : 0;
+
+  if (op == SSL_SECOP_VERSION
+      && (nid == TLS1_VERSION || nid == TLS1_1_VERSION))
+    return 1;
+  /* A connection that did agree on TLS 1.0 or 1.1 may sign its
+     handshake the only way those versions can (MD5+SHA-1, SHA-1).  */
+  if (c && c->legacy
+      && (version == TLS1_VERSION || version == TLS1_1_VERSION)
+      && (op == SSL_SECOP_SIGALG_SUPPORTED || op == SSL_SECOP_SIGALG_SHARED
+          || op == SSL_SECOP_SIGALG_CHECK))
+    return 1;
+  if (c && c->default_ciphers && other && version >= TLS1_2_VERSION
+      && (op == SSL_SECOP_CIPHER_SHARED || op == SSL_SECOP_CIPHER_CHECK)
+      && !SSL_CIPHER_is_aead (other))
+    return 0;
+  return default_sec_cb (s, ctx, op, bits, nid, other, ex);
+}
+
 struct ossl_ctx *
 ossl_ctx_new (int server, char *err, size_t errlen)
 {
@@ -152,6 +208,18 @@ ossl_ctx_new (int server, char *err, size_t errlen)
     }
   /* TLS 1.2 is the floor unless the caller lowers it explicitly.  */
   SSL_CTX_set_min_proto_version (c->ctx, TLS1_2_VERSION);
+  if (SSL_CTX_get_security_level (c->ctx) < OSSL_SECURITY_LEVEL)
+    SSL_CTX_set_security_level (c->ctx, OSSL_SECURITY_LEVEL);
+  if (!default_sec_cb)
+    default_sec_cb = SSL_CTX_get_security_callback (c->ctx);
+  SSL_CTX_set_security_callback (c->ctx, sec_cb);
+  if (!SSL_CTX_set_cipher_list (c->ctx, default_ciphers))
+    {
+      set_error (err, errlen, "cannot set the default ciphers");
+      SSL_CTX_free (c->ctx);
+      return NULL;
+    }
+  c->default_ciphers = 1;
   SSL_CTX_set_options (c->ctx, SSL_OP_NO_RENEGOTIATION
                        | SSL_OP_NO_COMPRESSION);
   /* Idle connections keep no record buffers.  */
@@ -269,6 +337,26 @@ ossl_ctx_add_sni (struct ossl_ctx *c, const char *name,
   return 0;
 }
 
+/* Unless the caller chose ciphers: the defaults, plus the legacy
+   suites when TLS 1.0 or 1.1 may be used.  */
+static int
+set_default_ciphers (struct ossl_ctx *c, char *err, size_t errlen)
+{
+  char list[sizeof default_ciphers + sizeof legacy_ciphers + 1];
+
+  if (!c->default_ciphers)
+    return 0;
+  snprintf (list, sizeof list, "%s%s%s", default_ciphers,
+            c->legacy ? ":" : "", c->legacy ? legacy_ciphers : "");
+  ERR_clear_error ();
+  if (!SSL_CTX_set_cipher_list (c->ctx, list))
+    {
+      set_error (err, errlen, "cannot set the default ciphers");
+      return -1;
+    }
+  return 0;
+}
+
 int
 ossl_ctx_set_versions (struct ossl_ctx *c, int min, int max,
                        char *err, size_t errlen)
@@ -280,11 +368,8 @@ ossl_ctx_set_versions (struct ossl_ctx *c, int min, int max,
       set_error (err, errlen, "unsupported protocol version");
       return -1;
     }
-  if (min && min < TLS1_2_VERSION)
-    /* TLS 1.0 and 1.1 need SHA-1 signatures, which security level 1
-       refuses; the caller asked for them by name.  */
-    SSL_CTX_set_security_level (c->ctx, 0);
-  return 0;
+  c->legacy = min && min < TLS1_2_VERSION;
+  return set_default_ciphers (c, err, errlen);
 }
 
 int
@@ -297,6 +382,8 @@ ossl_ctx_set_ciphers (struct ossl_ctx *c, const char *ciphers,
       set_error (err, errlen, "no usable TLS 1.2 cipher in the list");
       return -1;
     }
+  if (ciphers)
+    c->default_ciphers = 0;
   if (suites && !SSL_CTX_set_ciphersuites (c->ctx, suites))
     {
       set_error (err, errlen, "no usable TLS 1.3 cipher suite in the list");
@@ -637,6 +724,8 @@ set_peer_name (struct ossl_conn *conn, const char *hostname)
   X509_VERIFY_PARAM *param = SSL_get0_param (conn->ssl);
   ASN1_OCTET_STRING *ip = a2i_IPADDRESS (hostname);
 
+  if (!(conn->hostname = strdup (hostname)))
+    return 0;
   if (ip)
     {
       ASN1_OCTET_STRING_free (ip);
@@ -646,6 +735,16 @@ set_peer_name (struct ossl_conn *conn, const char *hostname)
                                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   return SSL_set1_host (conn->ssl, hostname)
     && SSL_set_tlsext_host_name (conn->ssl, hostname);
+}
+
+int
+ossl_host_name_ok (const char *name, size_t len)
+{
+  size_t i;
+  for (i = 0; i < len; i++)
+    if ((unsigned char) name[i] < 0x20 || (unsigned char) name[i] == 0x7f)
+      return 0;
+  return 1;
 }
 
 struct ossl_conn *
@@ -697,7 +796,9 @@ ossl_conn_new (struct ossl_ctx *c, const char *hostname, int verify_mode,
       /* Always verify, so the outcome is known; the callback decides
          whether a failure aborts the handshake.  */
       SSL_set_verify (conn->ssl, SSL_VERIFY_PEER, verify_cb);
-      if (hostname && *hostname && !set_peer_name (conn, hostname))
+      if (hostname && *hostname
+          && (!ossl_host_name_ok (hostname, strlen (hostname))
+              || !set_peer_name (conn, hostname)))
         {
           set_error (err, errlen, "cannot set the host name to verify");
           ossl_conn_free (conn);
@@ -722,6 +823,10 @@ ossl_conn_release (struct ossl_conn *conn)
   conn->store = NULL;
   free (conn->alpn);
   conn->alpn = NULL;
+  free (conn->hostname);
+  conn->hostname = NULL;
+  sk_X509_pop_free (conn->resumed_chain, X509_free);
+  conn->resumed_chain = NULL;
   if (conn->state < OSSL_CLOSED)
     conn->state = OSSL_CLOSED;
 }
@@ -788,6 +893,65 @@ grow (size_t used, size_t n)
   return 0;
 }
 
+/* A scratch buffer bigger than this is freed at the next feed.  */
+#define OSSL_SCRATCH_KEEP (1024 * 1024)
+
+/* The peer sent more than OSSL_LEFTOVER_MAX bytes after its
+   close_notify: drop them and fail the connection.  */
+static int
+leftover_overflow (struct ossl_conn *conn)
+{
+  conn->overflow = 1;
+  snprintf (conn->reason, sizeof conn->reason,
+            "the peer sent more than %d bytes after its close_notify",
+            OSSL_LEFTOVER_MAX);
+  conn->state = OSSL_FAILED;
+  return -1;
+}
+
+/* The peer closed: keep what follows, up to the limit.  */
+static int
+keep_leftover (struct ossl_conn *conn, const char *data, size_t len)
+{
+  size_t pending = BIO_ctrl_pending (conn->rbio);
+
+  if (len == 0)
+    return 0;
+  if (conn->overflow || len > OSSL_LEFTOVER_MAX - pending)
+    return leftover_overflow (conn);
+  if (BIO_write (conn->rbio, data, (int) len) != (int) len)
+    {
+      snprintf (conn->reason, sizeof conn->reason, "out of memory");
+      conn->state = OSSL_FAILED;
+      return -1;
+    }
+  return 0;
+}
+
+/* After the close_notify just read: keep at most the limit of what
+   came with it.  */
+static int
+trim_leftover (struct ossl_conn *conn)
+{
+  size_t pending = BIO_ctrl_pending (conn->rbio);
+  char *keep;
+
+  if (pending <= OSSL_LEFTOVER_MAX)
+    return 0;
+  keep = malloc (OSSL_LEFTOVER_MAX);
+  if (keep)
+    {
+      int got = BIO_read (conn->rbio, keep, OSSL_LEFTOVER_MAX);
+      (void) BIO_reset (conn->rbio);
+      if (got > 0)
+        BIO_write (conn->rbio, keep, got);
+      free (keep);
+    }
+  else
+    (void) BIO_reset (conn->rbio);
+  return leftover_overflow (conn);
+}
+
 int
 ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
                 const unsigned char **out, size_t *outlen)
@@ -795,8 +959,17 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
   size_t used = 0;
   int ret;
 
+  /* One big feed leaves no big buffer behind for the next ones.  */
+  if (scratch_size > OSSL_SCRATCH_KEEP)
+    {
+      free (scratch);
+      scratch = NULL;
+      scratch_size = 0;
+    }
   *out = scratch;
   *outlen = 0;
+  if (conn->peer_closed)
+    return keep_leftover (conn, data, len);
   if (len > 0 && BIO_write (conn->rbio, data, (int) len) != (int) len)
     {
       snprintf (conn->reason, sizeof conn->reason, "out of memory");
@@ -814,7 +987,17 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
           int e = SSL_get_error (conn->ssl, ret);
           if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
               || e == SSL_ERROR_WANT_CLIENT_HELLO_CB)
-            return 0;
+            {
+              if (BIO_ctrl_pending (conn->rbio) <= OSSL_HANDSHAKE_INPUT_MAX)
+                return 0;
+              ERR_clear_error ();
+              snprintf (conn->reason, sizeof conn->reason,
+                        "TLS handshake failed: the peer sent more than "
+                        "%d bytes the handshake could not use",
+                        OSSL_HANDSHAKE_INPUT_MAX);
+              conn->state = OSSL_FAILED;
+              return -1;
+            }
           fail (conn, ret);
           return -1;
         }
@@ -851,6 +1034,13 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
           SSL_shutdown (conn->ssl);
           ERR_clear_error ();
           conn->state = OSSL_CLOSED;
+          /* What came with the close_notify: at most the limit.  */
+          if (trim_leftover (conn))
+            {
+              *out = scratch;
+              *outlen = used;
+              return -1;
+            }
           break;
         }
       fail (conn, ret);
@@ -1052,55 +1242,279 @@ ossl_conn_set_alpn (struct ossl_conn *conn, const unsigned char *wire,
   return 0;
 }
 
-int
-ossl_conn_set_session (struct ossl_conn *conn, const unsigned char *der,
-                       size_t len, char *err, size_t errlen)
-{
-  const unsigned char *p = der;
-  SSL_SESSION *sess;
-  int ok;
+/* Saved sessions.  ossl_conn_get_session writes, and
+   ossl_conn_set_session reads, this envelope around OpenSSL's DER
+   form (lengths are 4 bytes, big-endian):
 
-  ERR_clear_error ();
-  sess = d2i_SSL_SESSION (NULL, &p, (long) len);
-  if (!sess)
+     "ossl-session-1" FLAGS(1) HOSTLEN HOST DERLEN DER N (LEN CERT)*N
+
+   FLAGS bit 0: the peer's chain and HOST verified.  The chain, leaf
+   first, is kept because OpenSSL's DER form keeps the leaf only.  */
+
+static const char session_magic[] = "ossl-session-1";
+#define SESSION_VERIFIED 1
+
+/* A growing byte buffer for the envelope.  */
+struct buf
+{
+  unsigned char *p;
+  size_t len, size;
+  int failed;
+};
+
+static void
+buf_add (struct buf *b, const void *data, size_t n)
+{
+  if (b->failed)
+    return;
+  if (b->len + n > b->size)
     {
-      set_error (err, errlen, "not a saved TLS session");
-      return -1;
+      size_t size = b->size ? b->size : 4096;
+      unsigned char *p;
+      while (size < b->len + n)
+        size *= 2;
+      p = malloc (size);
+      if (!p)
+        {
+          b->failed = 1;
+          return;
+        }
+      if (b->p)
+        {
+          memcpy (p, b->p, b->len);
+          OPENSSL_cleanse (b->p, b->len);
+          free (b->p);
+        }
+      b->p = p;
+      b->size = size;
     }
-  ok = SSL_set_session (conn->ssl, sess);
-  SSL_SESSION_free (sess);
-  if (!ok)
+  memcpy (b->p + b->len, data, n);
+  b->len += n;
+}
+
+static void
+buf_add_len (struct buf *b, size_t n)
+{
+  unsigned char be[4];
+  be[0] = (unsigned char) (n >> 24);
+  be[1] = (unsigned char) (n >> 16);
+  be[2] = (unsigned char) (n >> 8);
+  be[3] = (unsigned char) n;
+  buf_add (b, be, 4);
+}
+
+/* Add X in DER form, with its length.  */
+static void
+buf_add_x509 (struct buf *b, X509 *x)
+{
+  unsigned char *der = NULL;
+  int n = i2d_X509 (x, &der);
+  if (n <= 0)
     {
-      set_error (err, errlen, "cannot resume this session");
-      return -1;
+      b->failed = 1;
+      return;
     }
-  return 0;
+  buf_add_len (b, (size_t) n);
+  buf_add (b, der, (size_t) n);
+  OPENSSL_free (der);
 }
 
 int
-ossl_conn_get_session (struct ossl_conn *conn, unsigned char **der,
+ossl_conn_get_session (struct ossl_conn *conn, unsigned char **data,
                        size_t *len)
 {
   SSL_SESSION *sess = SSL_get1_session (conn->ssl);
-  unsigned char *p;
-  int n;
+  STACK_OF (X509) *chain = SSL_get_peer_cert_chain (conn->ssl);
+  X509 *leaf = SSL_get0_peer_certificate (conn->ssl);
+  struct buf b = { NULL, 0, 0, 0 };
+  unsigned char *der = NULL;
+  unsigned char flags;
+  int n, i;
 
-  *der = NULL;
+  *data = NULL;
   *len = 0;
   if (!sess)
     return -1;
   if (!SSL_SESSION_is_resumable (sess)
-      || (n = i2d_SSL_SESSION (sess, NULL)) <= 0
-      || !(*der = malloc (n)))
+      || (n = i2d_SSL_SESSION (sess, &der)) <= 0)
     {
       SSL_SESSION_free (sess);
+      ERR_clear_error ();
       return -1;
     }
-  p = *der;
-  i2d_SSL_SESSION (sess, &p);
-  *len = (size_t) n;
   SSL_SESSION_free (sess);
+  /* A resumed session's chain is the one it was saved with.  */
+  if (!chain || sk_X509_num (chain) == 0)
+    chain = conn->resumed_chain;
+  flags = (!conn->server && conn->hostname && leaf
+           && SSL_get_verify_result (conn->ssl) == X509_V_OK)
+    ? SESSION_VERIFIED : 0;
+  buf_add (&b, session_magic, sizeof session_magic - 1);
+  buf_add (&b, &flags, 1);
+  buf_add_len (&b, conn->hostname ? strlen (conn->hostname) : 0);
+  if (conn->hostname)
+    buf_add (&b, conn->hostname, strlen (conn->hostname));
+  buf_add_len (&b, (size_t) n);
+  buf_add (&b, der, (size_t) n);
+  OPENSSL_clear_free (der, (size_t) n);
+  buf_add_len (&b, chain ? (size_t) sk_X509_num (chain) : 0);
+  for (i = 0; chain && i < sk_X509_num (chain); i++)
+    buf_add_x509 (&b, sk_X509_value (chain, i));
+  ERR_clear_error ();
+  if (b.failed)
+    {
+      if (b.p)
+        OPENSSL_clear_free (b.p, b.size);
+      return -1;
+    }
+  *data = b.p;
+  *len = b.len;
   return 0;
+}
+
+/* A reader of the envelope: every read checks the bounds.  */
+struct rd
+{
+  const unsigned char *p;
+  size_t left;
+};
+
+static int
+rd_len (struct rd *r, size_t *n)
+{
+  if (r->left < 4)
+    return 0;
+  *n = ((size_t) r->p[0] << 24) | ((size_t) r->p[1] << 16)
+    | ((size_t) r->p[2] << 8) | r->p[3];
+  r->p += 4;
+  r->left -= 4;
+  return *n <= r->left;
+}
+
+/* Verify the certificate LEAF with the untrusted CHAIN under STORE
+   and CONN's settings (host name, purpose, security level); return
+   the X509_V_* code.  */
+static int
+verify_chain (struct ossl_conn *conn, X509_STORE *store, X509 *leaf,
+              STACK_OF (X509) *chain)
+{
+  X509_STORE_CTX *sctx = X509_STORE_CTX_new ();
+  X509_VERIFY_PARAM *param;
+  int rc;
+
+  if (!sctx || !X509_STORE_CTX_init (sctx, store, leaf, chain))
+    {
+      X509_STORE_CTX_free (sctx);
+      ERR_clear_error ();
+      return X509_V_ERR_OUT_OF_MEM;
+    }
+  param = X509_STORE_CTX_get0_param (sctx);
+  X509_STORE_CTX_set_default (sctx, conn->server ? "ssl_client"
+                              : "ssl_server");
+  X509_VERIFY_PARAM_set1 (param, SSL_get0_param (conn->ssl));
+  X509_VERIFY_PARAM_set_auth_level (param,
+                                    SSL_get_security_level (conn->ssl));
+  ERR_clear_error ();
+  rc = X509_verify_cert (sctx) == 1 ? X509_V_OK
+    : X509_STORE_CTX_get_error (sctx);
+  X509_STORE_CTX_free (sctx);
+  ERR_clear_error ();
+  return rc;
+}
+
+/* The store CONN verifies with.  */
+static X509_STORE *
+verify_store (struct ossl_conn *conn)
+{
+  return conn->store ? conn->store
+    : SSL_CTX_get_cert_store (SSL_get_SSL_CTX (conn->ssl));
+}
+
+int
+ossl_conn_set_session (struct ossl_conn *conn, const unsigned char *data,
+                       size_t len, char *err, size_t errlen)
+{
+  struct rd r = { data, len };
+  const unsigned char *host, *der, *p;
+  size_t hostlen, derlen, ncerts, n, i;
+  unsigned char flags;
+  STACK_OF (X509) *chain = NULL;
+  SSL_SESSION *sess = NULL;
+  int offer = 0;
+
+  ERR_clear_error ();
+  if (len < sizeof session_magic
+      || memcmp (data, session_magic, sizeof session_magic - 1) != 0)
+    goto bad;
+  r.p += sizeof session_magic - 1;
+  r.left -= sizeof session_magic - 1;
+  flags = *r.p++;
+  r.left--;
+  if (!rd_len (&r, &hostlen))
+    goto bad;
+  host = r.p;
+  r.p += hostlen;
+  r.left -= hostlen;
+  if (!rd_len (&r, &derlen))
+    goto bad;
+  der = r.p;
+  r.p += derlen;
+  r.left -= derlen;
+  if (!rd_len (&r, &ncerts))
+    goto bad;
+  if (!(chain = sk_X509_new_null ()))
+    goto bad;
+  for (i = 0; i < ncerts; i++)
+    {
+      X509 *x;
+      if (!rd_len (&r, &n))
+        goto bad;
+      p = r.p;
+      x = d2i_X509 (NULL, &p, (long) n);
+      if (!x || p != r.p + n || !sk_X509_push (chain, x))
+        {
+          X509_free (x);
+          goto bad;
+        }
+      r.p += n;
+      r.left -= n;
+    }
+  p = der;
+  sess = d2i_SSL_SESSION (NULL, &p, (long) derlen);
+  if (r.left != 0 || !sess || p != der + derlen)
+    goto bad;
+  /* Offer it only where a full handshake would be verified just as
+     well: the same name, and a chain the trust of this connection
+     accepts for it.  */
+  offer = !conn->server && (flags & SESSION_VERIFIED) && conn->hostname
+    && hostlen == strlen (conn->hostname)
+    && strncasecmp ((const char *) host, conn->hostname, hostlen) == 0
+    && sk_X509_num (chain) > 0
+    && verify_chain (conn, verify_store (conn), sk_X509_value (chain, 0),
+                     chain) == X509_V_OK;
+  if (offer && !SSL_set_session (conn->ssl, sess))
+    {
+      set_error (err, errlen, "cannot resume this session");
+      SSL_SESSION_free (sess);
+      sk_X509_pop_free (chain, X509_free);
+      return -1;
+    }
+  SSL_SESSION_free (sess);
+  if (offer)
+    {
+      sk_X509_pop_free (conn->resumed_chain, X509_free);
+      conn->resumed_chain = chain;
+    }
+  else
+    sk_X509_pop_free (chain, X509_free);
+  ERR_clear_error ();
+  return offer;
+
+ bad:
+  SSL_SESSION_free (sess);
+  sk_X509_pop_free (chain, X509_free);
+  set_error (err, errlen, "not a saved TLS session");
+  return -1;
 }
 
 static const char *
@@ -1173,27 +1587,30 @@ ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store)
 {
   STACK_OF (X509) *chain = SSL_get_peer_cert_chain (conn->ssl);
   X509 *leaf = SSL_get0_peer_certificate (conn->ssl);
-  X509_STORE_CTX *sctx;
   int rc;
 
   if (!leaf)
     return X509_V_ERR_APPLICATION_VERIFICATION;
-  sctx = X509_STORE_CTX_new ();
-  if (!sctx || !X509_STORE_CTX_init (sctx, store, leaf, chain))
-    {
-      X509_STORE_CTX_free (sctx);
-      ERR_clear_error ();
-      return X509_V_ERR_OUT_OF_MEM;
-    }
-  X509_VERIFY_PARAM_set1 (X509_STORE_CTX_get0_param (sctx),
-                          SSL_get0_param (conn->ssl));
-  X509_STORE_CTX_set_default (sctx, conn->server ? "ssl_client"
-                              : "ssl_server");
-  ERR_clear_error ();
-  rc = X509_verify_cert (sctx) == 1 ? X509_V_OK
-    : X509_STORE_CTX_get_error (sctx);
-  X509_STORE_CTX_free (sctx);
-  ERR_clear_error ();
+  rc = verify_chain (conn, store, leaf, chain);
   SSL_set_verify_result (conn->ssl, rc);
   return rc;
+}
+
+int
+ossl_conn_verify_result (struct ossl_conn *conn, const char **text)
+{
+  long code = SSL_get_verify_result (conn->ssl);
+
+  if (code == X509_V_OK && !SSL_get0_peer_certificate (conn->ssl))
+    {
+      *text = "peer presented no certificate";
+      return X509_V_ERR_APPLICATION_VERIFICATION;
+    }
+  if (code == X509_V_OK && !conn->server && !conn->hostname)
+    {
+      *text = "certificate chain ok, but no host name was checked";
+      return X509_V_ERR_APPLICATION_VERIFICATION;
+    }
+  *text = X509_verify_cert_error_string (code);
+  return (int) code;
 }

@@ -57,6 +57,8 @@ struct ossl_ctx
   SSL_CTX *ctx;
   int server;
   int system_store;             /* trusts the system store */
+  int default_ciphers;          /* the caller chose no TLS 1.2 ciphers */
+  int legacy;                   /* TLS 1.0 or 1.1 allowed */
   struct ossl_sni *sni;         /* server: other names' contexts */
   size_t nsni;
 };
@@ -87,7 +89,17 @@ struct ossl_conn
   char sni_name[256];           /* the name asked for, or "" */
   size_t alpn_len;
   char reason[OSSL_ERRLEN];     /* why the connection failed */
+  char *hostname;               /* client: the name checked, or NULL */
+  STACK_OF (X509) *resumed_chain; /* the chain of the session resumed */
+  int overflow;                 /* too many bytes after close_notify */
 };
+
+/* Raw bytes kept after the peer's close_notify, for a protocol that
+   goes on in clear (ossl_conn_leftover); more fail the connection.  */
+#define OSSL_LEFTOVER_MAX 65536
+/* Raw bytes a handshake may leave unprocessed (while it waits for an
+   SNI choice); more fail it.  */
+#define OSSL_HANDSHAKE_INPUT_MAX (1024 * 1024)
 
 /* Contexts.  */
 struct ossl_ctx *ossl_ctx_new (int server, char *err, size_t errlen);
@@ -172,12 +184,21 @@ int ossl_conn_inject_ca (struct ossl_conn *conn, const char *kind,
    offers them, a server picks the first of its own the client offers.  */
 int ossl_conn_set_alpn (struct ossl_conn *conn, const unsigned char *wire,
                         size_t len, char *err, size_t errlen);
-/* Resume the session in DER form (a client, before the handshake).  */
-int ossl_conn_set_session (struct ossl_conn *conn, const unsigned char *der,
+/* Offer to resume a saved session DATA (from ossl_conn_get_session)
+   on a client, before the handshake.  Only a session whose peer was
+   verified, for this connection's host name exactly, and whose saved
+   chain this connection's trust store and name check accept again is
+   offered.  Returns 1 when offered, 0 when not (a full handshake
+   follows), -1 when DATA is no saved session.  */
+int ossl_conn_set_session (struct ossl_conn *conn, const unsigned char *data,
                            size_t len, char *err, size_t errlen);
-/* The current session in DER form (malloc'd), if it can be resumed.  */
-int ossl_conn_get_session (struct ossl_conn *conn, unsigned char **der,
+/* The current session (malloc'd) with what it was verified for: the
+   host name, whether the peer verified, the peer's chain.  */
+int ossl_conn_get_session (struct ossl_conn *conn, unsigned char **data,
                            size_t *len);
+/* Is NAME (LEN bytes) fit to be checked against a certificate: no
+   control bytes, no NUL?  An empty name is no name.  */
+int ossl_host_name_ok (const char *name, size_t len);
 
 /* What was negotiated, for status displays.  Strings are static or
    owned by OpenSSL; any may be NULL.  */
@@ -199,6 +220,12 @@ void ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info);
 /* Re-verify the peer's chain against STORE (plus the connection's
    own settings); returns the X509_V_* code.  */
 int ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store);
+
+/* The outcome of verifying CONN's peer as an X509_V_* code and its
+   text in *TEXT.  A peer without certificate, and a client's peer
+   whose name was not checked (no host name), are not ok (code
+   X509_V_ERR_APPLICATION_VERIFICATION).  */
+int ossl_conn_verify_result (struct ossl_conn *conn, const char **text);
 
 /* Text of an X509_V_* verification code.  */
 const char *ossl_verify_string (int code);
