@@ -48,21 +48,9 @@
       (let ((coding-system-for-write 'utf-8-unix))
         (write-region (format "%s %s\n" key value) nil file t 'silent)))))
 
-(defun ossl-rel--sanitizer ()
-  "The memory checker this Emacs runs under (OSSL_REL_SANITIZER), or nil.
-Under one, resident memory says nothing (ASan keeps freed blocks in
-quarantine) and preloading the free checker would fight its allocator;
-leaks are the checker's to find."
-  (let ((s (getenv "OSSL_REL_SANITIZER")))
-    (and s (not (string-empty-p s)) s)))
+(defalias 'ossl-rel--sanitizer #'ossl-test-sanitizer)
 
-(defun ossl-rel--rss-kb ()
-  "This Emacs's resident set size in kB, from /proc/self/status."
-  (with-temp-buffer
-    (insert-file-contents "/proc/self/status")
-    (if (re-search-forward "^VmRSS:[ \t]+\\([0-9]+\\) kB" nil t)
-        (string-to-number (match-string 1))
-      0)))
+(defalias 'ossl-rel--rss-kb #'ossl-test-rss-kb)
 
 (defun ossl-rel--messages ()
   "The contents of *Messages*."
@@ -70,48 +58,11 @@ leaks are the checker's to find."
 
 ;;;; The engine alone: two handles and the bytes between them
 
-(defun ossl-rel--ctx (serverp)
-  "A context for tests: a server with server-chain.pem (SERVERP),
-or a client trusting root.pem."
-  (let ((ctx (ossl--ctx-new serverp)))
-    (if serverp
-        (progn
-          (ossl--ctx-use-cert ctx 'file (ossl-test-file "server-chain.pem"))
-          (ossl--ctx-use-key ctx 'file (ossl-test-file "server.key") nil))
-      (ossl--ctx-add-ca ctx 'file (ossl-test-file "root.pem")))
-    ctx))
+(defalias 'ossl-rel--ctx #'ossl-test-engine-ctx)
 
-(defun ossl-rel--pump (a b &optional split)
-  "Move ciphertext between handles A and B until both are quiet.
-With SPLIT, feed it SPLIT bytes at a time.  Return the cleartext
-each side received, (A-TEXT . B-TEXT)."
-  (let ((ta "") (tb "") (moved t) (rounds 0))
-    (cl-flet ((move (from to)
-                (let ((out (ossl--take from)) (got nil))
-                  (when out
-                    (setq moved t)
-                    (if (not split)
-                        (push (ossl--feed to out) got)
-                      (let ((i 0))
-                        (while (< i (length out))
-                          (push (ossl--feed to (substring out i (min (length out)
-                                                                     (+ i split))))
-                                got)
-                          (setq i (+ i split))))))
-                  (apply #'concat (nreverse got)))))
-      (while (and moved (< rounds 50))
-        (setq moved nil rounds (1+ rounds))
-        (setq tb (concat tb (move a b)))
-        (setq ta (concat ta (move b a)))))
-    (cons ta tb)))
+(defalias 'ossl-rel--pump #'ossl-test-engine-pump)
 
-(defun ossl-rel--pair (&optional cctx sctx split)
-  "A client and a server handle that finished their handshake: (C . S)."
-  (let ((c (ossl--conn-new (or cctx (ossl-rel--ctx nil)) "localhost" 2))
-        (s (ossl--conn-new (or sctx (ossl-rel--ctx t)) nil 0)))
-    (ossl--feed c "")
-    (ossl-rel--pump c s split)
-    (cons c s)))
+(defalias 'ossl-rel--pair #'ossl-test-engine-pair)
 
 (ert-deftest ossl-rel/engine-pair ()
   "Two handles handshake in memory and carry data both ways."

@@ -316,6 +316,82 @@ Generates the PKI on first call.  See `ossl-test-pki-files'."
       (error "ossl-test-file: no such PKI file: %s" name))
     file))
 
+;;;; Weak certificates
+
+(defconst ossl-test--weak-specs
+  ;; (NAME KEY ISSUER DIGEST EXTENSIONS): KEY as `ossl-test--genpkey-args'.
+  '(("int-rsa" rsa2048 "root" "sha256" "int_ext")
+    ("int-p192" p192 "root" "sha256" "int_ext")
+    ("int-dsa1024" dsa1024 "root" "sha256" "int_ext")
+    ("weak-rsa1024" rsa1024 "int" "sha256" "server_ext")
+    ("weak-sha1" p256 "int" "sha1" "server_ext")
+    ("weak-md5" rsa2048 "int-rsa" "md5" "server_ext")
+    ("weak-ca-p192" p256 "int-p192" "sha256" "server_ext")
+    ("weak-ca-dsa1024" p256 "int-dsa1024" "sha256" "server_ext"))
+  "Certificates `ossl-test-weak-file' makes, issuers first.
+Each leaf is for localhost and 127.0.0.1 and is signed by a CA of the
+test PKI; what is weak is its own key, its signature or its issuer's
+key.  NAME-chain.pem holds the leaf and its issuer, unless the issuer
+is the root.")
+
+(defun ossl-test--genpkey-args (kind file)
+  "`openssl genpkey' arguments writing a key of KIND into FILE.
+KIND is rsa1024, rsa2048, p192, p256 or dsa1024."
+  (append
+   (pcase kind
+     ('rsa1024 '("-algorithm" "RSA" "-pkeyopt" "rsa_keygen_bits:1024"))
+     ('rsa2048 '("-algorithm" "RSA" "-pkeyopt" "rsa_keygen_bits:2048"))
+     ('p192 '("-algorithm" "EC" "-pkeyopt" "ec_paramgen_curve:P-192"))
+     ('p256 '("-algorithm" "EC" "-pkeyopt" "ec_paramgen_curve:P-256"))
+     ('dsa1024 '("-paramfile" "dsa1024-params.pem"))
+     (_ (error "Unknown key kind %S" kind)))
+   (list "-out" file)))
+
+(defvar ossl-test--weak-made nil
+  "The PKI directory in which the weak certificates were made, or nil.")
+
+(defun ossl-test--generate-weak (dir)
+  "Make the certificates of `ossl-test--weak-specs' in DIR, the test PKI."
+  (let ((cnf (expand-file-name "openssl.cnf" dir))
+        (serial #x3000))
+    (ossl-test--run-openssl dir "genpkey" "-genparam" "-algorithm" "DSA"
+                            "-pkeyopt" "dsa_paramgen_bits:1024"
+                            "-out" "dsa1024-params.pem")
+    (dolist (spec ossl-test--weak-specs)
+      (cl-destructuring-bind (name kind issuer digest ext) spec
+        (apply #'ossl-test--run-openssl dir "genpkey"
+               (ossl-test--genpkey-args kind (concat name ".key")))
+        (ossl-test--run-openssl dir "req" "-new" "-config" cnf
+                                "-subj" (if (string-prefix-p "int" name)
+                                            (format "/O=ossl tests/CN=ossl %s CA" name)
+                                          "/CN=localhost")
+                                "-key" (concat name ".key")
+                                "-out" (concat name ".csr"))
+        (ossl-test--run-openssl dir "x509" "-req" "-in" (concat name ".csr")
+                                "-CA" (concat issuer ".pem")
+                                "-CAkey" (concat issuer ".key")
+                                "-set_serial" (number-to-string (cl-incf serial))
+                                "-days" "365" (concat "-" digest)
+                                "-extfile" cnf "-extensions" ext
+                                "-out" (concat name ".pem"))
+        (delete-file (expand-file-name (concat name ".csr") dir))
+        (apply #'ossl-test--concat-files dir (concat name "-chain.pem")
+               (concat name ".pem")
+               (and (not (equal issuer "root")) (list (concat issuer ".pem"))))))
+    (setq ossl-test--weak-made dir)))
+
+(defun ossl-test-weak-file (name)
+  "The file NAME of the weak certificates, made on first call.
+NAME is one of the names of `ossl-test--weak-specs' followed by
+\".pem\", \".key\" or \"-chain.pem\"."
+  (let ((dir (ossl-test-pki-directory)))
+    (unless (equal ossl-test--weak-made dir)
+      (ossl-test--generate-weak dir))
+    (let ((file (expand-file-name name dir)))
+      (unless (file-exists-p file)
+        (error "ossl-test-weak-file: no such file: %s" name))
+      file)))
+
 ;;;; Hashes and test data
 
 (defun ossl-test-sha256 (object)
@@ -372,6 +448,67 @@ It is SHA-256(\"ossl\" + 8-byte big-endian counter) for counter
       (cl-incf bytes unit-bytes))
     (apply #'concat parts))
   "About 10 kB of multibyte text; the `split-utf8' peer sends it by default.")
+
+;;;; Memory and in-memory engine pairs
+
+(defun ossl-test-sanitizer ()
+  "The memory checker this Emacs runs under (OSSL_REL_SANITIZER), or nil.
+Under one, resident memory says nothing (ASan keeps freed blocks in
+quarantine) and preloading the free checker would fight its allocator;
+leaks are the checker's to find."
+  (let ((s (getenv "OSSL_REL_SANITIZER")))
+    (and s (not (string-empty-p s)) s)))
+
+(defun ossl-test-rss-kb ()
+  "This Emacs's resident set size in kB, from /proc/self/status."
+  (with-temp-buffer
+    (insert-file-contents "/proc/self/status")
+    (if (re-search-forward "^VmRSS:[ \t]+\\([0-9]+\\) kB" nil t)
+        (string-to-number (match-string 1))
+      0)))
+
+(defun ossl-test-engine-ctx (serverp)
+  "A context for tests: a server with server-chain.pem (SERVERP),
+or a client trusting root.pem."
+  (let ((ctx (ossl--ctx-new serverp)))
+    (if serverp
+        (progn
+          (ossl--ctx-use-cert ctx 'file (ossl-test-file "server-chain.pem"))
+          (ossl--ctx-use-key ctx 'file (ossl-test-file "server.key") nil))
+      (ossl--ctx-add-ca ctx 'file (ossl-test-file "root.pem")))
+    ctx))
+
+(defun ossl-test-engine-pump (a b &optional split)
+  "Move ciphertext between handles A and B until both are quiet.
+With SPLIT, feed it SPLIT bytes at a time.  Return the cleartext
+each side received, (A-TEXT . B-TEXT)."
+  (let ((ta "") (tb "") (moved t) (rounds 0))
+    (cl-flet ((move (from to)
+                (let ((out (ossl--take from)) (got nil))
+                  (when out
+                    (setq moved t)
+                    (if (not split)
+                        (push (ossl--feed to out) got)
+                      (let ((i 0))
+                        (while (< i (length out))
+                          (push (ossl--feed to (substring out i (min (length out)
+                                                                     (+ i split))))
+                                got)
+                          (setq i (+ i split))))))
+                  (apply #'concat (nreverse got)))))
+      (while (and moved (< rounds 50))
+        (setq moved nil rounds (1+ rounds))
+        (setq tb (concat tb (move a b)))
+        (setq ta (concat ta (move b a)))))
+    (cons ta tb)))
+
+(defun ossl-test-engine-pair (&optional cctx sctx split)
+  "A client and a server handle that finished their handshake: (C . S)."
+  (let ((c (ossl--conn-new (or cctx (ossl-test-engine-ctx nil)) "localhost" 2))
+        (s (ossl--conn-new (or sctx (ossl-test-engine-ctx t)) nil 0)))
+    (ossl--feed c "")
+    (ossl-test-engine-pump c s split)
+    (cons c s)))
 
 ;;;; Waiting
 
@@ -671,8 +808,8 @@ gnutls-serv listens on 0.0.0.0 and :: ; connect to 127.0.0.1."
                                       close-timeout extra-args (timeout 10))
   "Start test/peers/tls_peer.py in MODE (a string or symbol); return the peer.
 MODE is one of echo, sink, source, starttls, http, close-early,
-silent, garbage-after, split-utf8.  Keywords map to script flags:
-CERT (--cert, default the PKI's server-chain.pem) and KEY (--key,
+silent, garbage-after, flood-after-close, split-utf8.  Keywords map
+to script flags: CERT (--cert, default the PKI's server-chain.pem) and KEY (--key,
 default server.key) for TLS modes; HOST (--host, default 127.0.0.1,
 e.g. \"::1\"); COUNT (--count, sequential connections, default 1);
 BYTES (--bytes); CHUNK (--chunk); TLS-VERSION (--tls-version, \"1.2\"
@@ -680,8 +817,8 @@ or \"1.3\"); CIPHERS; KEY-PASSWORD; CLIENT-CA (--client-ca);
 VERIFY-CLIENT (--verify-client none|optional|required); ALPN
 \(comma separated); TEXT (split-utf8: a string sent UTF-8 encoded,
 passed through a temporary file) or TEXT-FILE, the default being
-`ossl-test-utf8-text'; MESSAGE (garbage-after); ENDTLS non-nil
-\(--stls-endtls); PEER-TIMEOUT (--timeout, default
+`ossl-test-utf8-text'; MESSAGE (garbage-after, flood-after-close);
+ENDTLS non-nil (--stls-endtls); PEER-TIMEOUT (--timeout, default
 `ossl-test-peer-timeout'); CLOSE-TIMEOUT; EXTRA-ARGS.  TIMEOUT is
 how long to wait for \"READY <port>\"."
   (let* ((mode (format "%s" mode))

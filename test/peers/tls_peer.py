@@ -20,6 +20,8 @@ Everything printed on stdout is one event per line, flushed at once:
   SENT <n>                  total application bytes sent on this connection
   SHA256 <hex>              sink: hash of the bytes received;
                             source/split-utf8: hash of the bytes sent
+  FLOOD <n> done|stopped <e>  flood-after-close: raw bytes sent after
+                            close_notify, and whether all went out
   PEER-CLOSE close_notify   the client sent a TLS close_notify
   PEER-CLOSE eof            the client closed TCP without close_notify
   UNWRAP ok|failed <err>    our own close_notify exchange
@@ -268,6 +270,36 @@ def serve_garbage_after(ctx, raw, idx):
     raw_close(conn)
 
 
+def serve_flood_after_close(ctx, raw, idx):
+    """Send --message, close the TLS stream (close_notify both ways),
+    then flood the raw socket with --bytes bytes (default 400 MB)."""
+    conn = tls_accept(ctx, raw)
+    if conn is None:
+        return
+    if ARGS.message:
+        conn.sendall(ARGS.message.encode("utf-8"))
+        say("SENT", len(ARGS.message.encode("utf-8")))
+    conn.settimeout(ARGS.close_timeout)
+    try:
+        sock = conn.unwrap()
+        say("UNWRAP", "ok")
+    except (ssl.SSLError, OSError, ValueError) as e:
+        say("UNWRAP", "failed", str(e).replace("\n", " "))
+        return
+    total = ARGS.bytes if ARGS.bytes is not None else 400 * 1024 * 1024
+    block = b"AFTER-CLOSE-NOTIFY " * 55188    # about 1 MB
+    sent = 0
+    sock.settimeout(ARGS.close_timeout)
+    try:
+        while sent < total:
+            n = sock.send(block[:min(len(block), total - sent)])
+            sent += n
+        say("FLOOD", sent, "done")
+    except OSError as e:
+        say("FLOOD", sent, "stopped", type(e).__name__)
+    raw_close(sock)
+
+
 def serve_http(ctx, raw, idx):
     raw.settimeout(5)
     try:
@@ -417,6 +449,7 @@ MODES = {
     "close-early": serve_close_early,
     "silent": serve_silent,
     "garbage-after": serve_garbage_after,
+    "flood-after-close": serve_flood_after_close,
     "split-utf8": serve_split_utf8,
 }
 
@@ -437,7 +470,8 @@ def main():
                    help="number of sequential connections to serve")
     p.add_argument("--bytes", type=int, default=None,
                    help="sink: stop after N bytes; source: send N bytes "
-                        "(default 100000); close-early: read up to N bytes")
+                        "(default 100000); close-early: read up to N bytes; "
+                        "flood-after-close: flood N bytes (default 400 MB)")
     p.add_argument("--chunk", type=int, default=None,
                    help="source: write size (default 16384)")
     p.add_argument("--timeout", type=float, default=120.0,
