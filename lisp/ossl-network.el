@@ -119,7 +119,7 @@ returns a string, or nil to try without one."
     ("wrong version number\\|packet length too long\\|record layer failure"
      . "the server did not answer in TLS: this port may expect plain text or STARTTLS")
     ("no shared cipher\\|handshake failure"
-     . "the server refused the handshake: no cipher suite in common, or it wants a client certificate")
+     . "the server refused the handshake: it may speak only TLS older than 1.2, which ossl refuses, share no cipher suite with ossl, or want a client certificate")
     ("certificate required\\|alert certificate required"
      . "the server requires a client certificate (see :client-certificate)")
     ("unknown ca\\|bad certificate"

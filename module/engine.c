@@ -124,13 +124,14 @@ alpn_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
 
 /* The ciphers of TLS 1.2 when the caller names none: forward-secret
-   AEAD suites only.  TLS 1.3's five suites are all of that kind.  */
+   AEAD suites only, in OpenSSL's order.  TLS 1.3's suites are all of
+   that kind.  */
 static const char default_ciphers[] =
-  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
   "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
-  "DHE-RSA-CHACHA20-POLY1305";
+  "DHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+  "ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-CHACHA20-POLY1305:"
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+  "DHE-RSA-AES128-GCM-SHA256";
 
 /* Added when the caller allows TLS 1.0 or 1.1, which have no AEAD
    suite: forward-secret CBC suites, refused on TLS 1.2 by sec_cb.  */

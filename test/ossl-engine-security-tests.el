@@ -238,6 +238,21 @@ much more is fed (ossl itself as the peer)."
     (should (string-match-p "after its close_notify" (ossl--reason c)))
     (should (<= (length (ossl--leftover c)) 65536))))
 
+(ert-deftest ossl-esec/engine-bounds-handshake-input ()
+  "A handshake paused for an SNI choice keeps at most 1 MiB of what the
+client sends meanwhile; more fails it."
+  (let* ((sctx (ossl-test-engine-ctx t))
+         (s (progn (ossl--ctx-pause-for-sni sctx) (ossl--conn-new sctx nil 0)))
+         (c (ossl--conn-new (ossl-test-engine-ctx nil) "localhost" 2)))
+    (ossl--feed c "")
+    (ossl--feed s (ossl--take c))
+    (should (equal (ossl--sni-request s) "localhost"))
+    (ossl--feed s (make-string (* 512 1024) ?x))
+    (should (eq (ossl--state s) 'handshaking))
+    (ossl--feed s (make-string (* 1024 1024) ?x))
+    (should (eq (ossl--state s) 'failed))
+    (should (string-match-p "more than 1048576 bytes" (ossl--reason s)))))
+
 ;;;; Finding 8: key strength, signatures, versions, ciphers
 
 (defconst ossl-esec--weak
@@ -371,6 +386,30 @@ accepted, and ciphers the caller names are honoured."
             (should strings)
             (dolist (line body)
               (should-not (cl-some (lambda (s) (string-search line s)) strings)))))
+      (delete-process server))))
+
+(ert-deftest ossl-esec/no-password-digest-in-context-cache ()
+  "A context whose SNI entry has a password is not cached: a digest of a
+password could be guessed."
+  (let* ((password ossl-test-key-password)
+         (server (ossl-open-server
+                  "ossl-esec-server" nil "127.0.0.1" t
+                  :cert (ossl-test-file "server-chain.pem")
+                  :key (ossl-test-file "server.key")
+                  :sni `(("other.example" :cert ,(ossl-test-file "server-chain.pem")
+                          :key ,(ossl-test-file "encrypted.key")
+                          :password ,password))
+                  :acceptor #'ignore)))
+    (unwind-protect
+        (let ((p (ossl-esec--open (process-contact server :service))))
+          (should (eq (ossl-ssl-state (ossl-process-conn p)) 'open))
+          (delete-process p)
+          (let ((strings nil))
+            (maphash (lambda (k _v) (setq strings (append (ossl-esec--strings k)
+                                                          strings)))
+                     ossl--context-cache)
+            (should-not (member password strings))
+            (should-not (member (secure-hash 'sha256 password) strings))))
       (delete-process server))))
 
 (provide 'ossl-engine-security-tests)
