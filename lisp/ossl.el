@@ -947,7 +947,8 @@ connection.  From then on its filter receives cleartext and
 KEYS:
  :method    nil, `tls', `tls1' or `ssl23' for TLS 1.2 or later;
             `tls1.2' or `tls1.3' to pin a version (`tls1.0', `tls1.1'
-            only if OpenSSL allows them); `ssl2' and `ssl3' signal.
+            only when named; certificate checks stay as strict);
+            `ssl2' and `ssl3' signal.
  :min-version, :max-version  bounds, as symbols like `tls1.2'.
  :ca        trusted CAs: a file, a hashed directory, PEM text, a
             certificate object or a list of these, in addition to

@@ -1365,7 +1365,8 @@ ossl_conn_get_session (struct ossl_conn *conn, unsigned char **data,
   if (b.failed)
     {
       if (b.p)
-        OPENSSL_clear_free (b.p, b.size);
+        OPENSSL_cleanse (b.p, b.len);
+      free (b.p);
       return -1;
     }
   *data = b.p;
