@@ -255,13 +255,19 @@ def serve_split_utf8(ctx, raw, idx):
     tls_close(conn)
 
 
-def serve_garbage_after(ctx, raw, idx):
+def accept_and_send_message(ctx, raw):
+    """The handshake, then --message if any; the SSLSocket or None."""
     conn = tls_accept(ctx, raw)
-    if conn is None:
-        return
-    if ARGS.message:
+    if conn is not None and ARGS.message:
         conn.sendall(ARGS.message.encode("utf-8"))
         say("SENT", len(ARGS.message.encode("utf-8")))
+    return conn
+
+
+def serve_garbage_after(ctx, raw, idx):
+    conn = accept_and_send_message(ctx, raw)
+    if conn is None:
+        return
     time.sleep(0.05)
     garbage = (b"GARBAGE-NOT-TLS-" * 8)[:100]
     os.write(conn.fileno(), garbage)
@@ -273,12 +279,9 @@ def serve_garbage_after(ctx, raw, idx):
 def serve_flood_after_close(ctx, raw, idx):
     """Send --message, close the TLS stream (close_notify both ways),
     then flood the raw socket with --bytes bytes (default 400 MB)."""
-    conn = tls_accept(ctx, raw)
+    conn = accept_and_send_message(ctx, raw)
     if conn is None:
         return
-    if ARGS.message:
-        conn.sendall(ARGS.message.encode("utf-8"))
-        say("SENT", len(ARGS.message.encode("utf-8")))
     conn.settimeout(ARGS.close_timeout)
     try:
         sock = conn.unwrap()
