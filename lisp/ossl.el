@@ -340,7 +340,10 @@ loads the trust store again (some 20 ms for the system store).")
   "X with each string in it replaced by its SHA-256, for a cache key.
 So PEM text and key data given as strings never sit in
 `ossl--context-cache' itself."
-  (cond ((stringp x) (secure-hash 'sha256 x))
+  (cond ((stringp x)
+         (secure-hash 'sha256 (if (multibyte-string-p x)
+                                  (encode-coding-string x 'utf-8-emacs t)
+                                x)))
         ((consp x) (cons (ossl--cache-form (car x)) (ossl--cache-form (cdr x))))
         (t x)))
 
