@@ -30,6 +30,7 @@
 (require 'cl-lib)
 (require 'ert)
 (require 'subr-x)
+(require 'hex-util)
 
 ;;;; Configuration
 
@@ -502,6 +503,25 @@ Fails the test after TIMEOUT seconds (default 10)."
            (or (match-string 1) (match-string 0)))))
      timeout)))
 
+(defun ossl-test--peer-hex-lines (peer tag)
+  "The bytes of PEER's output lines \"TAG <hex>\", concatenated."
+  (let ((out (ossl-test-peer-output peer))
+        (start 0)
+        (chunks nil))
+    (while (string-match (format "^%s \\([0-9a-f]*\\)\r?$" tag) out start)
+      (push (decode-hex-string (match-string 1 out)) chunks)
+      (setq start (match-end 0)))
+    (apply #'concat (nreverse chunks))))
+
+(defun ossl-test-peer-raw (peer)
+  "The bytes a `record' PEER read off the wire so far, a unibyte string.
+What a man in the middle saw: TLS records, and anything sent in clear."
+  (ossl-test--peer-hex-lines peer "RAW"))
+
+(defun ossl-test-peer-clear (peer)
+  "The application bytes a `record' PEER decrypted so far."
+  (ossl-test--peer-hex-lines peer "CLEAR"))
+
 (defun ossl-test-peer-sha256 (peer &optional timeout)
   "Wait for and return the hex hash PEER printed as \"SHA256 <hex>\"."
   (ossl-test-peer-wait-output peer "^SHA256 \\([0-9a-f]\\{64\\}\\)$" timeout))
@@ -671,7 +691,9 @@ gnutls-serv listens on 0.0.0.0 and :: ; connect to 127.0.0.1."
                                       close-timeout extra-args (timeout 10))
   "Start test/peers/tls_peer.py in MODE (a string or symbol); return the peer.
 MODE is one of echo, sink, source, starttls, http, close-early,
-silent, garbage-after, split-utf8.  Keywords map to script flags:
+silent, garbage-after, split-utf8, record (a TLS echo that logs the
+raw bytes it receives, also after a failed handshake: see
+`ossl-test-peer-raw').  Keywords map to script flags:
 CERT (--cert, default the PKI's server-chain.pem) and KEY (--key,
 default server.key) for TLS modes; HOST (--host, default 127.0.0.1,
 e.g. \"::1\"); COUNT (--count, sequential connections, default 1);
