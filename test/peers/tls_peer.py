@@ -122,6 +122,8 @@ def tls_accept(ctx, raw):
         conn.do_handshake()
     except (ssl.SSLError, OSError) as e:
         say("HANDSHAKE-FAILED", str(e).replace("\n", " "))
+        if ARGS.record_after_failure:
+            record_raw(conn.fileno())
         try:
             conn.close()
         except OSError:
@@ -129,6 +131,19 @@ def tls_accept(ctx, raw):
         return None
     report_handshake(conn)
     return conn
+
+
+def record_raw(fd):
+    """Log as RAW lines whatever comes in on FD, until end of file."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            say("PEER-CLOSE", "eof")
+            return
+        say("RAW", data.hex())
 
 
 def tls_recv(conn, n=65536):
@@ -509,6 +524,9 @@ def main():
                    help="split-utf8: file whose bytes are sent")
     p.add_argument("--message", default=None,
                    help="garbage-after: TLS data sent before the garbage")
+    p.add_argument("--record-after-failure", action="store_true",
+                   help="after a failed handshake, log (RAW) what the "
+                        "client sends, as a man in the middle would see it")
     p.add_argument("--stls-endtls", action="store_true",
                    help="starttls: accept ENDTLS to go back to clear text")
     ARGS = p.parse_args()
