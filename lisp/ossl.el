@@ -910,18 +910,20 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
 Only t accepts: any other value, an error or a quit refuses, and
 the reason says which."
   (let* ((fn (ossl-ssl-conn-verify-function conn))
+         ;; A closure is not printed: it may hold anything.
+         (name (if (symbolp fn) (format "the verify function %s" fn)
+                 "the verify function"))
          (answer (condition-case err
                      (funcall fn conn (ossl--verify-result
                                        (ossl-ssl-conn-handle conn)))
                    ((error quit) (list 'ossl--signalled err)))))
     (cond ((eq answer t) nil)
           ((eq (car-safe answer) 'ossl--signalled)
-           (format "the verify function %s signalled: %s" fn
-                   (error-message-string (cadr answer))))
-          (t (format "rejected by the verify function %s (it returned %s, not t): %s"
-                     fn (if (or (symbolp answer) (numberp answer))
-                            answer
-                          (format "a %s" (type-of answer)))
+           (format "%s signalled: %s" name (error-message-string (cadr answer))))
+          (t (format "rejected by %s (it returned %s, not t): %s" name
+                     (if (or (symbolp answer) (numberp answer))
+                         answer
+                       (format "a %s" (type-of answer)))
                      (ossl--verify-message conn))))))
 
 (defun ossl--finish-handshake (conn)
