@@ -299,6 +299,41 @@ Nothing typed afterwards reaches the unverified peer."
         (when (buffer-live-p buffer)
           (let ((kill-buffer-query-functions nil)) (kill-buffer buffer)))))))
 
+;; The passphrase of a client key in ossl-network-mode.
+(ert-deftest ossl-sec/quit-at-passphrase-prompt-closes ()
+  "Finding 5: C-g at the passphrase of a client key leaves no connection.
+Blocking, the quit reaches the caller; with :nowait, the connection
+fails (its status is `failed') instead of the quit escaping from a
+sentinel and the connection staying pending."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 2))
+    (let* ((dir (make-temp-file "ossl-sec-nsm-" t))
+           (nsm-settings-file (expand-file-name "network-security.data" dir))
+           (nsm-permanent-host-settings nil)
+           (nsm-temporary-host-settings nil)
+           (network-security-level 'medium)
+           (gnutls-verify-error nil)
+           (ossl-network-extra-ca (list (ossl-test-file "root.pem")))
+           (ossl-network-passphrase-function (lambda (&rest _) (signal 'quit nil)))
+           (pair (list (ossl-test-file "encrypted.key") (ossl-test-file "server.pem")))
+           (before (length (process-list))))
+      (unwind-protect
+          (progn
+            (ossl-network-mode 1)
+            (should (eq 'quit (condition-case nil
+                                  (open-network-stream "ossl-sec-pw" nil "localhost"
+                                                       (plist-get peer :port)
+                                                       :type 'tls :client-certificate pair)
+                                (quit 'quit))))
+            (should (= before (length (process-list))))
+            (let ((p (open-network-stream "ossl-sec-pw" nil "localhost"
+                                          (plist-get peer :port) :type 'tls
+                                          :nowait t :client-certificate pair)))
+              (ossl-test-wait-for (lambda () (not (eq (process-status p) 'connect))))
+              (should (eq (process-status p) 'failed))
+              (should-not (process-live-p p))))
+        (ossl-network-mode -1)
+        (delete-directory dir t)))))
+
 ;;;; Finding 9: no secret in error data, nor kept reachable
 
 (defun ossl-sec--key-body (file)
