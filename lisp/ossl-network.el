@@ -618,26 +618,52 @@ STATUS, WHAT and PROBLEMS are passed on."
           (message (string-trim (replace-regexp-in-string "\n+" " " message)))
           (t "the connection's security was not accepted"))))
 
+(defun ossl-network--nsm-check (process host service save-fingerprint
+                                        warn-unencrypted)
+  "Ask the NSM about PROCESS to HOST:SERVICE; return PROCESS or nil.
+As `nsm-verify-connection' with SAVE-FINGERPRINT and
+WARN-UNENCRYPTED, but a connection ossl coats is judged on ossl's
+own status, given to the NSM directly: a natively compiled NSM
+calls `gnutls-peer-status' without seeing ossl's advice, and would
+take the connection for a plain one."
+  (let ((conn (ossl-process-conn process)))
+    (cond
+     ((not (process-live-p process)) nil)
+     ((null conn)
+      (nsm-verify-connection process host service save-fingerprint
+                             warn-unencrypted))
+     (t
+      (let* ((status (ossl-network-conn-peer-status conn))
+             (id (nsm-id host service))
+             (result (nsm-check-tls-connection process host service status
+                                               (nsm-host-settings id))))
+        (when (and result save-fingerprint (null (nsm-host-settings id)))
+          (nsm-save-host host service status 'fingerprint nil 'always))
+        result)))))
+
 (defun ossl-network--nsm-verify (process host service &optional save-fingerprint
                                          warn-unencrypted)
   "Let the NSM check PROCESS to HOST:SERVICE; return PROCESS or (nil . WHY).
 SAVE-FINGERPRINT and WARN-UNENCRYPTED are passed to
-`nsm-verify-connection'.  WHY says in words why it refused."
+`nsm-verify-connection'.  WHY says in words why it refused.  A
+connection the NSM refuses is deleted."
   (let* ((ossl-network--nsm-refusal nil)
          (conn (ossl-process-conn process))
-         (result (nsm-verify-connection process host service
-                                        save-fingerprint warn-unencrypted)))
+         (result (ossl-network--nsm-check process host service
+                                          save-fingerprint warn-unencrypted)))
     (or result
-        (cons nil
-              (format "TLS connection to %s refused by the Network Security Manager (network-security-level %s): %s%s%s"
-                      (ossl-network--host-port host service)
-                      network-security-level
-                      (ossl-network--nsm-reasons ossl-network--nsm-refusal)
-                      (let ((why (and conn (ossl-network--explain conn host))))
-                        (if why (format " (%s)" why) ""))
-                      (if (or noninteractive nsm-noninteractive)
-                          "; nobody could be asked, so it was refused: store an exception interactively or change `network-security-level'"
-                        ""))))))
+        (progn
+          (when (process-live-p process) (delete-process process))
+          (cons nil
+                (format "TLS connection to %s refused by the Network Security Manager (network-security-level %s): %s%s%s"
+                        (ossl-network--host-port host service)
+                        network-security-level
+                        (ossl-network--nsm-reasons ossl-network--nsm-refusal)
+                        (let ((why (and conn (ossl-network--explain conn host))))
+                          (if why (format " (%s)" why) ""))
+                        (if (or noninteractive nsm-noninteractive)
+                            "; nobody could be asked, so it was refused: store an exception interactively or change `network-security-level'"
+                          "")))))))
 
 ;;;; Building the TLS keys of a connection
 
@@ -810,6 +836,8 @@ Return PROC."
                                (ossl-network--host-port (plist-get pending :host)
                                                         (plist-get pending :service))
                                (string-trim event))))))
+        ;; The failed handshake closed PROC: its callback reports it.
+        ((process-get proc 'ossl-network--started))
         (t
          ;; The TCP connection failed: as without TLS.
          (let ((sentinel (ossl-network--user-sentinel proc)))
@@ -820,13 +848,16 @@ Return PROC."
   "Start the TLS handshake of PROC, a pending :nowait connection."
   (let* ((pending (process-get proc 'ossl-network--pending))
          (ossl-network--bypass t))
+    (process-put proc 'ossl-network--started t)
     (condition-case err
         (apply #'ossl-starttls proc
                :callback (lambda (result) (ossl-network--pending-done proc result))
                :verify-function #'ossl-network--pending-verify
                (plist-get pending :keys))
-      (error (ossl-network--pending-done
-              proc (list (car err) (error-message-string err)))))))
+      ;; C-g at the passphrase prompt too: the connection is refused.
+      ((error quit)
+       (ossl-network--pending-done
+        proc (list (car err) (error-message-string err)))))))
 
 (defun ossl-network--pending-verify (conn _result)
   "Decide whether the pending connection of CONN may go on.
@@ -840,7 +871,6 @@ enforce the checks the caller asked for, then ask the NSM."
                                                 host)))
     (cond
      (problem (process-put proc 'ossl-network--refusal problem) nil)
-     ((not (fboundp 'nsm-verify-connection)) t)
      (t (let ((result (let ((ossl-network--verifying proc))
                          (ossl-network--nsm-verify proc host service))))
           (if (processp result)

@@ -1187,19 +1187,31 @@ and its certificates.
                                             status)
                         status 'client)))
 
+(defmacro ossl-view--closing-on-quit (proc &rest body)
+  "Run BODY, a question deciding PROC's fate; C-g (or an error) deletes PROC."
+  (declare (indent 1) (debug t))
+  (let ((done (make-symbol "done")))
+    `(let ((,done nil))
+       (unwind-protect
+           (prog1 (progn ,@body) (setq ,done t))
+         (unless ,done (delete-process ,proc))))))
+
 (defun ossl-view--coat (proc hostname)
   "Coat PROC with TLS as a client checking HOSTNAME, for an interactive command.
 The handshake does not abort on a verification failure, but nothing
 is sent before the user, asked, accepts the peer; when `ossl-verify-peer'
 is nil nobody is asked.  In batch, or when the user declines, delete
-PROC and signal `ossl-verify-error'.  Return the connection."
+PROC and signal `ossl-verify-error'; C-g at the question deletes PROC
+too.  Return the connection."
   (let* ((conn (ossl-starttls proc :verify nil :hostname hostname
                               :ca ossl-view-ca))
          (result (ossl-ssl-verify-certificate conn)))
     (unless (or (eql (car result) 0) (not ossl-verify-peer))
       (let ((why (cdr (ossl-view--verdict-of conn))))
         (unless (and (not noninteractive)
-                     (yes-or-no-p (format "%s Use this connection anyway? " why)))
+                     (ossl-view--closing-on-quit proc
+                       (yes-or-no-p (format "%s Use this connection anyway? "
+                                            why))))
           (delete-process proc)
           (signal 'ossl-verify-error
                   (list (format "TLS connection to %s refused: %s"
@@ -1254,8 +1266,9 @@ to go on.  Return the connection."
                               (let ((h (process-contact proc :host)))
                                 (and (stringp h) h)))
                          (and (called-interactively-p 'any)
-                              (let ((h (read-string
-                                        "Host name to verify (empty: none): ")))
+                              (let ((h (ossl-view--closing-on-quit proc
+                                         (read-string
+                                          "Host name to verify (empty: none): "))))
                                 (and (not (string-empty-p h)) h)))))
            (conn (ossl-view--coat proc hostname)))
       (ossl-view--announce conn)

@@ -197,6 +197,7 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   callback            ; called once the handshake ends (non-blocking)
   sni-function        ; server: chooses a certificate for a name
   timer               ; the non-blocking handshake's timeout
+  plain-on-failure    ; a failed handshake leaves the process open, plain
   error               ; why the connection failed, or nil
   dead)               ; finished: the layer is gone
 
@@ -306,17 +307,35 @@ Return nil for nil and for \"\", which name no host."
             (ossl--ctx-add-ca ctx 'dir dir)))
       (ossl--ctx-add-ca ctx 'system nil))))
 
+(defun ossl--key-data-p (x)
+  "Non-nil if the string X is key or certificate data, not a file name.
+PEM text, PEM without its BEGIN line, DER bytes: anything with a
+line break, a control character or a raw byte is data."
+  (or (string-match-p "-----BEGIN" x)
+      (string-match-p "[\0-\37\177]" x)
+      (and (not (multibyte-string-p x))
+           (string-match-p "[\200-\377]" x))
+      (and (multibyte-string-p x)
+           (cl-some (lambda (c) (>= c #x3fff80)) x))))
+
 (defun ossl--key-source (x what)
-  "The (KIND . VALUE) of key material X (file name or PEM), for WHAT."
-  (cond ((and (stringp x) (string-match-p "-----BEGIN" x)) (cons 'pem x))
-        ((stringp x)
-         (unless (file-readable-p x)
-           (signal (if (eq what 'key) 'ossl-key-error 'ossl-certificate-error)
-                   (list (format "%s file %s does not exist or is not readable"
-                                 (if (eq what 'key) "Key" "Certificate")
-                                 x))))
-         (cons 'file (expand-file-name x)))
-        (t (signal 'wrong-type-argument (list 'stringp x)))))
+  "The (KIND . VALUE) of key material X (file name or data), for WHAT.
+WHAT is `key' or `cert'.  Data goes to OpenSSL as it is, which reads
+PEM and DER.  The error for a missing key file names it only when it
+is an absolute file name: a relative one may be key data, and key
+data never goes into error data."
+  (cond ((not (stringp x)) (signal 'wrong-type-argument (list 'stringp x)))
+        ((ossl--key-data-p x) (cons 'pem x))
+        ((file-readable-p x) (cons 'file (expand-file-name x)))
+        ((eq what 'key)
+         (signal 'ossl-key-error
+                 (list (if (string-match-p "\\`[/~]" x)
+                           (format "Key file %s does not exist or is not readable" x)
+                         "The key is neither a readable file nor PEM or DER data \
+\(the value is not shown: it may be key material)"))))
+        (t (signal 'ossl-certificate-error
+                   (list (format "Certificate file %s does not exist or is not readable"
+                                 x))))))
 
 (defvar ossl--context-cache (make-hash-table :test #'equal :weakness 'value)
   "Contexts by their settings, so that handshakes share trust stores.")
@@ -693,7 +712,9 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (setq ossl--advice-installed t)))
 
 (defun ossl--install-advice-1 ()
-  "Advise each process primitive that is not advised yet."
+  "Advise each process primitive that is not advised yet.
+Signal `ossl-not-supported-error' when the advice of one of them
+would not be seen by natively compiled callers."
   (dolist (a ossl--advice)
     (unless (assq (car a) ossl--originals)
       (push (cons (car a) (advice--cd*r (symbol-function (car a))))
@@ -701,14 +722,49 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (unless (advice-member-p (cdr a) (car a))
       (condition-case err
           (advice-add (car a) :around (cdr a))
-        ;; Native code reaches advice on primitives only through a
-        ;; compiled trampoline: without one, natively compiled callers
-        ;; would send in clear, so refuse to coat.
         (error
-         (signal 'ossl-not-supported-error
-                 (list (format "Cannot compile a trampoline for %s (%s): \
-natively compiled callers would bypass TLS" (car a)
-                               (error-message-string err)))))))))
+         (ossl--advice-refused
+          (car a) (format "cannot compile a trampoline for it (%s): \
+put the C compiler and assembler Emacs uses on PATH, and make the eln \
+cache directory writable" (error-message-string err))))))
+    (let ((why (ossl--advice-ineffective (car a))))
+      (when why (ossl--advice-refused (car a) why)))))
+
+(defun ossl--trampolines-variable ()
+  "The variable that enables native-comp trampolines in this Emacs."
+  (if (boundp 'native-comp-enable-subr-trampolines)
+      'native-comp-enable-subr-trampolines ; Emacs 29 and later
+    'comp-enable-subr-trampolines))
+
+(defun ossl--advice-ineffective (primitive)
+  "Why natively compiled callers of PRIMITIVE bypass its advice, or nil.
+Native code calls a primitive directly, and sees its advice only
+through a compiled trampoline that advising installs.  Without
+native compilation there is nothing to bypass."
+  (when (featurep 'native-compile)
+    (let ((var (ossl--trampolines-variable)))
+      (cond
+       ((and (boundp 'comp-installed-trampolines-h)
+             (gethash primitive (symbol-value 'comp-installed-trampolines-h)))
+        nil)
+       ((not (and (boundp var) (symbol-value var)))
+        (format "`%s' is nil, so no trampoline is installed: set it to t" var))
+       ((and (boundp 'native-comp-never-optimize-functions)
+             (memq primitive (symbol-value 'native-comp-never-optimize-functions)))
+        "it is in `native-comp-never-optimize-functions': remove it")
+       ((not (native-comp-available-p))
+        "this Emacs cannot compile trampolines (libgccjit is missing): \
+install it")
+       (t "no trampoline is installed for it (it was advised while \
+trampolines were off, or it is not a primitive any more): restart Emacs \
+with trampolines on")))))
+
+(defun ossl--advice-refused (primitive why)
+  "Undo ossl's advice of PRIMITIVE and refuse to coat, saying WHY."
+  (advice-remove primitive (cdr (assq primitive ossl--advice)))
+  (signal 'ossl-not-supported-error
+          (list (format "Natively compiled callers of %s would bypass TLS \
+and send or read in clear, so ossl refuses to coat: %s" primitive why))))
 
 (defun ossl-unload-function ()
   "Remove ossl's advice when the feature is unloaded."
@@ -851,7 +907,10 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   "CONN's engine finished its handshake: decide, then go on or fail."
   (let* ((h (ossl-ssl-conn-handle conn))
          (proc (ossl-ssl-conn-process conn))
-         (peer (ossl--describe-peer proc (ossl-ssl-conn-hostname conn))))
+         (peer (ossl--describe-peer proc (ossl-ssl-conn-hostname conn)))
+         (refusal (and (not (eq (ossl--state h) 'failed))
+                       (ossl-ssl-conn-verify-function conn)
+                       (ossl--verify-function-refusal conn))))
     (cond
      ((eq (ossl--state h) 'failed)
       (setf (ossl-ssl-conn-error conn)
@@ -862,16 +921,12 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
               (list 'ossl-handshake-error
                     (format "TLS handshake with %s failed: %s" peer
                             (or (ossl--reason h) "unknown reason"))))))
-     ((and (ossl-ssl-conn-verify-function conn)
-           (not (funcall (ossl-ssl-conn-verify-function conn)
-                         conn (ossl--verify-result h))))
+     (refusal
       (ossl--shutdown h)
       (ossl--flush conn t)
       (setf (ossl-ssl-conn-error conn)
             (list 'ossl-verify-error
-                  (format "TLS handshake with %s failed: rejected by %s: %s"
-                          peer (ossl-ssl-conn-verify-function conn)
-                          (ossl--verify-message conn)))))
+                  (format "TLS handshake with %s failed: %s" peer refusal))))
      (t
       ;; Open: what was sent meanwhile goes out now, encrypted.
       (let ((queued (ossl-ssl-conn-queue conn)))
@@ -881,8 +936,32 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
           (ossl--flush conn t)))))
     (ossl--finish-handshake conn)))
 
+(defun ossl--verify-function-refusal (conn)
+  "Ask CONN's verify function about its peer; return why it refuses, or nil.
+Only t accepts: any other value, an error or a quit refuses, and
+the reason says which."
+  (let* ((fn (ossl-ssl-conn-verify-function conn))
+         ;; A closure is not printed: it may hold anything.
+         (name (if (symbolp fn) (format "the verify function %s" fn)
+                 "the verify function"))
+         (answer (condition-case err
+                     (funcall fn conn (ossl--verify-result
+                                       (ossl-ssl-conn-handle conn)))
+                   ((error quit) (list 'ossl--signalled err)))))
+    (cond ((eq answer t) nil)
+          ((eq (car-safe answer) 'ossl--signalled)
+           (format "%s signalled: %s" name (error-message-string (cadr answer))))
+          (t (format "rejected by %s (it returned %s, not t): %s" name
+                     (if (or (symbolp answer) (numberp answer))
+                         answer
+                       (format "a %s" (type-of answer)))
+                     (ossl--verify-message conn))))))
+
 (defun ossl--finish-handshake (conn)
-  "Tidy up after CONN's handshake ended, and tell the waiting callback."
+  "Tidy up after CONN's handshake ended, and tell the waiting callback.
+A failed handshake closes the process, so that nothing the
+application sends next goes out in clear, unless the caller asked
+for a plain process back (:plain-on-failure)."
   (when (ossl-ssl-conn-timer conn)
     (cancel-timer (ossl-ssl-conn-timer conn))
     (setf (ossl-ssl-conn-timer conn) nil))
@@ -891,7 +970,9 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
     (when err
       (setf (ossl-ssl-conn-queue conn) nil)
       (setq ossl-ssl-last-error (cadr err))
-      (ossl--uncoat conn))
+      (ossl--uncoat conn)
+      (unless (ossl-ssl-conn-plain-on-failure conn)
+        (delete-process (ossl-ssl-conn-process conn))))
     (when cb
       (setf (ossl-ssl-conn-callback conn) nil)
       (funcall cb (if err (cons (car err) (cdr err)) conn)))))
@@ -943,9 +1024,12 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   "Coat PROCESS with TLS and perform the handshake; return the connection.
 PROCESS is any live process: a network stream, a pipe, a server's
 connection.  From then on its filter receives cleartext and
-`process-send-string' sends ciphertext.  On failure signal an
-`ossl-error' child: `ossl-verify-error', `ossl-timeout-error',
-`ossl-handshake-error'; PROCESS is then a plain process again.
+`process-send-string' sends ciphertext.  When the handshake fails
+\(`ossl-verify-error', `ossl-timeout-error', `ossl-handshake-error',
+also C-g while waiting) PROCESS is deleted, so that nothing meant
+for the peer goes out in clear, and the error is signalled (or given
+to :callback).  Errors in the arguments are signalled before
+anything is sent and leave PROCESS as it was.
 
 KEYS:
  :method    nil, `tls', `tls1' or `ssl23' for TLS 1.2 or later;
@@ -964,7 +1048,11 @@ KEYS:
  :verify    whether a verification failure aborts the handshake
             (default `ossl-verify-peer').
  :verify-function  called with the connection and the verify result
-            (CODE . STRING) once the handshake is done; nil rejects.
+            (CODE . STRING) once the handshake is done; only t
+            accepts: any other value, or an error, fails the handshake.
+ :plain-on-failure  non-nil: a failed handshake leaves PROCESS open,
+            as a plain process.  A downgrade: whatever is sent next
+            goes out in clear, to a peer that was not verified.
  :ciphers, :ciphersuites  OpenSSL cipher lists for TLS 1.2 and 1.3.
  :alpn      protocols to offer (client) or accept (server), strings.
  :session   a session from `ossl-ssl-session' to resume (client).
@@ -1022,6 +1110,7 @@ KEYS:
       (let ((conn (ossl--coat proc h
                               :serverp serverp :hostname hostname
                               :verify verify :verify-function verify-function
+                              :plain-on-failure (plist-get keys :plain-on-failure)
                               :sni-function (and serverp
                                                  (plist-get keys :sni-function))
                               :callback callback)))
@@ -1070,8 +1159,10 @@ CA is a CA file, a directory or PEM text to trust in addition to the
 system store.  CERT and KEY are the local certificate and key files.
 SERVERP non-nil performs the server side (CERT is then mandatory).
 Unlike SXEmacs, a client verifies the server's certificate and name
-unless `ossl-verify-peer' is nil.  When the handshake fails the
-reason is in `ossl-ssl-last-error' and in *Messages*."
+unless `ossl-verify-peer' is nil.  When the handshake fails PROCESS
+is deleted, so that nothing goes out in clear, and the reason is in
+`ossl-ssl-last-error' and in *Messages*; to go on in clear after a
+failure, use `ossl-starttls' with :plain-on-failure."
   (condition-case err
       (ossl-starttls process :method method :ca ca :cert cert :key key
                      :server serverp)
@@ -1325,26 +1416,38 @@ KEYS are those of `ossl-starttls' for the server side: :cert and :key
 :method, :timeout...  One TLS context serves every connection.  A
 client whose handshake fails or stalls is disconnected; the server
 goes on.  :filter and :sentinel are given to each connection."
-  (let* ((acceptor (plist-get keys :acceptor))
-         (tls-keys (ossl--plist-without keys :acceptor :filter :sentinel))
-         (ctx (ossl--context t tls-keys)))
+  (let* ((ctx (ossl--context t (ossl--plist-without keys :acceptor :filter
+                                                     :sentinel))))
     (make-network-process
      :name name :buffer buffer :host (ossl--check-host host) :service service
      :server 256                        ; the queue: bursts of clients
      :noquery t
      :filter (plist-get keys :filter) :sentinel (plist-get keys :sentinel)
-     :log (lambda (_server client _message)
-            (condition-case err
-                (apply #'ossl-starttls client :server t :context ctx
-                       :callback
-                       (lambda (result)
-                         (if (ossl-ssl-conn-p result)
-                             (when acceptor (funcall acceptor client))
-                           (message "ossl: %s: %s" name (cadr result))
-                           (delete-process client)))
-                       tls-keys)
-              (error (message "ossl: %s: %s" name (error-message-string err))
-                     (delete-process client)))))))
+     :log (ossl--server-log name ctx (plist-get keys :acceptor)
+                            (ossl--plist-without
+                             keys :acceptor :filter :sentinel
+                             ;; In the context already: the key and its
+                             ;; password are not kept reachable.
+                             :cert :key :password :ca :client-ca :sni
+                             :ciphers :ciphersuites :method :min-version
+                             :max-version)))))
+
+(defun ossl--server-log (name ctx acceptor conn-keys)
+  "The :log function of the server NAME: coat each client with CTX.
+ACCEPTOR gets each client once its handshake is done; CONN-KEYS are
+the keys of `ossl-starttls' that are not in CTX."
+  (lambda (_server client _message)
+    (condition-case err
+        (apply #'ossl-starttls client :server t :context ctx
+               :callback
+               (lambda (result)
+                 (if (ossl-ssl-conn-p result)
+                     (when acceptor (funcall acceptor client))
+                   (message "ossl: %s: %s" name (cadr result))
+                   (delete-process client)))
+               conn-keys)
+      (error (message "ossl: %s: %s" name (error-message-string err))
+             (delete-process client)))))
 
 (provide 'ossl)
 

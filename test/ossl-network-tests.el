@@ -911,16 +911,29 @@ service anvil {
 
 (ert-deftest ossl-network/without-gnutls ()
   "On an Emacs without GnuTLS the mode gives TLS, STARTTLS and the NSM.
-A child Emacs has GnuTLS's primitives removed before loading ossl."
+A child Emacs has GnuTLS's primitives removed before loading ossl.
+Its eln load path leaves out the user's eln cache, and the test runs
+twice: with the NSM and network-stream byte-compiled, and natively
+compiled (where `fmakunbound' does not reach their calls to the
+primitives), so that the outcome does not depend on what this
+machine compiled before."
+  (dolist (native (if (ossl-test-native-libraries) '(nil t) '(nil)))
+    (ossl-network-tests--without-gnutls native)))
+
+(defun ossl-network-tests--without-gnutls (native)
+  "The body of `ossl-network/without-gnutls'; NATIVE for a native NSM."
   (ossl-test-with-peer (gnutls (ossl-test-gnutls-server))
     (ossl-test-with-peer (bad (ossl-test-gnutls-server
                                :cert (ossl-test-file "wrongname-chain.pem")
                                :key (ossl-test-file "wrongname.key")))
       (ossl-test-with-peer (smtp (ossl-network-tests--peer "fake-smtp" "--behaviour" "inject"))
-        (let* ((lisp-dir (file-name-directory (locate-library "ossl")))
-               (nsm-file (make-temp-file "ossl-nsm-child-"))
+        (let* ((nsm-file (make-temp-file "ossl-nsm-child-"))
+               (libs (ossl-test-native-libraries))
                (program
                 `(progn
+                   ,@(and native
+                          `((load ,(plist-get libs :nsm) nil t t)
+                            (load ,(plist-get libs :network-stream) nil t t)))
                    (dolist (f '(gnutls-boot gnutls-peer-status gnutls-peer-status-warning-describe
                                             gnutls-format-certificate gnutls-errorp gnutls-error-string
                                             gnutls-deinit gnutls-bye gnutls-get-initstage))
@@ -942,7 +955,9 @@ A child Emacs has GnuTLS's primitives removed before loading ossl."
                               :starttls-function (lambda (_) "STARTTLS\r\n")))
                           (bad (open-network-stream "bad" nil "localhost" ,(plist-get bad :port)
                                                     :type 'tls :return-list t)))
-                     (prin1 (list :available (and (gnutls-available-p) t)
+                     (prin1 (list :native (subr-native-elisp-p
+                                           (symbol-function 'nsm-check-tls-connection))
+                                  :available (and (gnutls-available-p) t)
                                   :tls (and (ossl-process-conn p) t)
                                   :issuer (plist-get (plist-get (gnutls-peer-status p) :certificate)
                                                      :issuer)
@@ -954,11 +969,7 @@ A child Emacs has GnuTLS's primitives removed before loading ossl."
                      (prin1 (list :off-peer-status (fboundp 'gnutls-peer-status)
                                   :off-available (gnutls-available-p)))
                      (terpri))))
-               (out (with-temp-buffer
-                      (call-process (expand-file-name invocation-name invocation-directory)
-                                    nil t nil "-Q" "--batch" "-L" lisp-dir
-                                    "--eval" (prin1-to-string program))
-                      (buffer-string)))
+               (out (ossl-test-child-emacs program))
                (_ (delete-file nsm-file))
                (lines (cl-remove-if-not (lambda (l) (string-prefix-p "(" l))
                                         (split-string out "\n")))
@@ -966,6 +977,7 @@ A child Emacs has GnuTLS's primitives removed before loading ossl."
                (off (ignore-errors (car (read-from-string (nth 1 lines))))))
           (unless (and on (plist-get on :available) (plist-get on :tls))
             (ert-fail (list "child Emacs failed" out)))
+          (should (eq (plist-get on :native) native))
           (should (equal (plist-get on :issuer)
                          "C=DE,O=ossl tests,CN=ossl Test Intermediate CA"))
           (should (eq (plist-get on :starttls) 'tls))

@@ -20,6 +20,12 @@
 ;;   with `ossl-test-stop-peer' or use `ossl-test-with-peer'.  Every
 ;;   peer also stops by itself after `ossl-test-peer-timeout' seconds.
 ;;
+;; * A child Emacs (`ossl-test-child-emacs') whose natively compiled
+;;   code does not depend on the user's eln cache, and natively
+;;   compiled copies of nsm, network-stream and a sender function
+;;   (`ossl-test-native-libraries'), compiled in a clean child so that
+;;   they call the primitives directly, as an interactive Emacs's do.
+;;
 ;; * `ossl-test-wait-for', `ossl-test-peer-output',
 ;;   `ossl-test-peer-wait-output', `ossl-test-peer-sha256',
 ;;   `ossl-test-sha256', `ossl-test-sha256-file',
@@ -30,6 +36,7 @@
 (require 'cl-lib)
 (require 'ert)
 (require 'subr-x)
+(require 'hex-util)
 
 ;;;; Configuration
 
@@ -639,6 +646,25 @@ Fails the test after TIMEOUT seconds (default 10)."
            (or (match-string 1) (match-string 0)))))
      timeout)))
 
+(defun ossl-test--peer-hex-lines (peer tag)
+  "The bytes of PEER's output lines \"TAG <hex>\", concatenated."
+  (let ((out (ossl-test-peer-output peer))
+        (start 0)
+        (chunks nil))
+    (while (string-match (format "^%s \\([0-9a-f]*\\)\r?$" tag) out start)
+      (push (decode-hex-string (match-string 1 out)) chunks)
+      (setq start (match-end 0)))
+    (apply #'concat (nreverse chunks))))
+
+(defun ossl-test-peer-raw (peer)
+  "The bytes a `record' PEER read off the wire so far, a unibyte string.
+What a man in the middle saw: TLS records, and anything sent in clear."
+  (ossl-test--peer-hex-lines peer "RAW"))
+
+(defun ossl-test-peer-clear (peer)
+  "The application bytes a `record' PEER decrypted so far."
+  (ossl-test--peer-hex-lines peer "CLEAR"))
+
 (defun ossl-test-peer-sha256 (peer &optional timeout)
   "Wait for and return the hex hash PEER printed as \"SHA256 <hex>\"."
   (ossl-test-peer-wait-output peer "^SHA256 \\([0-9a-f]\\{64\\}\\)$" timeout))
@@ -808,8 +834,10 @@ gnutls-serv listens on 0.0.0.0 and :: ; connect to 127.0.0.1."
                                       close-timeout extra-args (timeout 10))
   "Start test/peers/tls_peer.py in MODE (a string or symbol); return the peer.
 MODE is one of echo, sink, source, starttls, http, close-early,
-silent, garbage-after, flood-after-close, split-utf8.  Keywords map
-to script flags: CERT (--cert, default the PKI's server-chain.pem) and KEY (--key,
+silent, garbage-after, flood-after-close, split-utf8, record (a TLS
+echo that logs the raw bytes it receives, also after a failed
+handshake: see `ossl-test-peer-raw').  Keywords map to script flags:
+CERT (--cert, default the PKI's server-chain.pem) and KEY (--key,
 default server.key) for TLS modes; HOST (--host, default 127.0.0.1,
 e.g. \"::1\"); COUNT (--count, sequential connections, default 1);
 BYTES (--bytes); CHUNK (--chunk); TLS-VERSION (--tls-version, \"1.2\"
@@ -865,6 +893,99 @@ how long to wait for \"READY <port>\"."
                  (error (mapc #'delete-file temp-files)
                         (signal (car err) (cdr err))))))
     (append peer (list :temp-files temp-files :mode mode))))
+
+;;;; A child Emacs, and natively compiled libraries
+
+(defvar ossl-test--child-eln-dir nil
+  "The eln directory of child Emacsen: trampolines, compiled once.")
+
+(defvar ossl-test--native-libraries nil
+  "The plist `ossl-test-native-libraries' returns, once computed.")
+
+(defun ossl-test--child-eln-path ()
+  "The eln load path of a child Emacs: a private directory, then the system's.
+The user's eln cache is left out, so that what is native in the
+child does not depend on what this machine compiled before."
+  (unless (and ossl-test--child-eln-dir (file-directory-p ossl-test--child-eln-dir))
+    (setq ossl-test--child-eln-dir
+          (file-name-as-directory (make-temp-file "ossl-test-eln-" t)))
+    (add-hook 'kill-emacs-hook
+              (lambda () (ignore-errors (delete-directory ossl-test--child-eln-dir t)))))
+  (and (boundp 'native-comp-eln-load-path)
+       (list ossl-test--child-eln-dir (car (last native-comp-eln-load-path)))))
+
+(defun ossl-test-child-emacs (form &rest args)
+  "Evaluate FORM in a child `emacs -Q --batch'; return its output.
+The child has lisp/ and test/ on its load path, the eln load path
+of `ossl-test--child-eln-path' and `print-escape-newlines' t, so
+that what it prints with `prin1' is one line (see
+`ossl-test-child-result'); ARGS are more command line arguments,
+given before FORM.  The child is killed after 120 seconds."
+  (with-temp-buffer
+    (apply #'call-process
+           (or ossl-test-timeout-program
+               (expand-file-name invocation-name invocation-directory))
+           nil t nil
+           (append
+            (and ossl-test-timeout-program
+                 (list "120" (expand-file-name invocation-name invocation-directory)))
+            (list "-Q" "--batch"
+                  "-L" (expand-file-name "../lisp" ossl-test-directory)
+                  "-L" (directory-file-name ossl-test-directory)
+                  "--eval" (prin1-to-string
+                            `(setq native-comp-eln-load-path
+                                   ',(ossl-test--child-eln-path)
+                                   print-escape-newlines t)))
+            args
+            (list "--eval" (prin1-to-string form))))
+    (buffer-string)))
+
+(defun ossl-test-child-result (output)
+  "The last line of a child's OUTPUT that reads as a list, read; or nil."
+  (let ((lines (reverse (split-string output "\n"))))
+    (cl-loop for l in lines
+             when (string-prefix-p "(" l)
+             return (ignore-errors (car (read-from-string l))))))
+
+(defun ossl-test-native-libraries ()
+  "Natively compile nsm, network-stream and a sender; return their eln files.
+The plist has :nsm, :network-stream and :sender, the last defining
+`ossl-test-native-send' (PROCESS STRING), which calls
+`process-send-string'.  They are compiled once per session in a
+child Emacs where nothing is advised, so that their calls to
+primitives are direct, as in the eln cache of an interactive Emacs.
+Return nil when this Emacs cannot compile natively."
+  (when (and (fboundp 'native-comp-available-p) (native-comp-available-p))
+    (unless (and ossl-test--native-libraries
+                 (file-exists-p (plist-get ossl-test--native-libraries :sender)))
+      (let* ((dir (car (ossl-test--child-eln-path)))
+             (sources nil))
+        (dolist (lib '(nsm network-stream))
+          (let ((el (expand-file-name (format "%s.el" lib) dir)))
+            (with-temp-file el
+              (insert-file-contents
+               (locate-file (symbol-name lib) load-path '(".el" ".el.gz"))))
+            (push (cons lib el) sources)))
+        (let ((el (expand-file-name "ossl-test-native.el" dir)))
+          (with-temp-file el
+            (insert ";;; ossl-test-native.el --- -*- lexical-binding: t -*-\n"
+                    "(defun ossl-test-native-send (p s) (process-send-string p s))\n"))
+          (push (cons 'sender el) sources))
+        (let* ((plist (cl-loop for (lib . el) in sources
+                               append (list (intern (format ":%s" lib))
+                                            (concat (file-name-sans-extension el)
+                                                    ".eln"))))
+               (out (ossl-test-child-emacs
+                     `(progn
+                        ,@(cl-loop for (_ . el) in sources
+                                   collect `(native-compile
+                                             ,el ,(concat (file-name-sans-extension el)
+                                                          ".eln")))
+                        (princ "COMPILED\n")))))
+          (unless (string-search "COMPILED" out)
+            (error "ossl-test: native compilation failed:\n%s" out))
+          (setq ossl-test--native-libraries plist)))))
+  ossl-test--native-libraries)
 
 (provide 'ossl-test-lib)
 ;;; ossl-test-lib.el ends here

@@ -381,8 +381,9 @@ ossl-ssl-read talk through the layer."
       (should-not (ossl-ssl-handshake p 'tls1.2 (ossl-tests--root)))
       (should (string-match-p "localhost\\|127.0.0.1" ossl-ssl-last-error))
       (should (string-match-p "version\\|protocol" ossl-ssl-last-error))
-      ;; The failed process is a plain process again.
-      (should-not (ossl-process-conn p)))))
+      ;; The failed handshake closed the process.
+      (should-not (ossl-process-conn p))
+      (should-not (process-live-p p)))))
 
 (ert-deftest ossl/bad-arguments ()
   "Wrong types signal wrong-type-argument; nothing crashes."
@@ -439,8 +440,8 @@ ossl-ssl-read talk through the layer."
         (should (string-match-p "closed" (cadr err)))))))
 
 (ert-deftest ossl/peer-never-answers ()
-  "A silent peer: `ossl-timeout-error' after :timeout seconds."
-  (ossl-test-with-peer (peer (ossl-test-python-peer "silent"))
+  "A silent peer: `ossl-timeout-error' after :timeout seconds; closed."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "silent" :count 2))
     (ossl-tests--with-proc (p (ossl-tests--connect peer))
       (let* ((start (float-time))
              (err (should-error (ossl-starttls p :verify nil :timeout 1)
@@ -448,14 +449,17 @@ ossl-ssl-read talk through the layer."
         (should (< (- (float-time) start) 5))
         (should (string-match-p "timed out after 1 seconds" (cadr err)))
         (should (null (ossl-process-conn p)))
-        (let ((ossl-handshake-timeout 0.5)
-              (ossl-verify-peer nil)
-              (inhibit-message t))
-          (should-not (ossl-ssl-handshake p)))))))
+        (should-not (process-live-p p))))
+    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (let ((ossl-handshake-timeout 0.5)
+            (ossl-verify-peer nil)
+            (inhibit-message t))
+        (should-not (ossl-ssl-handshake p))
+        (should-not (process-live-p p))))))
 
 (ert-deftest ossl/quit-aborts-handshake ()
-  "C-g during a blocking handshake aborts it cleanly: the process is plain
-again, nothing was sent in clear, and Emacs goes on."
+  "C-g during a blocking handshake aborts it cleanly: the process is
+closed, nothing was sent in clear, and Emacs goes on."
   (ossl-test-with-peer (peer (ossl-test-python-peer "silent"))
     (ossl-tests--with-proc (p (ossl-tests--connect peer))
       (let ((col (ossl-tests--collector)))
@@ -466,6 +470,7 @@ again, nothing was sent in clear, and Emacs goes on."
                       (quit 'quit))
                     'quit))
         (should-not (ossl-process-conn p))
+        (should-not (process-live-p p))
         (should (eq (process-filter p) (car col)))
         (should (equal ossl-ssl-last-error
                        (format "TLS handshake with %s was interrupted"

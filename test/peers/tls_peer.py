@@ -26,6 +26,8 @@ Everything printed on stdout is one event per line, flushed at once:
   PEER-CLOSE eof            the client closed TCP without close_notify
   UNWRAP ok|failed <err>    our own close_notify exchange
   LINE <text>               starttls: a command line received (repr-free, stripped)
+  RAW <hex>                 record: bytes as they came off the wire, before any TLS
+  CLEAR <hex>               record: application bytes decrypted (and echoed back)
   ERROR <text>              an unexpected exception on this connection
   DONE                      all connections served, exiting
   TIMEOUT                   self-timeout hit, exiting
@@ -122,6 +124,8 @@ def tls_accept(ctx, raw):
         conn.do_handshake()
     except (ssl.SSLError, OSError) as e:
         say("HANDSHAKE-FAILED", str(e).replace("\n", " "))
+        if ARGS.record_after_failure:
+            record_raw(conn.fileno())
         try:
             conn.close()
         except OSError:
@@ -129,6 +133,19 @@ def tls_accept(ctx, raw):
         return None
     report_handshake(conn)
     return conn
+
+
+def record_raw(fd):
+    """Log as RAW lines whatever comes in on FD, until end of file."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            say("PEER-CLOSE", "eof")
+            return
+        say("RAW", data.hex())
 
 
 def tls_recv(conn, n=65536):
@@ -347,6 +364,56 @@ def serve_silent(ctx, raw, idx):
     raw.close()
 
 
+def serve_record(ctx, raw, idx):
+    """A TLS echo server that logs every byte it receives from the wire
+    (RAW) before TLS sees it, and goes on logging after a failed
+    handshake or a broken record: what a man in the middle would read."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_side=True)
+    state = "handshake"
+    while True:
+        try:
+            data = raw.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            say("PEER-CLOSE", "eof")
+            break
+        say("RAW", data.hex())
+        if state == "failed":
+            continue
+        inc.write(data)
+        try:
+            if state == "handshake":
+                obj.do_handshake()
+                state = "open"
+                report_handshake(obj)
+            while state == "open":
+                clear = obj.read(65536)
+                if not clear:
+                    say("PEER-CLOSE", "close_notify")
+                    state = "failed"
+                    break
+                say("CLEAR", clear.hex())
+                obj.write(clear)
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLZeroReturnError:
+            say("PEER-CLOSE", "close_notify")
+            state = "failed"
+        except ssl.SSLError as e:
+            say("HANDSHAKE-FAILED" if state == "handshake" else "ERROR",
+                str(e).replace("\n", " "))
+            state = "failed"
+        pending = out.read()
+        if pending:
+            try:
+                raw.sendall(pending)
+            except OSError:
+                pass
+    raw.close()
+
+
 class LineReader:
     """Reads CRLF/LF terminated lines.  On a plain socket it reads one
     byte at a time so that nothing after the line is consumed (the
@@ -454,6 +521,7 @@ MODES = {
     "garbage-after": serve_garbage_after,
     "flood-after-close": serve_flood_after_close,
     "split-utf8": serve_split_utf8,
+    "record": serve_record,
 }
 
 PLAIN_MODES = {"http", "close-early", "silent"}
@@ -493,6 +561,9 @@ def main():
                    help="split-utf8: file whose bytes are sent")
     p.add_argument("--message", default=None,
                    help="garbage-after: TLS data sent before the garbage")
+    p.add_argument("--record-after-failure", action="store_true",
+                   help="after a failed handshake, log (RAW) what the "
+                        "client sends, as a man in the middle would see it")
     p.add_argument("--stls-endtls", action="store_true",
                    help="starttls: accept ENDTLS to go back to clear text")
     ARGS = p.parse_args()
