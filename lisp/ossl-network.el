@@ -3,10 +3,6 @@
 ;; Copyright (C) 2026 The ossl developers
 
 ;; Author: The ossl developers
-;; Version: 0.1.0
-;; Package-Requires: ((emacs "28.1"))
-;; Keywords: comm, processes, tools
-;; URL: https://example.invalid/ossl
 
 ;; This program is free software; you can redistribute it and/or modify
 ;; it under the terms of the GNU General Public License as published by
@@ -80,6 +76,7 @@
 (defgroup ossl-network nil
   "Emacs's networking libraries over ossl."
   :group 'ossl
+  :link '(info-link "(ossl)Emacs Networking")
   :prefix "ossl-network-")
 
 (defcustom ossl-network-extra-ca nil
@@ -90,14 +87,14 @@ files the user added to `gnutls-trustfiles' are trusted as well,
 and so are the :trustfiles given to `gnutls-negotiate'."
   :type '(repeat (choice (file :tag "CA file or directory")
                          (string :tag "PEM text")))
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-network-passphrase-function #'ossl-network-read-passphrase
   "Function returning the passphrase of an encrypted client key.
 It is called with the key file, the host and the service, and
 returns a string, or nil to try without one."
   :type 'function
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 ;;;; Errors
 
