@@ -33,11 +33,17 @@
 (defun ossl-build-descriptor ()
   "Write ossl-pkg.el from the main file, both given on the command line."
   (let* ((main (expand-file-name (pop command-line-args-left)))
-         (dir (expand-file-name (pop command-line-args-left)))
+         (file (expand-file-name "ossl-pkg.el" (pop command-line-args-left)))
          (desc (with-temp-buffer
                  (insert-file-contents main)
                  (package-buffer-info))))
-    (package-generate-description-file
-     desc (expand-file-name "ossl-pkg.el" dir))))
+    (package-generate-description-file desc file)
+    ;; Emacs 30 warns about a file without lexical-binding, even one it
+    ;; does not compile; Emacs 28's generator writes none.
+    (with-temp-file file
+      (insert-file-contents file)
+      (unless (re-search-forward "lexical-binding" (line-end-position) t)
+        (when (re-search-forward "-\\*- *" (line-end-position) t)
+          (insert "lexical-binding: t; "))))))
 
 ;;; package.el ends here
