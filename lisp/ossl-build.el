@@ -162,11 +162,22 @@ module already loaded stays in use until Emacs restarts."
     (message "Built %s%s" (abbreviate-file-name (ossl--module-file))
              (if (featurep 'ossl-module) "; restart Emacs to use it" ""))))
 
-(defun ossl--compiling-own-file-p ()
-  "Non-nil while one of ossl's own files is being byte-compiled."
-  (let ((file (bound-and-true-p byte-compile-current-file)))
-    (and (stringp file)
-         (file-in-directory-p file ossl--lisp-directory))))
+(defvar ossl--declined nil
+  "Non-nil once the user declined to build the module while ossl was compiled.")
+
+(defun ossl--ask-to-build-p (problem)
+  "Whether to build the module, whose PROBLEM is a sentence.
+Ask, unless `ossl-always-compile-module' says yes or Emacs runs in
+batch.  While ossl's own files are byte-compiled (package.el compiles
+them when it installs ossl, and each loads ossl.el), ask only once."
+  (or ossl-always-compile-module
+      (and (not noninteractive)
+           (let ((compiling (let ((file (bound-and-true-p byte-compile-current-file)))
+                              (and (stringp file)
+                                   (file-in-directory-p file ossl--lisp-directory)))))
+             (unless (and compiling ossl--declined)
+               (or (y-or-n-p (format "%s.  Build it now? " problem))
+                   (progn (setq ossl--declined compiling) nil)))))))
 
 (defun ossl--module-fail (message)
   "Forget that ossl is loaded, so that it is loaded again, and signal MESSAGE."
@@ -176,10 +187,8 @@ module already loaded stays in use until Emacs restarts."
 (defun ossl--load-module ()
   "Load the dynamic module, building it first when it is missing or stale.
 Ask before building, unless `ossl-always-compile-module' is non-nil;
-in batch, signal instead of asking.  While ossl's own files are
-byte-compiled (as package.el does when it installs ossl), a module
-that cannot be loaded is left alone: the first use deals with it.
-Signal `ossl-module-error' when no good module can be loaded."
+in batch, signal instead of asking.  Signal `ossl-module-error' when
+no good module can be loaded."
   (unless module-file-suffix
     (ossl--module-fail "This Emacs was built without dynamic module support"))
   (let* ((file (ossl--module-file))
@@ -198,12 +207,9 @@ Signal `ossl-module-error' when no good module can be loaded."
                  (if problem
                      (format "rebuild it with %s, then restart Emacs" (ossl--how-to-build))
                    "restart Emacs to load the new one")))))
-     ((and problem (ossl--compiling-own-file-p)) nil)
      (t
       (when problem
-        (if (or ossl-always-compile-module
-                (and (not noninteractive)
-                     (y-or-n-p (format "%s.  Build it now? " problem))))
+        (if (ossl--ask-to-build-p problem)
             (progn (ossl-module-compile)
                    (setq problem (ossl--module-problem file))
                    (when problem
