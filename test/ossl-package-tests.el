@@ -240,6 +240,66 @@ connection to openssl s_server."
               (should (string-match-p "CN=localhost" text))
               (should (string-match-p "ossl Test Intermediate CA" text)))))))))
 
+;;;; package-vc
+
+(ert-deftest ossl-package/package-vc-install ()
+  "`package-vc-install' of the repository, with README's spec, works (Emacs 30).
+The repository is made from the checkout's tracked files as they are
+now.  The tests and benchmarks are not compiled (.elpaignore); the
+manual is in Info; the module is built in the package's lisp/ on
+first use and a command works."
+  (skip-unless (fboundp 'package-vc-install))
+  (skip-unless (executable-find "git"))
+  (ossl-package-tests--with-directory dir
+    (let* ((root ossl-package-tests--root)
+           (repo (expand-file-name "repo/" dir))
+           (home (expand-file-name "home/" dir))
+           (files (with-temp-buffer
+                    (let ((default-directory root))
+                      (skip-unless (eql 0 (call-process "git" nil t nil "ls-files" "-z")))
+                      (split-string (buffer-string) "\0" t))))
+           (process-environment
+            (append '("GIT_AUTHOR_NAME=ossl" "GIT_AUTHOR_EMAIL=ossl@example.invalid"
+                      "GIT_COMMITTER_NAME=ossl" "GIT_COMMITTER_EMAIL=ossl@example.invalid")
+                    process-environment)))
+      (dolist (f files)
+        (let ((target (expand-file-name f repo)))
+          (when (file-exists-p (expand-file-name f root))
+            (make-directory (file-name-directory target) t)
+            (copy-file (expand-file-name f root) target))))
+      (make-directory home)
+      (let ((default-directory repo))
+        (should (eql 0 (call-process "git" nil nil nil "init" "-q")))
+        (should (eql 0 (call-process "git" nil nil nil "add" "-A")))
+        (should (eql 0 (call-process "git" nil nil nil "commit" "-q" "-m" "ossl"))))
+      (let* ((result
+              (ossl-package-tests--child
+               home
+               `(progn
+                  (setq package-archives nil ossl-always-compile-module t)
+                  (package-initialize)
+                  (package-vc-install
+                   '(ossl :url ,repo :lisp-dir "lisp" :doc "doc/ossl.texi"))
+                  (require 'info)
+                  (info-initialize)
+                  (let ((text (with-current-buffer
+                                  (ossl-view-certificate-file ,(ossl-test-file "server.pem"))
+                                (buffer-substring-no-properties (point-min) (point-max)))))
+                    (princ (format "RESULT: %S\n"
+                                   (list :text text
+                                         :module (ossl--module-file)
+                                         :version (ossl-module-version)
+                                         :info (Info-find-file "ossl" t))))))))
+             (pkgdir (expand-file-name ".emacs.d/elpa/ossl/" home)))
+        (should (string-match-p "CN=localhost" (plist-get result :text)))
+        (should (equal (plist-get result :module)
+                       (expand-file-name "lisp/ossl-module.so" pkgdir)))
+        (should (equal (plist-get result :version) ossl-package-version))
+        (should (plist-get result :info))
+        (should (file-exists-p (expand-file-name "lisp/ossl.elc" pkgdir)))
+        (should-not (directory-files (expand-file-name "test" pkgdir) nil "\\.elc\\'"))
+        (should-not (directory-files (expand-file-name "bench" pkgdir) nil "\\.elc\\'"))))))
+
 ;;;; Stale modules
 
 (defconst ossl-package-tests--versionless-module
