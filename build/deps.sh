@@ -9,7 +9,7 @@
 #   sh build/deps.sh emacs-30     and Emacs 30.1 beside 28.2, as emacs-30
 #                                 (also when $EMACS is emacs-30)
 set -e
-PKGS="emacs-nox libssl-dev openssl pkg-config gcc make gnutls-bin python3 texinfo install-info tmux python3-aiosmtpd dovecot-imapd elpa-package-lint"
+PKGS="emacs-nox libssl-dev openssl pkg-config gcc make gnutls-bin python3 texinfo install-info tmux python3-aiosmtpd dovecot-imapd elpa-package-lint git tar"
 emacs30=""
 case "${EMACS:-}" in emacs-30|*/emacs-30) emacs30=yes ;; esac
 for arg in "$@"; do
