@@ -26,7 +26,9 @@ CFLAGS  += -std=gnu11 -fPIC -Wall -Wextra -fvisibility=hidden $(OPENSSL_CFLAGS) 
 CPPFLAGS += -DOSSL_VERSION='"$(VERSION)"'
 LDFLAGS += -shared $(SANITIZE)
 
-MODULE  := $(LISPDIR)/ossl-module.so
+# Emacs's module-file-suffix (the loader passes it).
+MODULE_SUFFIX ?= .so
+MODULE  := $(LISPDIR)/ossl-module$(MODULE_SUFFIX)
 SRCS    := $(wildcard module/*.c)
 OBJS    := $(SRCS:.c=.o)
 HDRS    := $(wildcard module/*.h)
@@ -36,7 +38,7 @@ BATCH   := $(EMACS) -Q --batch -L $(LISPDIR) -L test
 
 .PHONY: all help deps tools module compile autoloads lint test demo clean
 
-all: module compile autoloads ## Build the module, byte-compile the Lisp, write the autoloads (the default)
+all: module $(if $(filter lisp,$(LISPDIR)),compile autoloads) ## Build the module, byte-compile the Lisp, write the autoloads (the default; in a package, the module only)
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16

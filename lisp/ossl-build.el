@@ -134,8 +134,8 @@ module already loaded stays in use until Emacs restarts."
   (interactive)
   (let* ((dir (or (ossl--module-source-directory)
                   (signal 'ossl-module-error
-                          (list (format "No Makefile and C sources near %s: reinstall ossl"
-                                        ossl--lisp-directory)))))
+                          (list (format "No Makefile and C sources near %s: install ossl with package-vc or from its tarball (make package)"
+                                        (abbreviate-file-name ossl--lisp-directory))))))
          (make (or (executable-find "make")
                    (signal 'ossl-module-error
                            '("Building the ossl module needs make: install make (Debian: make; Fedora: make; Homebrew: make)"))))
@@ -150,7 +150,8 @@ module already loaded stays in use until Emacs restarts."
           (display-buffer buffer)
           (redisplay))
         (let* ((start (point))
-               (status (call-process make nil t t "module"))
+               (status (call-process make nil t t "module"
+                                     (concat "MODULE_SUFFIX=" module-file-suffix)))
                (output (buffer-substring-no-properties start (point))))
           (insert (format "\nmake %s\n" (if (eql status 0) "finished"
                                           (format "failed (%s)" status))))
