@@ -23,7 +23,7 @@ OPENSSL_LIBS   := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -fPIC -Wall -Wextra -fvisibility=hidden $(OPENSSL_CFLAGS) $(SANITIZE)
-CPPFLAGS += -DOSSL_VERSION='"$(VERSION)"'
+override CPPFLAGS += -DOSSL_VERSION='"$(VERSION)"'
 LDFLAGS += -shared $(SANITIZE)
 
 # Emacs's module-file-suffix (the loader passes it).
