@@ -40,9 +40,18 @@
     ossl-view-save-pem ossl-view-copy-fingerprint)
   "Commands of the viewer's buffers, not offered elsewhere.")
 
+(defun ossl-package-tests--environment (&rest variables)
+  "`process-environment' with VARIABLES (\"NAME=VALUE\") and without LD_PRELOAD.
+The children (Emacs, make, the compiler) use a module that make builds,
+not a sanitized one, so they get no sanitizer runtime (under which a
+child Emacs hangs compiling a trampoline)."
+  (append variables
+          (cl-remove-if (lambda (v) (string-prefix-p "LD_PRELOAD=" v))
+                        process-environment)))
+
 (defun ossl-package-tests--emacs (dir &rest args)
   "Run this Emacs in batch with ARGS, HOME being DIR; return (STATUS . OUTPUT)."
-  (let ((process-environment (cons (concat "HOME=" dir) process-environment)))
+  (let ((process-environment (ossl-package-tests--environment (concat "HOME=" dir))))
     (with-temp-buffer
       (let ((status (apply #'call-process
                            (expand-file-name invocation-name invocation-directory)
@@ -89,6 +98,7 @@ Return DIR's lisp/ directory.  Nothing built comes along."
   "Run make in DIR with ARGS; return (STATUS . OUTPUT)."
   (with-temp-buffer
     (let* ((default-directory dir)
+           (process-environment (ossl-package-tests--environment))
            (status (apply #'call-process "make" nil t nil args)))
       (cons status (buffer-string)))))
 
@@ -259,9 +269,9 @@ first use and a command works."
                       (skip-unless (eql 0 (call-process "git" nil t nil "ls-files" "-z")))
                       (split-string (buffer-string) "\0" t))))
            (process-environment
-            (append '("GIT_AUTHOR_NAME=ossl" "GIT_AUTHOR_EMAIL=ossl@example.invalid"
-                      "GIT_COMMITTER_NAME=ossl" "GIT_COMMITTER_EMAIL=ossl@example.invalid")
-                    process-environment)))
+            (ossl-package-tests--environment
+             "GIT_AUTHOR_NAME=ossl" "GIT_AUTHOR_EMAIL=ossl@example.invalid"
+             "GIT_COMMITTER_NAME=ossl" "GIT_COMMITTER_EMAIL=ossl@example.invalid")))
       (dolist (f files)
         (let ((target (expand-file-name f repo)))
           (when (file-exists-p (expand-file-name f root))
@@ -353,7 +363,8 @@ stale module already loaded is refused too (restart Emacs).  With
       ;; A module that does not say its version.
       (let ((source (expand-file-name "old.c" dir)))
         (with-temp-file source (insert ossl-package-tests--versionless-module))
-        (should (eql 0 (call-process "cc" nil nil nil "-shared" "-fPIC" "-o" module source))))
+        (should (eql 0 (let ((process-environment (ossl-package-tests--environment)))
+                         (call-process "cc" nil nil nil "-shared" "-fPIC" "-o" module source)))))
       (let ((r (ossl-package-tests--require-ossl dir lisp)))
         (should-not (plist-get r :module))
         (should (string-match-p "is stale: built from an ossl that did not record its version"
@@ -381,24 +392,20 @@ Debian, Fedora and Homebrew; `ossl-module-compile' signals
 `ossl-module-error' with it, and its buffer is in `compilation-mode'."
   (ossl-package-tests--with-directory dir
     (let* ((lisp (ossl-package-tests--copy-sources dir))
-           (make (ossl-package-tests--make dir "module" "CC=ossl-no-such-cc"))
-           (lines (split-string (cdr make) "\n" t)))
+           (make (ossl-package-tests--make dir "module" "CC=ossl-no-such-cc")))
       (should-not (eql (car make) 0))
-      (should (= (length lines) 1))
       (should (string-match-p
-               "no C compiler (ossl-no-such-cc): install gcc (Debian: gcc; Fedora: gcc; Homebrew: gcc)"
-               (car lines)))
-      (let* ((make (ossl-package-tests--make dir "module" "PKG_CONFIG=false"
-                                             "CFLAGS=-nostdinc"))
-             (lines (split-string (cdr make) "\n" t)))
+               "\\`[^\n]*no C compiler (ossl-no-such-cc): install gcc (Debian: gcc; Fedora: gcc; Homebrew: gcc)[^\n]*\n?\\'"
+               (cdr make)))
+      (let ((make (ossl-package-tests--make dir "module" "PKG_CONFIG=false"
+                                            "CFLAGS=-nostdinc")))
         (should-not (eql (car make) 0))
-        (should (= (length lines) 1))
         (should (string-match-p
-                 "no OpenSSL 3 headers .*libssl-dev (Debian); openssl-devel (Fedora); openssl@3 (Homebrew)"
-                 (car lines))))
+                 "\\`[^\n]*no OpenSSL 3 headers [^\n]*libssl-dev (Debian); openssl-devel (Fedora); openssl@3 (Homebrew)[^\n]*\n?\\'"
+                 (cdr make))))
       ;; The command, on the copy.
       (let* ((ossl--lisp-directory lisp)
-             (process-environment (cons "CC=ossl-no-such-cc" process-environment))
+             (process-environment (ossl-package-tests--environment "CC=ossl-no-such-cc"))
              (err (should-error (ossl-module-compile) :type 'ossl-module-error))
              (message (cadr err)))
         (should-not (string-search "\n" message))
