@@ -150,6 +150,10 @@ module already loaded stays in use until Emacs restarts."
           (display-buffer buffer)
           (redisplay))
         (let* ((start (point))
+               ;; Not a sub-make of whatever make started this Emacs.
+               (process-environment
+                (cl-remove-if (lambda (v) (string-match-p "\\`\\(MAKEFLAGS\\|MFLAGS\\|MAKELEVEL\\)=" v))
+                              process-environment))
                (status (call-process make nil t t "module"
                                      (concat "MODULE_SUFFIX=" module-file-suffix)))
                (output (buffer-substring-no-properties start (point))))

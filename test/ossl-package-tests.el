@@ -41,12 +41,15 @@
   "Commands of the viewer's buffers, not offered elsewhere.")
 
 (defun ossl-package-tests--environment (&rest variables)
-  "`process-environment' with VARIABLES (\"NAME=VALUE\") and without LD_PRELOAD.
-The children (Emacs, make, the compiler) use a module that make builds,
-not a sanitized one, so they get no sanitizer runtime (under which a
-child Emacs hangs compiling a trampoline)."
+  "`process-environment' with VARIABLES (\"NAME=VALUE\"), as a user's shell has it.
+Without LD_PRELOAD: the children (Emacs, make, the compiler) use a
+module that make builds, not a sanitized one, so they get no sanitizer
+runtime (under which a child Emacs hangs compiling a trampoline).
+Without MAKEFLAGS, MFLAGS and MAKELEVEL: a make the tests start is not
+a sub-make of the `make test' that runs them."
   (append variables
-          (cl-remove-if (lambda (v) (string-prefix-p "LD_PRELOAD=" v))
+          (cl-remove-if (lambda (v)
+                          (string-match-p "\\`\\(LD_PRELOAD\\|MAKEFLAGS\\|MFLAGS\\|MAKELEVEL\\)=" v))
                         process-environment)))
 
 (defun ossl-package-tests--emacs (dir &rest args)
