@@ -3,10 +3,6 @@
 ;; Copyright (C) 2026 The ossl developers
 
 ;; Author: The ossl developers
-;; Version: 0.1.0
-;; Package-Requires: ((emacs "28.1"))
-;; Keywords: comm, processes, tools
-;; URL: https://example.invalid/ossl
 
 ;; This program is free software; you can redistribute it and/or modify
 ;; it under the terms of the GNU General Public License as published by
@@ -80,6 +76,7 @@
 (defgroup ossl-network nil
   "Emacs's networking libraries over ossl."
   :group 'ossl
+  :link '(info-link "(ossl)Emacs Networking")
   :prefix "ossl-network-")
 
 (defcustom ossl-network-extra-ca nil
@@ -90,14 +87,14 @@ files the user added to `gnutls-trustfiles' are trusted as well,
 and so are the :trustfiles given to `gnutls-negotiate'."
   :type '(repeat (choice (file :tag "CA file or directory")
                          (string :tag "PEM text")))
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-network-passphrase-function #'ossl-network-read-passphrase
   "Function returning the passphrase of an encrypted client key.
 It is called with the key file, the host and the service, and
 returns a string, or nil to try without one."
   :type 'function
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 ;;;; Errors
 
@@ -273,17 +270,30 @@ ALGORITHM is OpenSSL's name."
   "TIME as GnuTLS prints validity dates, or nil."
   (and time (format-time-string "%Y-%m-%d" time t)))
 
+(defconst ossl-network--sha256-key-id (>= emacs-major-version 30)
+  "Whether this Emacs's GnuTLS gives certificates a :public-key-id-sha256.
+Emacs 30.1 added the key to gnutls.c's certificate plist (and reads
+it in nsm.el); nothing else in Lisp tells, so the version decides.")
+
+(defun ossl-network--fingerprint (algorithm der)
+  "GnuTLS's ALGORITHM (sha1, sha256) fingerprint of the bytes DER."
+  (format "%s:%s" algorithm
+          (ossl-network--hex (secure-hash algorithm der nil nil t))))
+
 (defun ossl-network-certificate-details (cert)
   "Describe certificate CERT (an `ossl-x509') as GnuTLS does in Emacs.
 The plist has the keys the Network Security Manager reads: :version
 :serial-number :issuer :valid-from :valid-to :subject
 :public-key-algorithm :certificate-security-level
-:signature-algorithm :public-key-id :certificate-id and :pem.
-:public-key-id and :certificate-id are SHA-1 fingerprints of the
-public key and of the certificate, \"sha1:ab:cd:...\", the same
+:signature-algorithm :public-key-id :certificate-id and :pem, and
+on Emacs 30 and later :public-key-id-sha256, as this Emacs's GnuTLS
+gives.  :public-key-id and :certificate-id are SHA-1 fingerprints of
+the public key and of the certificate, \"sha1:ab:cd:...\", and
+:public-key-id-sha256 the SHA-256 one of the public key: the same
 values GnuTLS gives, so pins stored by the NSM stay valid."
   (let* ((info (ossl-x509-info cert))
          (der (ossl-x509-to-der cert))
+         (spki (ossl-network--spki der))
          (from (ossl-network--date (plist-get info :valid-from)))
          (to (ossl-network--date (plist-get info :valid-to))))
     (append
@@ -300,11 +310,10 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
                                         (plist-get info :public-key-bits))
            :signature-algorithm (ossl-network--sign-name
                                  (plist-get info :signature-algorithm))
-           :public-key-id (concat "sha1:" (ossl-network--hex
-                                           (secure-hash 'sha1 (ossl-network--spki der)
-                                                        nil nil t)))
-           :certificate-id (concat "sha1:" (ossl-network--hex
-                                            (secure-hash 'sha1 der nil nil t)))
+           :public-key-id (ossl-network--fingerprint 'sha1 spki))
+     (and ossl-network--sha256-key-id
+          (list :public-key-id-sha256 (ossl-network--fingerprint 'sha256 spki)))
+     (list :certificate-id (ossl-network--fingerprint 'sha1 der)
            :pem (ossl-x509-to-pem cert)))))
 
 (defconst ossl-network--warning-order

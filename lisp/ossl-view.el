@@ -3,10 +3,6 @@
 ;; Copyright (C) 2026 The ossl developers
 
 ;; Author: The ossl developers
-;; Version: 0.1.0
-;; Package-Requires: ((emacs "28.1"))
-;; Keywords: comm, processes, tools
-;; URL: https://example.invalid/ossl
 
 ;; This program is free software; you can redistribute it and/or modify
 ;; it under the terms of the GNU General Public License as published by
@@ -64,6 +60,7 @@
 (defgroup ossl-view nil
   "Commands to inspect TLS connections and certificates."
   :group 'ossl
+  :link '(info-link "(ossl)Commands")
   :prefix "ossl-view-")
 
 (defcustom ossl-view-ca nil
@@ -76,14 +73,14 @@ looks for the roots of the chains it shows among them."
   :type '(choice (const :tag "None" nil)
                  (file :tag "CA file or directory")
                  (repeat (file :tag "CA file or directory")))
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-view-expiry-warning-days 30
   "Days before its end of validity from which a certificate is flagged.
 The viewer shows such a certificate with the face `ossl-view-expiring'
 and mentions it in the verdict."
   :type 'integer
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-view-system-ca-files
   '("/etc/ssl/certs/ca-certificates.crt"
@@ -98,7 +95,7 @@ viewer reads anchors to name the root a chain leads to and to judge
 certificate files; connections themselves are verified by OpenSSL
 against the system store."
   :type '(repeat file)
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-view-starttls-ports
   '((smtp 25 587 2525 "smtp" "submission")
@@ -114,7 +111,7 @@ in clear before the handshake, proposing PROTOCOL."
   :type '(alist :key-type (choice (const smtp) (const imap) (const pop3)
                                   (const xmpp) (const ftp))
                 :value-type (repeat (choice integer string)))
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-tls-stream-coding-system 'utf-8-dos
   "Coding system of the sessions of `ossl-open-tls-stream'.
@@ -122,38 +119,38 @@ The default sends lines ending in CRLF, as SMTP, IMAP, POP3 and HTTP
 expect, and shows replies without their carriage returns.  Use
 `utf-8-unix' for protocols whose lines end in a bare newline."
   :type 'coding-system
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 ;;;; Faces
 
 (defface ossl-view-heading '((t :inherit bold))
   "Face of the title and of certificate headings in `ossl-view-mode'."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-label '((t :inherit font-lock-constant-face))
   "Face of field names in `ossl-view-mode'."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-ok '((t :inherit success))
   "Face of a verification that succeeded, in `ossl-view-mode'."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-bad '((t :inherit error))
   "Face of a verification that failed, in `ossl-view-mode'."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-expired '((t :inherit error))
   "Face of the validity of an expired certificate, in `ossl-view-mode'."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-not-yet-valid '((t :inherit error :underline t))
   "Face of the validity of a certificate not valid yet, in `ossl-view-mode'."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-expiring '((t :inherit warning))
   "Face of a certificate that expires soon, and of warnings, in `ossl-view-mode'.
 Soon means within `ossl-view-expiry-warning-days' days."
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 ;;;; Small helpers
 
@@ -965,7 +962,7 @@ verification outcome.
   "Show or hide the full text of the certificate at point.
 From Lisp, INDEX chooses the certificate (0 is the leaf).  The text
 is what `ossl-x509-text' gives, like `openssl x509 -text'."
-  (interactive)
+  (interactive nil ossl-view-mode)
   (let* ((index (or index (ossl-view--section-at (point))
                     (user-error "No certificate here")))
          (marker (aref ossl-view--dump-markers index))
@@ -984,13 +981,13 @@ is what `ossl-x509-text' gives, like `openssl x509 -text'."
 
 (defun ossl-view-next-section ()
   "Move to the next certificate."
-  (interactive)
+  (interactive nil ossl-view-mode)
   (let ((next (cl-find-if (lambda (m) (> m (point))) ossl-view--heading-markers)))
     (if next (goto-char next) (user-error "No next certificate"))))
 
 (defun ossl-view-previous-section ()
   "Move to the previous certificate."
-  (interactive)
+  (interactive nil ossl-view-mode)
   (let ((prev (cl-find-if (lambda (m) (< m (point))) ossl-view--heading-markers
                           :from-end t)))
     (if prev (goto-char prev) (user-error "No previous certificate"))))
@@ -1020,7 +1017,8 @@ Return FILE."
            (when (and (file-exists-p f)
                       (not (y-or-n-p (format "Overwrite %s? " f))))
              (user-error "Not saved"))
-           f)))
+           f))
+   ossl-view-mode)
   (let ((certs (ossl-view--certs)))
     (unless certs (user-error "No certificates to save"))
     (let ((coding-system-for-write 'us-ascii-unix))
@@ -1033,7 +1031,7 @@ Return FILE."
   "Copy the SHA-256 fingerprint of the certificate at point to the kill ring.
 Outside any section, copy the first certificate's.  With a prefix
 argument SHA1, copy the SHA-1 fingerprint.  Return the fingerprint."
-  (interactive "P")
+  (interactive "P" ossl-view-mode)
   (let* ((index (or (ossl-view--section-at (point)) 0))
          (entry (or (ossl-view--entry index) (user-error "No certificate here")))
          (info (plist-get entry :info))

@@ -3,10 +3,6 @@
 ;; Copyright (C) 2026 The ossl developers
 
 ;; Author: The ossl developers
-;; Version: 0.1.0
-;; Package-Requires: ((emacs "28.1"))
-;; Keywords: comm, processes, tools
-;; URL: https://example.invalid/ossl
 
 ;; This program is free software; you can redistribute it and/or modify
 ;; it under the terms of the GNU General Public License as published by
@@ -82,13 +78,13 @@ OpenSSL's copy; it goes away with the object."
 
 (defun ossl--x509-describe (cert)
   "The printed form of CERT's contents, SXEmacs style."
-  (condition-case nil
-      (let* ((h (ossl-x509-handle cert))
-             (key (ossl--x509-pubkey h)))
-        (format "sub:%s iss:%s; %s public key, size %d"
-                (ossl--x509-subject h) (ossl--x509-issuer h)
-                (car key) (cdr key)))
-    (error "invalid")))
+  (or (ignore-errors
+        (let* ((h (ossl-x509-handle cert))
+               (key (ossl--x509-pubkey h)))
+          (format "sub:%s iss:%s; %s public key, size %d"
+                  (ossl--x509-subject h) (ossl--x509-issuer h)
+                  (car key) (cdr key))))
+      "invalid"))
 
 (cl-defmethod cl-print-object ((cert ossl-x509) stream)
   "Print CERT on STREAM as SXEmacs did, subject first."

@@ -1,4 +1,4 @@
-;;; ossl.el --- OpenSSL secure layers for Emacs processes  -*- lexical-binding: t; -*-
+;;; ossl.el --- OpenSSL secure layers for any process  -*- lexical-binding: t; -*-
 
 ;; Copyright (C) 2026 The ossl developers
 
@@ -41,16 +41,18 @@
 
 (require 'cl-lib)
 (require 'nadvice)
+(require 'ossl-build)
 
 (defgroup ossl nil
   "OpenSSL secure layers for Emacs processes."
   :group 'comm
+  :link '(info-link "(ossl)Top")
   :prefix "ossl-")
 
 (defcustom ossl-handshake-timeout 30
   "Seconds a blocking TLS handshake may take before it is abandoned."
   :type 'number
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-verify-peer t
   "Whether a client aborts a handshake when the server fails verification.
@@ -58,28 +60,22 @@ When nil, the handshake succeeds whatever the certificate and the
 outcome stays available from `ossl-ssl-verify-certificate'.  A call
 can decide for itself with the :verify keyword of `ossl-starttls'."
   :type 'boolean
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-trust-system-store t
   "Whether clients trust the system certificate store.
 The store honours the environment variables SSL_CERT_FILE and
 SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   :type 'boolean
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 (defcustom ossl-finish-timeout 1
   "Seconds `ossl-ssl-finish' waits for the peer's close_notify."
   :type 'number
-  :version "28.1")
-
-(defcustom ossl-always-compile-module nil
-  "If non-nil, build a missing module without asking."
-  :type 'boolean
-  :version "28.1")
+  :package-version '(ossl . "0.1.0"))
 
 ;;;; Errors
 
-(define-error 'ossl-error "TLS error")
 (define-error 'ossl-handshake-error "TLS handshake failed" 'ossl-error)
 (define-error 'ossl-verify-error "TLS certificate verification failed"
   'ossl-handshake-error)
@@ -94,42 +90,7 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (defvar ossl-ssl-last-error nil
   "The message of the last failed TLS handshake, or nil.")
 
-;;;; The module
-
-(defconst ossl--lisp-directory
-  (file-name-directory (or load-file-name buffer-file-name default-directory))
-  "The directory this file was loaded from.")
-
-(defun ossl--module-file ()
-  "The file name of the dynamic module."
-  (expand-file-name (concat "ossl-module" module-file-suffix)
-                    ossl--lisp-directory))
-
-(defun ossl--compile-module ()
-  "Build the module with make, in a buffer the user can read."
-  (let* ((root (file-name-directory (directory-file-name ossl--lisp-directory)))
-         (buf (get-buffer-create "*ossl-compile*"))
-         (default-directory root))
-    (with-current-buffer buf (erase-buffer))
-    (unless noninteractive (display-buffer buf))
-    (unless (eq 0 (call-process "make" nil buf t "module"))
-      (error "Building the ossl module failed; see %s" (buffer-name buf)))))
-
-(defun ossl--load-module ()
-  "Load the dynamic module, offering to build it when it is missing."
-  (unless (featurep 'ossl-module)
-    (unless module-file-suffix
-      (error "This Emacs was built without dynamic module support"))
-    (let ((file (ossl--module-file)))
-      (unless (file-exists-p file)
-        (if (or ossl-always-compile-module
-                (and (not noninteractive)
-                     (y-or-n-p "The ossl module is not built; build it now? ")))
-            (ossl--compile-module)
-          (error "The ossl module is missing: run make in %s"
-                 (file-name-directory
-                  (directory-file-name ossl--lisp-directory)))))
-      (module-load file))))
+;;;; The module (see ossl-build.el)
 
 (ossl--load-module)
 
@@ -465,7 +426,7 @@ so that handshakes with the same settings share one trust store."
     (and p (process-get p 'ossl--conn))))
 
 (defun ossl--linked-conn (process)
-  "The TLS connection through which PROCESS's I/O goes, or nil."
+  "The TLS connection that PROCESS's I/O passes through, or nil."
   (let ((conn (ossl--conn-of process)))
     (and conn (ossl-ssl-conn-linked conn) conn)))
 

@@ -8,7 +8,27 @@
 
 #define OSSL_EXPORT __attribute__ ((visibility ("default")))
 
+#ifndef OSSL_VERSION
+# error "OSSL_VERSION is undefined: build with make, which takes it from ossl.el"
+#endif
+
 OSSL_EXPORT int plugin_is_GPL_compatible;
+
+/* The version of ossl this module is built from, behind a marker: the
+   Lisp loader reads it from the file before loading it, because a
+   module from another version cannot be unloaded once it is in.  */
+#define VERSION_MARKER "ossl-module-version:"
+static const char version_marker[] = VERSION_MARKER OSSL_VERSION;
+
+static emacs_value
+Fmodule_version (emacs_env *env, ptrdiff_t nargs, emacs_value *args,
+                 void *data) EMACS_NOEXCEPT
+{
+  (void) nargs;
+  (void) args;
+  (void) data;
+  return em_str (env, version_marker + sizeof VERSION_MARKER - 1);
+}
 
 OSSL_EXPORT int
 emacs_module_init (struct emacs_runtime *ert)
@@ -40,6 +60,9 @@ emacs_module_init (struct emacs_runtime *ert)
     if (sigaction (SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
       signal (SIGPIPE, SIG_IGN);
   }
+  em_defun (env, "ossl--module-version", 0, 0, Fmodule_version,
+            "Return the version of ossl this module was built from.\n\n"
+            "(fn)");
   ossl_tls_init (env);
   ossl_x509_init (env);
   ossl_crypto_init (env);

@@ -28,7 +28,8 @@
 ;; are listed but do not fail the run.  Before every call the child
 ;; writes it to a trace file, so a crash names the call that did it.
 ;;
-;; Excluded: `ossl--compile-module' (it runs make in the checkout).
+;; Excluded: `ossl-module-compile' (it runs make in the checkout), and
+;; `ossl--load-module' and `ossl--module-fail', which load ossl anew.
 ;; Guarded: two crashes of Emacs 28.2 itself, which the child turns into
 ;; errors: `network-lookup-address-info' given a non-string, and `error'
 ;; formatting a string with a byte #xF8..#xFF (a process name, a host:
@@ -513,7 +514,7 @@ a random call deleted is started again."
                     (string-prefix-p "ossl-" name)
                     (not (string-match-p "\\`ossl-\\(test\\|rel\\|fuzz\\|run-tests\\)"
                                          name))
-                    (not (memq s '(ossl--compile-module)))
+                    (not (memq s '(ossl-module-compile ossl--load-module ossl--module-fail)))
                     (not (macrop s))
                     (not (special-form-p s)))
            (push (cons s (cond ((module-function-p (indirect-function s)) 'module)
