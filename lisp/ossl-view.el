@@ -1186,7 +1186,7 @@ and its certificates.
                         status 'client)))
 
 (defmacro ossl-view--closing-on-quit (proc &rest body)
-  "Run BODY, a question deciding PROC's fate; C-g (or an error) deletes PROC."
+  "Run BODY, a question deciding PROC's fate; a quit (or an error) deletes PROC."
   (declare (indent 1) (debug t))
   (let ((done (make-symbol "done")))
     `(let ((,done nil))
@@ -1199,7 +1199,7 @@ and its certificates.
 The handshake does not abort on a verification failure, but nothing
 is sent before the user, asked, accepts the peer; when `ossl-verify-peer'
 is nil nobody is asked.  In batch, or when the user declines, delete
-PROC and signal `ossl-verify-error'; C-g at the question deletes PROC
+PROC and signal `ossl-verify-error'; quitting at the question deletes PROC
 too.  Return the connection."
   (let* ((conn (ossl-starttls proc :verify nil :hostname hostname
                               :ca ossl-view-ca))

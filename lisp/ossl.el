@@ -987,7 +987,7 @@ PROCESS is any live process: a network stream, a pipe, a server's
 connection.  From then on its filter receives cleartext and
 `process-send-string' sends ciphertext.  When the handshake fails
 \(`ossl-verify-error', `ossl-timeout-error', `ossl-handshake-error',
-also C-g while waiting) PROCESS is deleted, so that nothing meant
+also quitting while waiting) PROCESS is deleted, so that nothing meant
 for the peer goes out in clear, and the error is signalled (or given
 to :callback).  Errors in the arguments are signalled before
 anything is sent and leave PROCESS as it was.
