@@ -163,6 +163,9 @@ INPUT goes to its stdin; return its stdout bytes."
     ;; All 256 byte values show up in 100 000 random bytes.
     (should (= (length (delete-dups (append big nil))) 256)))
   (should-error (ossl-rand-bytes -1) :type 'args-out-of-range)
+  ;; Bignums too large for C are out of range, not an overflow.
+  (should-error (ossl-rand-bytes (expt 2 70)) :type 'args-out-of-range)
+  (should-error (ossl-rand-bytes (- (expt 2 70))) :type 'args-out-of-range)
   (should-error (ossl-rand-bytes 'ten) :type 'wrong-type-argument)
   (should-error (ossl-rand-bytes 1.5) :type 'wrong-type-argument))
 
@@ -687,6 +690,26 @@ to be a multiple of the block size."
         (should-not (string-search "KEYKEY" printed))
         (should-not (string-search "IVIV" printed))
         (should-not (string-search "PLAIN" printed))))))
+
+(ert-deftest ossl-crypto/primitives-wrong-types ()
+  "Each module primitive, given a wrong type in each place, signals cleanly.
+\(The fuzzer found a free of an uninitialized pointer this way.)"
+  (let ((k (make-string 32 ?k)) (iv (make-string 12 ?i)))
+    (dolist (call `((ossl--digest "sha256" "x") (ossl--digest-file "sha256" "/dev/null")
+                    (ossl--hmac "sha256" "x" "k") (ossl--digest-info "sha256")
+                    (ossl--cipher-info "aes-128-gcm") (ossl--rand-bytes 3)
+                    (ossl--bytes-to-key "aes-128-cbc" "sha256" "12345678" "pw" 1)
+                    (ossl--pbkdf2 "sha256" "pw" "salt" 1 16)
+                    (ossl--hkdf "sha256" "key" "salt" "info" 16)
+                    (ossl--scrypt "pw" "salt" 16 1 1 16)
+                    (ossl--cipher "aes-256-gcm" t "data" ,k ,iv "aad")))
+      (apply (car call) (cdr call))
+      (dotimes (i (length (cdr call)))
+        (dolist (junk '(undecided [1] 2.5))
+          (let ((args (copy-sequence (cdr call))))
+            (setf (nth i args) junk)
+            (unless (and (eq (car call) 'ossl--cipher) (= i 1))
+              (should-error (apply (car call) args) :type 'wrong-type-argument))))))))
 
 ;;;; The SXEmacs manual's examples
 
