@@ -742,5 +742,58 @@ SXEmacs ignored SALT in `ossl-bytes-to-key': its keys are ours with SALT nil."
   (should-not (equal (ossl-bytes-to-key 'AES-256-OFB 'SHA512 "somesalt" "secret" 1)
                      (ossl-bytes-to-key 'AES-256-OFB 'SHA512 "diffsalt" "secret" 1))))
 
+;;;; The manual's examples
+
+(defconst ossl-crypto-tests--manual
+  (expand-file-name "../doc/ossl.texi" ossl-test-directory)
+  "The manual.")
+
+(defun ossl-crypto-tests--texi-examples (chapter)
+  "The @example blocks of CHAPTER in the manual, as Lisp text.
+Each is (CHECKED . TEXT): TEXT with Texinfo markup undone and
+\"@result{}\" as \"=>\"; CHECKED is nil for blocks marked
+\"@c unchecked\" (results that depend on the machine)."
+  (with-temp-buffer
+    (insert-file-contents ossl-crypto-tests--manual)
+    (goto-char (point-min))
+    (re-search-forward (concat "^@chapter " (regexp-quote chapter) "$"))
+    (let ((end (save-excursion (if (re-search-forward "^@chapter " nil t)
+                                   (point) (point-max))))
+          blocks)
+      (while (re-search-forward "^@example\n" end t)
+        (let* ((start (point))
+               (stop (progn (re-search-forward "^@end example$") (match-beginning 0)))
+               (text (buffer-substring-no-properties start stop))
+               (checked (not (string-match-p "^@c unchecked$" text))))
+          (dolist (rule '(("^@c .*\n" . "") ("^@\\(end \\)?group\n" . "")
+                          ("@result{}" . "=>") ("@dots{}" . "...")
+                          ("@{" . "{") ("@}" . "}") ("@@" . "@")))
+            (setq text (replace-regexp-in-string (car rule) (cdr rule) text t t)))
+          (push (cons checked text) blocks)))
+      (nreverse blocks))))
+
+(ert-deftest ossl-crypto/manual-examples ()
+  "Every example of the manual's Cryptography chapter gives the result shown.
+Forms are evaluated in order; a form followed by \"=> VALUE\" must
+return something `equal' to VALUE."
+  (let ((blocks (ossl-crypto-tests--texi-examples "Cryptography"))
+        (checked 0))
+    (should (> (length blocks) 10))
+    (dolist (block blocks)
+      (let ((text (cdr block)) (pos 0))
+        (while (string-match "\\`[ \t\n]*[^ \t\n]" (substring text pos))
+          (pcase-let* ((`(,form . ,next) (read-from-string text pos))
+                       (value (eval form t)))
+            (setq pos next)
+            (when (string-match "\\`[ \t\n]*=>" (substring text pos))
+              (pcase-let ((`(,want . ,after)
+                           (read-from-string text (+ pos (match-end 0)))))
+                (setq pos after)
+                (when (car block)
+                  (cl-incf checked)
+                  (should (equal (list form value) (list form want))))))))))
+    ;; The examples with results, all of them (39 when written).
+    (should (> checked 35))))
+
 (provide 'ossl-crypto-tests)
 ;;; ossl-crypto-tests.el ends here
