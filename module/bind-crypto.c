@@ -501,7 +501,7 @@ DEFUN (Fscrypt)
 
 /* Symmetric ciphers.  */
 
-DEFUN (Fcipher)
+DEFUN (Fcrypt)
 {
   char err[OSSL_ERRLEN];
   /* name, key, iv, aad */
@@ -577,7 +577,7 @@ ossl_crypto_init (emacs_env *env)
   em_defun (env, "ossl--scrypt", 6, 6, Fscrypt,
             "Return LENGTH bytes of scrypt.\n\n"
             "(fn PASSWORD SALT N R P LENGTH)");
-  em_defun (env, "ossl--cipher", 6, 6, Fcipher,
+  em_defun (env, "ossl--crypt", 6, 6, Fcrypt,
             "Encrypt (ENCRYPT non-nil) or decrypt DATA with CIPHER.\n"
             "IV and AAD may be nil.\n\n"
             "(fn CIPHER ENCRYPT DATA KEY IV AAD)");
