@@ -228,7 +228,8 @@ buffer (its contents, likewise).  `encode-hex-string' or
   "Return the digest of the contents of FILE computed by DIGEST.
 FILE is read in pieces, so it may be of any size; its bytes are
 hashed as they are on disk.  DIGEST is as for `ossl-digest'.  A
-remote FILE is copied here first."
+remote FILE is copied here first.  FILE must be a regular file:
+devices and pipes may never end, and the call cannot be interrupted."
   (let* ((name (ossl--crypto-digest digest))
          (file (expand-file-name file))
          (local (file-local-copy file)))

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -254,6 +255,7 @@ ossl_crypto_digest_file (const char *name, const char *file,
   unsigned char *buf = NULL;
   unsigned int n = 0;
   FILE *fp = NULL;
+  struct stat st;
   int rc = -1;
   size_t got;
 
@@ -263,6 +265,13 @@ ossl_crypto_digest_file (const char *name, const char *file,
     {
       ossl_crypto_error (err, errlen, "cannot open %s: %s", file,
                          strerror (errno));
+      goto out;
+    }
+  /* /dev/zero or a pipe would keep the module, and Emacs, reading for
+     ever: a module call cannot be interrupted.  */
+  if (fstat (fileno (fp), &st) || !S_ISREG (st.st_mode))
+    {
+      ossl_crypto_error (err, errlen, "%s is not a regular file", file);
       goto out;
     }
   if (!(ctx = EVP_MD_CTX_new ()) || !(buf = malloc (BUFLEN))

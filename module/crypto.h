@@ -64,7 +64,8 @@ int ossl_crypto_rand (unsigned char *out, size_t len, char *err,
 int ossl_crypto_digest (const char *name, const unsigned char *data,
                         size_t len, unsigned char *out, size_t *outlen,
                         char *err, size_t errlen);
-/* The same for the contents of FILE, read in pieces: any size.  */
+/* The same for the contents of FILE, read in pieces: any size.  FILE
+   must be a regular file (not a device or a pipe that never ends).  */
 int ossl_crypto_digest_file (const char *name, const char *file,
                              unsigned char *out, size_t *outlen,
                              char *err, size_t errlen);
