@@ -641,8 +641,9 @@ Crypto functions get plausible arguments half the time."
     ossl--bytes-to-key ossl-hkdf ossl--hkdf)
   "Functions whose work grows with their integer arguments.
 A module call cannot be interrupted: integers they get that they would
-accept but that would take minutes (PBKDF2 with 65536 rounds of a 65536-byte
-key) are cut to at most 1024.")
+accept but that could take minutes (PBKDF2 with 65536 rounds of a
+65536-byte key, scrypt with N = 1024, R = 64, P = 1024) are cut to at
+most 64.")
 
 (defun ossl-fuzz--defang (s)
   "S with the bytes #xF8..#xFF replaced by #xF7.
@@ -670,8 +671,8 @@ Emacs 28 corrupts its heap when a C `error' formats a long string
 helpers reach by passing names on; module primitives and the
 functions that take data get the huge strings whole."
   (when (memq fn ossl-fuzz--costly-functions)
-    (setq args (mapcar (lambda (a) (if (and (integerp a) (> a 1024) (< a (expt 2 31)))
-                                       (1+ (% a 1024))
+    (setq args (mapcar (lambda (a) (if (and (integerp a) (> a 64) (< a (expt 2 31)))
+                                       (1+ (% a 64))
                                      a))
                        args)))
   (if (or (eq class 'module) (memq fn ossl-fuzz--data-functions))
