@@ -83,14 +83,20 @@ else signals `wrong-type-argument'."
   "Return nil for nil, else DATA as bytes (see `ossl--crypto-bytes')."
   (and data (ossl--crypto-bytes data)))
 
+(defconst ossl--crypto-name-max 64
+  "No algorithm name is longer: longer ones have no near names.")
+
 (defun ossl--crypto-near (name candidates)
   "Those of CANDIDATES (strings) that look like NAME, closest first.
 At most five: names within a few edits of NAME, names that begin
-with it first."
+with it first.  None for a NAME longer than `ossl--crypto-name-max'
+\(Emacs 28's `string-distance' overflows its stack on a long first
+argument)."
   (let* ((n (downcase name))
          (limit (max 2 (/ (length n) 3)))
          (scored nil))
-    (dolist (c (delete-dups (mapcar #'downcase candidates)))
+    (dolist (c (and (<= (length n) ossl--crypto-name-max)
+                    (delete-dups (mapcar #'downcase candidates))))
       (let ((d (if (string-prefix-p n c) 1 (string-distance n c))))
         (when (<= d limit)
           (push (cons d c) scored))))
@@ -102,7 +108,10 @@ with it first."
 CANDIDATES are the names there are; the message lists those near NAME."
   (let ((near (ossl--crypto-near name candidates)))
     (signal 'ossl-crypto-error
-            (list (format "Unknown %s %s%s" kind name
+            (list (format "Unknown %s %s%s" kind
+                          (if (> (length name) ossl--crypto-name-max)
+                              (concat (substring name 0 ossl--crypto-name-max) "...")
+                            name)
                           (if near
                               (concat "; did you mean "
                                       (mapconcat #'identity near ", ") "?")
