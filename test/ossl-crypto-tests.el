@@ -27,8 +27,7 @@
 
 ;; From ossl-reliability-tests.el, which the runner loads too (requiring
 ;; it here would load it twice, an error for Emacs 30's ERT).
-(declare-function ossl-rel--sanitizer "ossl-reliability-tests" ())
-(declare-function ossl-rel--build-freecheck "ossl-reliability-tests" ())
+(declare-function ossl-rel--freecheck-run "ossl-reliability-tests" (form needles))
 
 ;;;; Helpers
 
@@ -755,57 +754,35 @@ password or decrypted plaintext (that of a failed authentication too).
 The free checker of ossl-rel/secrets-wiped-from-freed-memory runs in
 a child Emacs; a control needle, hashed as plain data, which is not
 wiped, proves it sees the module's frees."
-  (unless (fboundp 'ossl-rel--build-freecheck)
+  (unless (fboundp 'ossl-rel--freecheck-run)
     (ert-skip "needs ossl-reliability-tests.el loaded"))
-  (when (equal (ossl-rel--sanitizer) "asan")
-    (ert-skip "the free checker and ASan's allocator do not mix"))
-  (let ((so (ossl-rel--build-freecheck)))
-    (unless so (ert-skip "no C compiler for freecheck.c"))
-    (let* ((log (make-temp-file "ossl-freecheck-" nil ".log"))
-           (key "crypto-key-0123456789abcdefghijk")
-           (iv "crypto-iv-12")
-           (password "crypto-password-4711")
-           (plain "decrypted-plaintext-abc")
-           (control "control-needle-not-secret")
-           (lisp-dir (file-name-directory (locate-library "ossl")))
-           (form
-            `(progn
-               (require 'ossl)
-               (dotimes (_ 3)
-                 (ossl-hmac 'sha256 "data" ,key)
-                 (ossl-hkdf 'sha256 ,key "salt" "info" 32)
-                 (ossl-pbkdf2 'sha256 ,password "salt" 10 32)
-                 (ossl-scrypt ,password "salt" 16 1 1 32)
-                 (ossl-bytes-to-key 'aes-256-cbc 'sha256 nil ,password 1)
-                 (dolist (c '(aes-256-gcm chacha20-poly1305 aes-256-ccm))
-                   (let ((ct (ossl-encrypt c ,plain ,key ,iv "aad")))
-                     (ossl-decrypt c ct ,key ,iv "aad")
-                     (ignore-errors (ossl-decrypt c ct ,key ,iv "other aad"))))
-                 (ignore-errors (ossl-encrypt 'aes-256-gcm ,plain ,key "short iv"))
-                 (ossl-digest 'sha256 ,control)
-                 (garbage-collect))))
-           (process-environment
-            (append (list (concat "LD_PRELOAD=" so)
-                          (concat "FREECHECK_LOG=" log)
-                          (concat "FREECHECK_NEEDLES="
-                                  (string-join (list key iv password plain control)
-                                               ":")))
-                    process-environment)))
-      (unwind-protect
-          (let* ((status (call-process (expand-file-name invocation-name
-                                                         invocation-directory)
-                                       nil nil nil "-Q" "--batch" "-L" lisp-dir
-                                       "--eval" (prin1-to-string form)))
-                 (lines (with-temp-buffer (insert-file-contents log)
-                                          (split-string (buffer-string) "\n" t)))
-                 (hits (cl-remove-if-not (lambda (l) (string-prefix-p "HIT" l)) lines)))
-            (should (eq status 0))
-            ;; Needle 4 is the control: it must be seen, and only it.
-            (should (cl-some (lambda (l) (string-prefix-p "HIT 4 " l)) hits))
-            (should-not (cl-remove-if (lambda (l) (string-prefix-p "HIT 4 " l))
-                                      hits)))
-        (delete-file log)
-        (delete-file so)))))
+  (let* ((key "crypto-key-0123456789abcdefghijk")
+         (iv "crypto-iv-12")
+         (password "crypto-password-4711")
+         (plain "decrypted-plaintext-abc")
+         (control "control-needle-not-secret")
+         (form
+          `(progn
+             (require 'ossl)
+             (dotimes (_ 3)
+               (ossl-hmac 'sha256 "data" ,key)
+               (ossl-hkdf 'sha256 ,key "salt" "info" 32)
+               (ossl-pbkdf2 'sha256 ,password "salt" 10 32)
+               (ossl-scrypt ,password "salt" 16 1 1 32)
+               (ossl-bytes-to-key 'aes-256-cbc 'sha256 nil ,password 1)
+               (dolist (c '(aes-256-gcm chacha20-poly1305 aes-256-ccm))
+                 (let ((ct (ossl-encrypt c ,plain ,key ,iv "aad")))
+                   (ossl-decrypt c ct ,key ,iv "aad")
+                   (ignore-errors (ossl-decrypt c ct ,key ,iv "other aad"))))
+               (ignore-errors (ossl-encrypt 'aes-256-gcm ,plain ,key "short iv"))
+               (ossl-digest 'sha256 ,control)
+               (garbage-collect)))))
+    (pcase-let ((`(,status ,_checked ,hits)
+                 (ossl-rel--freecheck-run form (list key iv password plain control))))
+      (should (eq status 0))
+      ;; Needle 4 is the control: it must be seen, and only it.
+      (should (cl-some (lambda (l) (string-prefix-p "HIT 4 " l)) hits))
+      (should-not (cl-remove-if (lambda (l) (string-prefix-p "HIT 4 " l)) hits)))))
 
 ;;;; The SXEmacs manual's examples
 
