@@ -330,7 +330,8 @@ nil.  Block modes (CBC, ECB) pad as OpenSSL does (PKCS #7).
 
 AEAD ciphers (`ossl-cipher-aead-p': GCM, CCM, OCB, ChaCha20-Poly1305)
 authenticate DATA and the additional data AAD, which is not
-encrypted, and append their 16-byte tag to the result.  Never use an
+encrypted, and append their 16-byte tag to the result; SIV, which
+takes no IV, puts it first as RFC 5297 does.  Never use an
 IV twice with the same key: `ossl-rand-bytes' makes fresh ones."
   (ossl--crypto-cipher-run t cipher data key iv aad))
 

@@ -567,7 +567,16 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
     }
   /* The data proper, without the tag of an AEAD ciphertext.  */
   n = !encrypt && aead ? len - TAGLEN : len;
-  if (!encrypt && aead)
+  if (!encrypt && aead && mode == EVP_CIPH_SIV_MODE)
+    {
+      /* SIV's tag (the synthetic IV) comes first (RFC 5297).  */
+      memcpy (tagcopy, data, TAGLEN);
+      if (out == data)
+        memmove (out, data + TAGLEN, n);
+      else
+        data += TAGLEN;
+    }
+  else if (!encrypt && aead)
     memcpy (tagcopy, data + n, TAGLEN);
   tag = tagcopy;
   /* CCM and SIV take their data in one call.  */
@@ -642,6 +651,12 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
         {
           ossl_crypto_error (err, errlen, "%s: no tag", name);
           goto out;
+        }
+      if (mode == EVP_CIPH_SIV_MODE)
+        {
+          memcpy (tagcopy, out + got, TAGLEN);
+          memmove (out + TAGLEN, out, got);
+          memcpy (out, tagcopy, TAGLEN);
         }
       got += TAGLEN;
     }

@@ -114,7 +114,8 @@ int ossl_crypto_scrypt (const unsigned char *pass, size_t passlen,
    OSSL_CRYPTO_SLACK bytes; *OUTLEN gets the output's length.  OUT may
    be DATA itself (in place) when LEN is at most OSSL_CRYPTO_PIECE.
    Block modes pad as OpenSSL does.  AEAD ciphers append a 16-byte tag
-   on encryption and check it on decryption.  Lengths are checked: a
+   on encryption and check it on decryption; SIV puts it first, as RFC
+   5297 does.  Lengths are checked: a
    wrong key or IV length is an error naming the expected one.  A
    decryption that fails wipes OUT: nothing unauthenticated is left.  */
 int ossl_crypto_cipher_run (const char *name, int encrypt,
