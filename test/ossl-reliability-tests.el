@@ -779,54 +779,23 @@ dropped to the garbage collector: memory does not grow."
       (delete-file so)
       nil)))
 
-(ert-deftest ossl-rel/secrets-wiped-from-freed-memory ()
-  "No block that the module, libssl or libcrypto frees still holds the
-password, the wrong password tried, or a line of the private key:
-key material passed as strings is wiped after use.
-A child Emacs runs with test/fuzz/freecheck.c preloaded; a control
-needle, passed as non-secret CA data, proves the checker sees frees."
+(defun ossl-rel--freecheck-run (form needles)
+  "Run FORM in a child Emacs with test/fuzz/freecheck.c preloaded.
+NEEDLES are the strings (no colons) it looks for in every block that
+the module, libssl or libcrypto frees.  Return (STATUS CHECKED HITS):
+the child's exit status, how many blocks were scanned, and the
+\"HIT <needle-index> <caller>\" lines.  Skip the test when the checker
+cannot run (under ASan, or with no C compiler)."
   (when (equal (ossl-rel--sanitizer) "asan")
     (ert-skip "the free checker and ASan's allocator do not mix"))
   (let ((so (ossl-rel--build-freecheck)))
     (unless so (ert-skip "no C compiler for freecheck.c"))
     (let* ((log (make-temp-file "ossl-freecheck-" nil ".log"))
-           (key (ossl-test-file "encrypted.key"))
-           (plain (ossl-test-file "server.key"))
-           (plain-pem (with-temp-buffer (insert-file-contents plain) (buffer-string)))
-           (key-line (nth 2 (split-string plain-pem "\n")))
-           (control "control-needle-not-secret")
            (lisp-dir (file-name-directory (locate-library "ossl")))
-           (form
-            `(progn
-               (require 'ossl)
-               (let ((ctx (ossl--ctx-new t)))
-                 (ossl--ctx-use-cert ctx 'file ,(ossl-test-file "server.pem"))
-                 (dotimes (_ 3)
-                   (ignore-errors
-                     (ossl--ctx-use-key ctx 'file ,key ,ossl-rel--wrong-password))
-                   (ossl--ctx-use-key ctx 'file ,key ,ossl-test-key-password)
-                   (ossl--ctx-use-key ctx 'pem ,plain-pem nil)
-                   (ossl--ctx-use-key
-                    ctx 'pem
-                    ,(with-temp-buffer (insert-file-contents key) (buffer-string))
-                    ,ossl-test-key-password)
-                   (let ((c (ossl--conn-new ctx nil 0)))
-                     (ossl--conn-use-cert c 'file ,(ossl-test-file "server.pem"))
-                     (ossl--conn-use-key c 'pem ,plain-pem nil)
-                     (ignore-errors
-                       (ossl--conn-use-key c 'file ,key ,ossl-rel--wrong-password))
-                     (ossl--conn-use-key c 'file ,key ,ossl-test-key-password))
-                   (garbage-collect))
-                 ;; The control: CA data is not secret and is not wiped.
-                 (ignore-errors (ossl--ctx-add-ca ctx 'pem ,control)))))
            (process-environment
             (append (list (concat "LD_PRELOAD=" so)
                           (concat "FREECHECK_LOG=" log)
-                          (concat "FREECHECK_NEEDLES="
-                                  (string-join (list ossl-test-key-password
-                                                     ossl-rel--wrong-password
-                                                     key-line control)
-                                               ":")))
+                          (concat "FREECHECK_NEEDLES=" (string-join needles ":")))
                     process-environment)))
       (unwind-protect
           (let* ((status (call-process (expand-file-name invocation-name
@@ -834,20 +803,60 @@ needle, passed as non-secret CA data, proves the checker sees frees."
                                        nil nil nil "-Q" "--batch" "-L" lisp-dir
                                        "--eval" (prin1-to-string form)))
                  (lines (with-temp-buffer (insert-file-contents log)
-                                          (split-string (buffer-string) "\n" t)))
-                 (checked (cl-loop for l in lines
-                                   when (string-match "^CHECKED \\([0-9]+\\)" l)
-                                   sum (string-to-number (match-string 1 l))))
-                 (hits (cl-remove-if-not (lambda (l) (string-prefix-p "HIT" l)) lines)))
-            (should (eq status 0))
-            (should (> checked 1000))
-            (ossl-rel--figure "secrets-freed-blocks-checked" checked)
-            ;; Needle 3 is the control: it must be seen, and only it.
-            (should (cl-some (lambda (l) (string-prefix-p "HIT 3 " l)) hits))
-            (should-not (cl-remove-if (lambda (l) (string-prefix-p "HIT 3 " l))
-                                      hits)))
+                                          (split-string (buffer-string) "\n" t))))
+            (list status
+                  (cl-loop for l in lines
+                           when (string-match "^CHECKED \\([0-9]+\\)" l)
+                           sum (string-to-number (match-string 1 l)))
+                  (cl-remove-if-not (lambda (l) (string-prefix-p "HIT" l)) lines)))
         (delete-file log)
         (delete-file so)))))
+
+(ert-deftest ossl-rel/secrets-wiped-from-freed-memory ()
+  "No block that the module, libssl or libcrypto frees still holds the
+password, the wrong password tried, or a line of the private key:
+key material passed as strings is wiped after use.
+A child Emacs runs with test/fuzz/freecheck.c preloaded; a control
+needle, passed as non-secret CA data, proves the checker sees frees."
+  (let* ((key (ossl-test-file "encrypted.key"))
+         (plain (ossl-test-file "server.key"))
+         (plain-pem (with-temp-buffer (insert-file-contents plain) (buffer-string)))
+         (key-line (nth 2 (split-string plain-pem "\n")))
+         (control "control-needle-not-secret")
+         (form
+          `(progn
+             (require 'ossl)
+             (let ((ctx (ossl--ctx-new t)))
+               (ossl--ctx-use-cert ctx 'file ,(ossl-test-file "server.pem"))
+               (dotimes (_ 3)
+                 (ignore-errors
+                   (ossl--ctx-use-key ctx 'file ,key ,ossl-rel--wrong-password))
+                 (ossl--ctx-use-key ctx 'file ,key ,ossl-test-key-password)
+                 (ossl--ctx-use-key ctx 'pem ,plain-pem nil)
+                 (ossl--ctx-use-key
+                  ctx 'pem
+                  ,(with-temp-buffer (insert-file-contents key) (buffer-string))
+                  ,ossl-test-key-password)
+                 (let ((c (ossl--conn-new ctx nil 0)))
+                   (ossl--conn-use-cert c 'file ,(ossl-test-file "server.pem"))
+                   (ossl--conn-use-key c 'pem ,plain-pem nil)
+                   (ignore-errors
+                     (ossl--conn-use-key c 'file ,key ,ossl-rel--wrong-password))
+                   (ossl--conn-use-key c 'file ,key ,ossl-test-key-password))
+                 (garbage-collect))
+               ;; The control: CA data is not secret and is not wiped.
+               (ignore-errors (ossl--ctx-add-ca ctx 'pem ,control))))))
+    (pcase-let ((`(,status ,checked ,hits)
+                 (ossl-rel--freecheck-run
+                  form (list ossl-test-key-password ossl-rel--wrong-password
+                             key-line control))))
+      (should (eq status 0))
+      (should (> checked 1000))
+      (ossl-rel--figure "secrets-freed-blocks-checked" checked)
+      ;; Needle 3 is the control: it must be seen, and only it.
+      (should (cl-some (lambda (l) (string-prefix-p "HIT 3 " l)) hits))
+      (should-not (cl-remove-if (lambda (l) (string-prefix-p "HIT 3 " l))
+                                hits)))))
 
 (provide 'ossl-reliability-tests)
 ;;; ossl-reliability-tests.el ends here
