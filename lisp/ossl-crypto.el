@@ -36,7 +36,28 @@
 
 ;;; Code:
 
+(require 'cl-lib)
+
+(declare-function ossl--crypto-version "ossl-module" ())
+(declare-function ossl--crypto-names "ossl-module" (ciphers))
+(declare-function ossl--digest-info "ossl-module" (name))
+(declare-function ossl--cipher-info "ossl-module" (name))
+(declare-function ossl--rand-bytes "ossl-module" (n))
+(declare-function ossl--digest "ossl-module" (name data))
+(declare-function ossl--digest-file "ossl-module" (name file))
+(declare-function ossl--hmac "ossl-module" (name data key))
+(declare-function ossl--bytes-to-key "ossl-module"
+                  (cipher digest salt password count))
+(declare-function ossl--pbkdf2 "ossl-module"
+                  (digest password salt iterations length))
+(declare-function ossl--hkdf "ossl-module" (digest key salt info length))
+(declare-function ossl--scrypt "ossl-module" (password salt n r p length))
+(declare-function ossl--cipher "ossl-module"
+                  (cipher encrypt data key iv aad))
+
 (define-error 'ossl-crypto-error "Cryptographic operation failed" 'ossl-error)
+
+;;;; Conventions shared with ossl-pkey.el
 
 (defun ossl--crypto-name (name)
   "Return the algorithm NAME (a symbol or string) as a string.
@@ -57,6 +78,64 @@ else signals `wrong-type-argument'."
            (ossl--crypto-bytes
             (buffer-substring-no-properties (point-min) (point-max)))))
         (t (signal 'wrong-type-argument (list 'ossl-data-p data)))))
+
+(defun ossl--crypto-bytes-or-nil (data)
+  "Return nil for nil, else DATA as bytes (see `ossl--crypto-bytes')."
+  (and data (ossl--crypto-bytes data)))
+
+(defun ossl--crypto-near (name candidates)
+  "Those of CANDIDATES (strings) that look like NAME, closest first.
+At most five: names within a few edits of NAME, names that begin
+with it first."
+  (let* ((n (downcase name))
+         (limit (max 2 (/ (length n) 3)))
+         (scored nil))
+    (dolist (c (delete-dups (mapcar #'downcase candidates)))
+      (let ((d (if (string-prefix-p n c) 1 (string-distance n c))))
+        (when (<= d limit)
+          (push (cons d c) scored))))
+    (setq scored (sort scored (lambda (a b) (< (car a) (car b)))))
+    (mapcar #'cdr (cl-subseq scored 0 (min 5 (length scored))))))
+
+(defun ossl--crypto-unknown (kind name candidates)
+  "Signal `ossl-crypto-error': NAME is no KIND (\"digest\", \"cipher\"...).
+CANDIDATES are the names there are; the message lists those near NAME."
+  (let ((near (ossl--crypto-near name candidates)))
+    (signal 'ossl-crypto-error
+            (list (format "Unknown %s %s%s" kind name
+                          (if near
+                              (concat "; did you mean "
+                                      (mapconcat #'identity near ", ") "?")
+                            (format "; see `ossl-available-%ss'" kind)))))))
+
+(defvar ossl--crypto-known (make-hash-table :test #'equal)
+  "Algorithms looked up: (KIND . NAME) -> what the module said.")
+
+(defun ossl--crypto-lookup (kind name)
+  "Facts about algorithm NAME (a symbol or string) of KIND, cached.
+KIND is `digest' or `cipher'.  Return (NAME-STRING . INFO), INFO as
+`ossl--digest-info' or `ossl--cipher-info' give it; signal
+`ossl-crypto-error' listing near names when there is no such algorithm."
+  (let* ((s (ossl--crypto-name name))
+         (key (cons kind (downcase s))))
+    (or (gethash key ossl--crypto-known)
+        (let ((info (if (eq kind 'digest) (ossl--digest-info s)
+                      (ossl--cipher-info s))))
+          (unless info
+            (ossl--crypto-unknown (symbol-name kind) s
+                                  (ossl--crypto-names (eq kind 'cipher))))
+          (puthash key (cons s info) ossl--crypto-known)))))
+
+(defun ossl--crypto-digest (digest)
+  "DIGEST (a symbol or string) as the name of a digest OpenSSL has.
+Signal `ossl-crypto-error' listing near names when there is none.
+Names are matched without regard to case."
+  (car (ossl--crypto-lookup 'digest digest)))
+
+(defun ossl--crypto-cipher (cipher)
+  "CIPHER (a symbol or string) as the name of a cipher OpenSSL has.
+Signal `ossl-crypto-error' listing near names when there is none."
+  (car (ossl--crypto-lookup 'cipher cipher)))
 
 (provide 'ossl-crypto)
 

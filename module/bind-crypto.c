@@ -1,10 +1,484 @@
 /* bind-crypto.c -- Lisp primitives for digests, MACs, random bytes,
-   key derivation and symmetric ciphers (issue 16).  */
+   key derivation and symmetric ciphers (issue 16).
+
+   Argument checks and Lisp conversions only; the work is in crypto.c.
+   Algorithm names and data arrive as strings (ossl-crypto.el turns
+   symbols, multibyte text and buffers into them); results are unibyte
+   strings.  Copies of keys, IVs, passwords and plaintext are wiped
+   before they are freed.  */
+
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <openssl/crypto.h>
 
 #include "bindings.h"
+#include "crypto.h"
+
+#define DEFUN(name)                                                     \
+  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
+                           emacs_value *args, void *data) EMACS_NOEXCEPT
+#define UNUSED_ARGS (void) nargs; (void) data
+#define FAILED(env) \
+  ((env)->non_local_exit_check (env) != emacs_funcall_exit_return)
+
+#define CRYPTO_ERROR "ossl-crypto-error"
+
+/* Bytes of the string V, or of nothing when V is nil and NIL_OK (then
+   *P is NULL and *LEN 0).  False after signalling.  */
+static bool
+bytes (emacs_env *env, emacs_value v, bool nil_ok, char **p, ptrdiff_t *len)
+{
+  *p = NULL;
+  *len = 0;
+  if (nil_ok && em_nilp (env, v))
+    return true;
+  *p = em_string (env, v, len);
+  return *p != NULL;
+}
+
+/* Free the copies in P (LENS bytes each, N of them), wiping them.  */
+static void
+wipe_all (char **p, ptrdiff_t *lens, int n)
+{
+  int i;
+  for (i = 0; i < n; i++)
+    em_free_secret (p[i], lens[i]);
+}
+
+/* A unibyte result of LEN bytes from BUF, or a signalled failure when
+   RC is not 0.  */
+static emacs_value
+result (emacs_env *env, int rc, const unsigned char *buf, size_t len,
+        const char *err)
+{
+  if (rc)
+    {
+      em_signal (env, CRYPTO_ERROR, err);
+      return NULL;
+    }
+  return em_unibyte (env, (const char *) buf, len);
+}
+
+/* General.  */
+
+DEFUN (Fversion)
+{
+  UNUSED_ARGS;
+  (void) args;
+  return em_str (env, ossl_crypto_version ());
+}
+
+struct names_acc
+{
+  emacs_env *env;
+  emacs_value list;
+};
+
+static void
+add_name (const char *name, void *arg)
+{
+  struct names_acc *a = arg;
+  if (FAILED (a->env))
+    return;
+  a->list = em_cons (a->env, em_str (a->env, name), a->list);
+}
+
+DEFUN (Fnames)
+{
+  struct names_acc a = { env, em_nil };
+  UNUSED_ARGS;
+  ossl_crypto_names (!em_nilp (env, args[0]), add_name, &a);
+  return FAILED (env) ? NULL : a.list;
+}
+
+DEFUN (Fdigest_info)
+{
+  char err[OSSL_ERRLEN];
+  char *name;
+  int size, block, rc;
+  emacs_value items[2];
+  UNUSED_ARGS;
+
+  if (!(name = em_string (env, args[0], NULL)))
+    return NULL;
+  rc = ossl_crypto_md_info (name, &size, &block, err, sizeof err);
+  free (name);
+  if (rc)
+    return em_nil;
+  items[0] = env->make_integer (env, size);
+  items[1] = env->make_integer (env, block);
+  return em_list (env, items, 2);
+}
+
+DEFUN (Fcipher_info)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_cipher_info info;
+  char *name;
+  emacs_value items[6];
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(name = em_string (env, args[0], NULL)))
+    return NULL;
+  rc = ossl_crypto_cipher_info (name, &info, err, sizeof err);
+  free (name);
+  if (rc)
+    return em_nil;
+  items[0] = env->make_integer (env, info.key_length);
+  items[1] = env->make_integer (env, info.iv_length);
+  items[2] = env->make_integer (env, info.block_size);
+  items[3] = env->intern (env, info.mode);
+  items[4] = info.aead ? em_t : em_nil;
+  items[5] = info.variable_key ? em_t : em_nil;
+  return em_list (env, items, 6);
+}
+
+/* Random bytes, digests, MACs.  */
+
+DEFUN (Frand_bytes)
+{
+  char err[OSSL_ERRLEN];
+  unsigned char *buf;
+  emacs_value v;
+  long n;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!em_int (env, args[0], 0, INT_MAX, &n))
+    return NULL;
+  if (!(buf = malloc (n ? (size_t) n : 1)))
+    {
+      em_signal (env, CRYPTO_ERROR, "out of memory");
+      return NULL;
+    }
+  rc = ossl_crypto_rand (buf, (size_t) n, err, sizeof err);
+  v = result (env, rc, buf, (size_t) n, err);
+  OPENSSL_cleanse (buf, (size_t) n);
+  free (buf);
+  return v;
+}
+
+DEFUN (Fdigest)
+{
+  char err[OSSL_ERRLEN];
+  unsigned char md[EVP_MAX_MD_SIZE];
+  size_t mdlen = 0;
+  char *name, *in;
+  ptrdiff_t len;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(name = em_string (env, args[0], NULL)))
+    return NULL;
+  if (!(in = em_string (env, args[1], &len)))
+    {
+      free (name);
+      return NULL;
+    }
+  rc = ossl_crypto_digest (name, (unsigned char *) in, (size_t) len, md,
+                           &mdlen, err, sizeof err);
+  free (name);
+  free (in);
+  return result (env, rc, md, mdlen, err);
+}
+
+DEFUN (Fdigest_file)
+{
+  char err[OSSL_ERRLEN + PATH_MAX];
+  unsigned char md[EVP_MAX_MD_SIZE];
+  size_t mdlen = 0;
+  char *name, *file;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(name = em_string (env, args[0], NULL)))
+    return NULL;
+  if (!(file = em_string (env, args[1], NULL)))
+    {
+      free (name);
+      return NULL;
+    }
+  rc = ossl_crypto_digest_file (name, file, md, &mdlen, err, sizeof err);
+  free (name);
+  free (file);
+  if (rc)
+    {
+      /* The message may hold bytes of the file name.  */
+      emacs_value m = em_unibyte (env, err, strlen (err));
+      if (!FAILED (env))
+        env->non_local_exit_signal (env, env->intern (env, CRYPTO_ERROR),
+                                    em_list (env, &m, 1));
+      return NULL;
+    }
+  return em_unibyte (env, (const char *) md, mdlen);
+}
+
+DEFUN (Fhmac)
+{
+  char err[OSSL_ERRLEN];
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t maclen = 0;
+  char *p[3];
+  ptrdiff_t lens[3] = { -1, 0, 0 };
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(p[0] = em_string (env, args[0], NULL)))
+    return NULL;
+  if (!bytes (env, args[1], false, &p[1], &lens[1])
+      || !bytes (env, args[2], false, &p[2], &lens[2]))
+    {
+      wipe_all (p, lens, 3);
+      return NULL;
+    }
+  rc = ossl_crypto_hmac (p[0], (unsigned char *) p[1], (size_t) lens[1],
+                         (unsigned char *) p[2], (size_t) lens[2], mac,
+                         &maclen, err, sizeof err);
+  wipe_all (p, lens, 3);
+  return result (env, rc, mac, maclen, err);
+}
+
+/* Key derivation.  */
+
+DEFUN (Fbytes_to_key)
+{
+  char err[OSSL_ERRLEN];
+  unsigned char key[EVP_MAX_KEY_LENGTH], iv[EVP_MAX_IV_LENGTH];
+  int keylen = 0, ivlen = 0, rc;
+  char *p[4];
+  ptrdiff_t lens[4] = { -1, -1, 0, 0 };
+  long count;
+  emacs_value k, i, v = NULL;
+  UNUSED_ARGS;
+
+  p[0] = p[1] = p[2] = p[3] = NULL;
+  if (!(p[0] = em_string (env, args[0], NULL))
+      || !(p[1] = em_string (env, args[1], NULL))
+      || !bytes (env, args[2], true, &p[2], &lens[2])
+      || !bytes (env, args[3], false, &p[3], &lens[3])
+      || !em_int (env, args[4], 1, INT_MAX, &count))
+    goto out;
+  if (p[2] && lens[2] != 8)
+    {
+      em_signal (env, CRYPTO_ERROR, "the salt must be 8 bytes long");
+      goto out;
+    }
+  rc = ossl_crypto_bytes_to_key (p[0], p[1], (unsigned char *) p[2],
+                                 (unsigned char *) p[3], (size_t) lens[3],
+                                 (int) count, key, &keylen, iv, &ivlen,
+                                 err, sizeof err);
+  if (rc)
+    {
+      em_signal (env, CRYPTO_ERROR, err);
+      goto out;
+    }
+  k = em_unibyte (env, (char *) key, (size_t) keylen);
+  i = ivlen ? em_unibyte (env, (char *) iv, (size_t) ivlen) : em_nil;
+  if (!FAILED (env))
+    v = em_cons (env, k, i);
+ out:
+  OPENSSL_cleanse (key, sizeof key);
+  OPENSSL_cleanse (iv, sizeof iv);
+  wipe_all (p, lens, 4);
+  return v;
+}
+
+/* A buffer of the LENGTH bytes asked for by V, in [1, MAX].  */
+static unsigned char *
+out_buffer (emacs_env *env, emacs_value v, long max, size_t *len)
+{
+  long n;
+  unsigned char *buf;
+  if (!em_int (env, v, 1, max, &n))
+    return NULL;
+  if (!(buf = malloc ((size_t) n)))
+    {
+      em_signal (env, CRYPTO_ERROR, "out of memory");
+      return NULL;
+    }
+  *len = (size_t) n;
+  return buf;
+}
+
+/* The most bytes a KDF gives in one call.  */
+#define KDF_MAX (1L << 24)
+
+/* Hand out the derived key in BUF (LEN bytes), then wipe it.  */
+static emacs_value
+derived (emacs_env *env, int rc, unsigned char *buf, size_t len,
+         const char *err)
+{
+  emacs_value v = result (env, rc, buf, len, err);
+  OPENSSL_cleanse (buf, len);
+  free (buf);
+  return v;
+}
+
+DEFUN (Fpbkdf2)
+{
+  char err[OSSL_ERRLEN];
+  char *p[3] = { NULL, NULL, NULL };
+  ptrdiff_t lens[3] = { -1, 0, 0 };
+  unsigned char *buf;
+  size_t len = 0;
+  long iter;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(p[0] = em_string (env, args[0], NULL))
+      || !bytes (env, args[1], false, &p[1], &lens[1])
+      || !bytes (env, args[2], false, &p[2], &lens[2])
+      || !em_int (env, args[3], 1, INT_MAX, &iter)
+      || !(buf = out_buffer (env, args[4], KDF_MAX, &len)))
+    {
+      wipe_all (p, lens, 3);
+      return NULL;
+    }
+  rc = ossl_crypto_pbkdf2 (p[0], (unsigned char *) p[1], (size_t) lens[1],
+                           (unsigned char *) p[2], (size_t) lens[2],
+                           (int) iter, buf, len, err, sizeof err);
+  wipe_all (p, lens, 3);
+  return derived (env, rc, buf, len, err);
+}
+
+DEFUN (Fhkdf)
+{
+  char err[OSSL_ERRLEN];
+  char *p[4] = { NULL, NULL, NULL, NULL };
+  ptrdiff_t lens[4] = { -1, 0, 0, 0 };
+  unsigned char *buf;
+  size_t len = 0;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!(p[0] = em_string (env, args[0], NULL))
+      || !bytes (env, args[1], false, &p[1], &lens[1])
+      || !bytes (env, args[2], true, &p[2], &lens[2])
+      || !bytes (env, args[3], true, &p[3], &lens[3])
+      || !(buf = out_buffer (env, args[4], KDF_MAX, &len)))
+    {
+      wipe_all (p, lens, 4);
+      return NULL;
+    }
+  rc = ossl_crypto_hkdf (p[0], (unsigned char *) p[1], (size_t) lens[1],
+                         (unsigned char *) p[2], (size_t) lens[2],
+                         (unsigned char *) p[3], (size_t) lens[3], buf, len,
+                         err, sizeof err);
+  wipe_all (p, lens, 4);
+  return derived (env, rc, buf, len, err);
+}
+
+/* scrypt's memory ceiling: 1 GiB, enough for N = 2^20, R = 8.  */
+#define SCRYPT_MAXMEM ((uint64_t) 1 << 30)
+
+DEFUN (Fscrypt)
+{
+  char err[OSSL_ERRLEN];
+  char *p[2] = { NULL, NULL };
+  ptrdiff_t lens[2] = { 0, 0 };
+  unsigned char *buf;
+  size_t len = 0;
+  long n, r, par;
+  int rc;
+  UNUSED_ARGS;
+
+  if (!bytes (env, args[0], false, &p[0], &lens[0])
+      || !bytes (env, args[1], false, &p[1], &lens[1])
+      || !em_int (env, args[2], 2, LONG_MAX, &n)
+      || !em_int (env, args[3], 1, INT_MAX, &r)
+      || !em_int (env, args[4], 1, INT_MAX, &par)
+      || !(buf = out_buffer (env, args[5], KDF_MAX, &len)))
+    {
+      wipe_all (p, lens, 2);
+      return NULL;
+    }
+  rc = ossl_crypto_scrypt ((unsigned char *) p[0], (size_t) lens[0],
+                           (unsigned char *) p[1], (size_t) lens[1],
+                           (uint64_t) n, (uint64_t) r, (uint64_t) par,
+                           SCRYPT_MAXMEM, buf, len, err, sizeof err);
+  wipe_all (p, lens, 2);
+  return derived (env, rc, buf, len, err);
+}
+
+/* Symmetric ciphers.  */
+
+DEFUN (Fcipher)
+{
+  char err[OSSL_ERRLEN];
+  /* name, data, key, iv, aad */
+  char *p[5] = { NULL, NULL, NULL, NULL, NULL };
+  ptrdiff_t lens[5] = { -1, 0, 0, 0, 0 };
+  unsigned char *out = NULL;
+  size_t outlen = 0;
+  emacs_value v = NULL;
+  int encrypt, rc;
+  UNUSED_ARGS;
+
+  encrypt = !em_nilp (env, args[1]);
+  if (!(p[0] = em_string (env, args[0], NULL))
+      || !bytes (env, args[2], false, &p[1], &lens[1])
+      || !bytes (env, args[3], false, &p[2], &lens[2])
+      || !bytes (env, args[4], true, &p[3], &lens[3])
+      || !bytes (env, args[5], true, &p[4], &lens[4]))
+    goto out;
+  rc = ossl_crypto_cipher_run (p[0], encrypt, (unsigned char *) p[1],
+                               (size_t) lens[1], (unsigned char *) p[2],
+                               (size_t) lens[2], (unsigned char *) p[3],
+                               (size_t) lens[3], (unsigned char *) p[4],
+                               (size_t) lens[4], &out, &outlen, err,
+                               sizeof err);
+  v = result (env, rc, out, outlen, err);
+  if (out)
+    {
+      OPENSSL_cleanse (out, outlen);
+      free (out);
+    }
+ out:
+  wipe_all (p, lens, 5);
+  return v;
+}
 
 void
 ossl_crypto_init (emacs_env *env)
 {
-  (void) env;
+  em_defun (env, "ossl--crypto-version", 0, 0, Fversion,
+            "Return OpenSSL's version text.\n\n(fn)");
+  em_defun (env, "ossl--crypto-names", 1, 1, Fnames,
+            "Return the names of every digest, or cipher when CIPHERS.\n"
+            "Aliases included, names may repeat.\n\n(fn CIPHERS)");
+  em_defun (env, "ossl--digest-info", 1, 1, Fdigest_info,
+            "Return (SIZE BLOCK-SIZE) of digest NAME, or nil if unknown."
+            "\n\n(fn NAME)");
+  em_defun (env, "ossl--cipher-info", 1, 1, Fcipher_info,
+            "Return (KEY-LENGTH IV-LENGTH BLOCK-SIZE MODE AEAD VARIABLE)\n"
+            "of cipher NAME, or nil if unknown.\n\n(fn NAME)");
+  em_defun (env, "ossl--rand-bytes", 1, 1, Frand_bytes,
+            "Return N random bytes.\n\n(fn N)");
+  em_defun (env, "ossl--digest", 2, 2, Fdigest,
+            "Return the digest NAME of the string DATA.\n\n(fn NAME DATA)");
+  em_defun (env, "ossl--digest-file", 2, 2, Fdigest_file,
+            "Return the digest NAME of FILE (an encoded name).\n\n"
+            "(fn NAME FILE)");
+  em_defun (env, "ossl--hmac", 3, 3, Fhmac,
+            "Return the HMAC with digest NAME of DATA under KEY.\n\n"
+            "(fn NAME DATA KEY)");
+  em_defun (env, "ossl--bytes-to-key", 5, 5, Fbytes_to_key,
+            "Return (KEY . IV) for CIPHER by EVP_BytesToKey.\n"
+            "SALT is nil or 8 bytes.\n\n"
+            "(fn CIPHER DIGEST SALT PASSWORD COUNT)");
+  em_defun (env, "ossl--pbkdf2", 5, 5, Fpbkdf2,
+            "Return LENGTH bytes of PBKDF2-HMAC-DIGEST.\n\n"
+            "(fn DIGEST PASSWORD SALT ITERATIONS LENGTH)");
+  em_defun (env, "ossl--hkdf", 5, 5, Fhkdf,
+            "Return LENGTH bytes of HKDF-DIGEST; SALT and INFO may be nil."
+            "\n\n(fn DIGEST KEY SALT INFO LENGTH)");
+  em_defun (env, "ossl--scrypt", 6, 6, Fscrypt,
+            "Return LENGTH bytes of scrypt.\n\n"
+            "(fn PASSWORD SALT N R P LENGTH)");
+  em_defun (env, "ossl--cipher", 6, 6, Fcipher,
+            "Encrypt (ENCRYPT non-nil) or decrypt DATA with CIPHER.\n"
+            "IV and AAD may be nil.\n\n"
+            "(fn CIPHER ENCRYPT DATA KEY IV AAD)");
 }
