@@ -21,22 +21,35 @@
 /* Keys.  */
 
 /* 1 when K has the parameter NAME (a BIGNUM when BN, else an octet
-   string).  With no buffer, providers only say how long it is, so no
-   secret is copied.  */
+   string) in a buffer of SIZE bytes (none when 0: most providers then
+   only say how long it is).  The buffer is wiped.  */
+static int
+get_param (EVP_PKEY *k, const char *name, int bn, size_t size)
+{
+  unsigned char *buf = size ? malloc (size) : NULL;
+  OSSL_PARAM p[2];
+  int ok;
+
+  if (size && !buf)
+    return 0;
+  p[0] = bn ? OSSL_PARAM_construct_BN (name, buf, size)
+    : OSSL_PARAM_construct_octet_string (name, buf, size);
+  p[1] = OSSL_PARAM_construct_end ();
+  ok = EVP_PKEY_get_params (k, p) && OSSL_PARAM_modified (p)
+    && p[0].return_size > 0;
+  ERR_clear_error ();
+  if (buf)
+    OPENSSL_clear_free (buf, size);
+  return ok;
+}
+
+/* 1 when K holds the secret parameter NAME.  Some providers (EC in
+   OpenSSL 3.0) insist on copying it: then into a buffer large enough
+   for any key, wiped at once.  */
 static int
 has_param (EVP_PKEY *k, const char *name, int bn)
 {
-  OSSL_PARAM p[2];
-
-  p[0] = bn ? OSSL_PARAM_construct_BN (name, NULL, 0)
-    : OSSL_PARAM_construct_octet_string (name, NULL, 0);
-  p[1] = OSSL_PARAM_construct_end ();
-  if (!EVP_PKEY_get_params (k, p))
-    {
-      ERR_clear_error ();
-      return 0;
-    }
-  return OSSL_PARAM_modified (p) && p[0].return_size > 0;
+  return get_param (k, name, bn, 0) || get_param (k, name, bn, 8192);
 }
 
 void
