@@ -95,7 +95,7 @@ material OpenSSL wipes when the object is garbage-collected."
 (defun ossl-pkey-size (pkey)
   "Return the size of PKEY in bits.
 The modulus for RSA and DSA, the order of the curve for EC keys (256
-for P-256), 253 for Ed25519 and X25519."
+for P-256), 256 for Ed25519 and 253 for X25519."
   (nth 1 (ossl--pkey-info-of pkey)))
 
 (defun ossl-pkey-type (pkey)

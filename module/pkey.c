@@ -422,7 +422,17 @@ ossl_pkey_open (const char *cipher, EVP_PKEY *k, const unsigned char *ek,
 
 /* PEM and DER.  */
 
-/* Decode one key of SELECTION from BIO (PEM or DER, any structure).  */
+/* The password callback when there is no password: never ask
+   OpenSSL's default, which would prompt on Emacs's terminal.  */
+static int
+no_password (char *buf, int size, int rwflag, void *u)
+{
+  (void) buf, (void) size, (void) rwflag, (void) u;
+  return -1;
+}
+
+/* Decode one key of SELECTION from BIO (PEM or DER, any structure),
+   from its start.  */
 static EVP_PKEY *
 decode (BIO *bio, int selection, pem_password_cb *password_cb,
         void *userdata)
@@ -430,9 +440,10 @@ decode (BIO *bio, int selection, pem_password_cb *password_cb,
   EVP_PKEY *k = NULL;
   OSSL_DECODER_CTX *d = OSSL_DECODER_CTX_new_for_pkey (&k, NULL, NULL, NULL,
                                                        selection, NULL, NULL);
-  if (d && (!password_cb
-            || OSSL_DECODER_CTX_set_pem_password_cb (d, password_cb,
-                                                     userdata)))
+  (void) BIO_reset (bio);
+  if (d && OSSL_DECODER_CTX_set_pem_password_cb (d, password_cb
+                                                 ? password_cb : no_password,
+                                                 userdata))
     (void) OSSL_DECODER_from_bio (d, bio);
   OSSL_DECODER_CTX_free (d);
   return k;
@@ -480,13 +491,14 @@ ossl_pkey_read (const char *data, size_t len, int is_file, int public_only,
         ossl_crypto_error (err, errlen, "out of memory");
       return NULL;
     }
+  /* A key pair first, unless only the public half is wanted: then it
+     is read without a password, and stripped below.  */
   if (!public_only)
     k = decode (bio, EVP_PKEY_KEYPAIR, password_cb, userdata);
   if (!k)
-    {
-      (void) BIO_reset (bio);
-      k = decode (bio, EVP_PKEY_PUBLIC_KEY, NULL, NULL);
-    }
+    k = decode (bio, EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+  if (!k && public_only)
+    k = decode (bio, EVP_PKEY_KEYPAIR, NULL, NULL);
   if (!k && public_only)
     {
       (void) BIO_reset (bio);
