@@ -857,5 +857,81 @@ and public functions nothing is repaired: junk they leave is theirs."
                (if (> bad 0) "FAILED" "ok") ossl-fuzz--calls bad notes secs)
       (kill-emacs (if (> bad 0) 3 0)))))
 
+;;;; Public keys (issue 16, items 6-9): values and guards
+
+;; The pkey functions are fuzzed like every ossl- function; this block
+;; gives them keys, key handles and algorithm names to work with, and
+;; keeps their file writes inside a scratch directory (the fuzzer's
+;; strings include /etc/passwd and the test PKI's own files).
+
+(declare-function ossl-rsa-generate-key "ossl-pkey" (bits &optional exponent))
+(declare-function ossl-ec-generate-key "ossl-pkey" (&optional curve))
+(declare-function ossl-ed25519-generate-key "ossl-pkey" ())
+(declare-function ossl-x25519-generate-key "ossl-pkey" ())
+(declare-function ossl-pem-read-key "ossl-pkey" (file &optional password))
+(declare-function ossl-pkey-get-public "ossl-pkey" (pkey))
+(declare-function ossl-pkey-p "ossl-pkey" (object))
+(declare-function ossl-pkey-to-pem "ossl-pkey" (pkey &optional cipher password))
+(declare-function ossl--pkey-handle "ossl-pkey" (key))
+
+(defvar ossl-fuzz--pkey-pool nil
+  "Keys to call with: key objects, raw handles, forged objects.")
+
+(defvar ossl-fuzz--pkey-dir nil
+  "Scratch directory the pkey functions write their files in.")
+
+(defconst ossl-fuzz--pkey-names
+  '(sha256 SHA1 sha3-512 "SHA2-384" md5 sha265 aes-256-gcm aes-128-cbc
+    AES-256-ECB chacha20-poly1305 aes-256-ccm des-ede3-cbc rc4 pss pkcs1
+    prime256v1 secp384r1 P-521 secp224r1 sect163k1 file data)
+  "Algorithm names, good and bad, the pkey functions take.")
+
+(defconst ossl-fuzz--pkey-writers
+  '(ossl-pem-write-key ossl-pem-write-public-key ossl--pkey-write-file)
+  "Functions whose first argument is a file written.")
+
+(defun ossl-fuzz--pkey-keys ()
+  "A fresh pool of keys of every type, public and private, and fakes."
+  (let* ((keys (delq nil (list (ignore-errors (ossl-rsa-generate-key 1024))
+                               (ignore-errors (ossl-ec-generate-key))
+                               (ignore-errors (ossl-ed25519-generate-key))
+                               (ignore-errors (ossl-x25519-generate-key))
+                               (ignore-errors (ossl-pem-read-key
+                                               (ossl-fuzz--world-get :keyfile))))))
+         (pubs (delq nil (mapcar (lambda (k) (ignore-errors (ossl-pkey-get-public k)))
+                                 keys))))
+    (append keys pubs
+            (delq nil (mapcar (lambda (k) (ignore-errors (ossl--pkey-handle k))) keys))
+            (list (record 'ossl-pkey "OpenSSL fake key" "not a handle")
+                  (record 'ossl-pkey "OpenSSL fake key" (car (ossl-fuzz--certs)))))))
+
+(defun ossl-fuzz--pkey-value (orig &rest args)
+  "Around `ossl-fuzz--value' (ORIG with ARGS): now and then a key or a name."
+  (pcase (ossl-fuzz--rand 12)
+    (0 (unless (and ossl-fuzz--pkey-pool (ossl-fuzz--chance 0.99))
+         (setq ossl-fuzz--pkey-pool (ossl-fuzz--pkey-keys)))
+       (ossl-fuzz--pick ossl-fuzz--pkey-pool))
+    (1 (ossl-fuzz--pick ossl-fuzz--pkey-names))
+    (2 (let ((k (ossl-fuzz--pick ossl-fuzz--pkey-pool)))
+         (and (ossl-pkey-p k) (ignore-errors
+                                (ossl-pkey-to-pem k (ossl-fuzz--pick '(nil aes-256-cbc))
+                                                  (ossl-fuzz--pick '(nil "pw")))))))
+    (_ (apply orig args))))
+
+(defun ossl-fuzz--pkey-confine (args)
+  "ARGS of a file-writing function, its file moved into the scratch directory."
+  (unless ossl-fuzz--pkey-dir
+    (setq ossl-fuzz--pkey-dir (make-temp-file "ossl-fuzz-pkey-" t))
+    (add-hook 'kill-emacs-hook
+              (lambda () (ignore-errors (delete-directory ossl-fuzz--pkey-dir t)))))
+  (if (stringp (car args))
+      (cons (expand-file-name (format "k%d.pem" (ossl-fuzz--rand 3)) ossl-fuzz--pkey-dir)
+            (cdr args))
+    args))
+
+(advice-add 'ossl-fuzz--value :around #'ossl-fuzz--pkey-value)
+(dolist (f ossl-fuzz--pkey-writers)
+  (advice-add f :filter-args #'ossl-fuzz--pkey-confine))
+
 (provide 'fuzz-api)
 ;;; fuzz-api.el ends here
