@@ -46,6 +46,28 @@ wipe_all (char **p, ptrdiff_t *lens, int n)
     em_free_secret (p[i], lens[i]);
 }
 
+/* Signal ossl-crypto-error with MSG.  A message that is not ASCII
+   (a file name, a junk algorithm name, cut anywhere) goes as a unibyte
+   string: it may not be UTF-8.  */
+static void
+crypto_signal (emacs_env *env, const char *msg)
+{
+  const unsigned char *p;
+  emacs_value m;
+
+  for (p = (const unsigned char *) msg; *p && *p < 0x80; p++)
+    ;
+  if (!*p)
+    {
+      em_signal (env, CRYPTO_ERROR, msg);
+      return;
+    }
+  m = em_unibyte (env, msg, strlen (msg));
+  if (!FAILED (env))
+    env->non_local_exit_signal (env, env->intern (env, CRYPTO_ERROR),
+                                em_list (env, &m, 1));
+}
+
 /* A unibyte result of LEN bytes from BUF, or a signalled failure when
    RC is not 0.  */
 static emacs_value
@@ -54,7 +76,7 @@ result (emacs_env *env, int rc, const unsigned char *buf, size_t len,
 {
   if (rc)
     {
-      em_signal (env, CRYPTO_ERROR, err);
+      crypto_signal (env, err);
       return NULL;
     }
   return em_unibyte (env, (const char *) buf, len);
@@ -203,16 +225,7 @@ DEFUN (Fdigest_file)
   rc = ossl_crypto_digest_file (name, file, md, &mdlen, err, sizeof err);
   free (name);
   free (file);
-  if (rc)
-    {
-      /* The message may hold bytes of the file name.  */
-      emacs_value m = em_unibyte (env, err, strlen (err));
-      if (!FAILED (env))
-        env->non_local_exit_signal (env, env->intern (env, CRYPTO_ERROR),
-                                    em_list (env, &m, 1));
-      return NULL;
-    }
-  return em_unibyte (env, (const char *) md, mdlen);
+  return result (env, rc, md, mdlen, err);
 }
 
 DEFUN (Fhmac)
@@ -220,7 +233,7 @@ DEFUN (Fhmac)
   char err[OSSL_ERRLEN];
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t maclen = 0;
-  char *p[3];
+  char *p[3] = { NULL, NULL, NULL };
   ptrdiff_t lens[3] = { -1, 0, 0 };
   int rc;
   UNUSED_ARGS;
@@ -247,13 +260,12 @@ DEFUN (Fbytes_to_key)
   char err[OSSL_ERRLEN];
   unsigned char key[EVP_MAX_KEY_LENGTH], iv[EVP_MAX_IV_LENGTH];
   int keylen = 0, ivlen = 0, rc;
-  char *p[4];
+  char *p[4] = { NULL, NULL, NULL, NULL };
   ptrdiff_t lens[4] = { -1, -1, 0, 0 };
   long count;
   emacs_value k, i, v = NULL;
   UNUSED_ARGS;
 
-  p[0] = p[1] = p[2] = p[3] = NULL;
   if (!(p[0] = em_string (env, args[0], NULL))
       || !(p[1] = em_string (env, args[1], NULL))
       || !bytes (env, args[2], true, &p[2], &lens[2])
@@ -271,7 +283,7 @@ DEFUN (Fbytes_to_key)
                                  err, sizeof err);
   if (rc)
     {
-      em_signal (env, CRYPTO_ERROR, err);
+      crypto_signal (env, err);
       goto out;
     }
   k = em_unibyte (env, (char *) key, (size_t) keylen);

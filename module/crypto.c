@@ -580,6 +580,10 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
   if (!EVP_CipherInit_ex2 (ctx, c, NULL, NULL, encrypt, NULL)
       || ((EVP_CIPHER_get_flags (c) & EVP_CIPH_VARIABLE_LENGTH)
           && !EVP_CIPHER_CTX_set_key_length (ctx, (int) keylen))
+      /* The nonce length the cipher declares: CCM would otherwise use
+         7 bytes of it.  */
+      || (aead && !EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_SET_IVLEN,
+                                        (int) ivlen, NULL))
       /* CCM wants its tag (or the tag's length) before the key.  */
       || (mode == EVP_CIPH_CCM_MODE
           && !EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_SET_TAG, TAGLEN,

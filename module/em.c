@@ -216,18 +216,22 @@ em_int (emacs_env *env, emacs_value v, long min, long max, long *out)
       return false;
     }
   i = env->extract_integer (env, v);
+  /* A bignum past intmax_t is out of any range we take, not an
+     overflow-error.  */
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
-    return false;
-  if (i < min || i > max)
+    env->non_local_exit_clear (env);
+  else if (i >= min && i <= max)
     {
-      emacs_value items[3] = { v, env->make_integer (env, min),
-                               env->make_integer (env, max) };
-      env->non_local_exit_signal (env, env->intern (env, "args-out-of-range"),
-                                  em_list (env, items, 3));
-      return false;
+      *out = (long) i;
+      return true;
     }
-  *out = (long) i;
-  return true;
+  {
+    emacs_value items[3] = { v, env->make_integer (env, min),
+                             env->make_integer (env, max) };
+    env->non_local_exit_signal (env, env->intern (env, "args-out-of-range"),
+                                em_list (env, items, 3));
+    return false;
+  }
 }
 
 void *
