@@ -337,10 +337,21 @@ envelope under an AEAD cipher, signals `ossl-crypto-error'."
     (encode-coding-string file (or file-name-coding-system
                                    default-file-name-coding-system 'utf-8))))
 
-(defun ossl--pkey-load (kind value public-only password)
-  "A key object read from KIND (`file' or `data') VALUE."
+(defun ossl--pkey-naming (file fn &rest args)
+  "Apply FN to ARGS; its errors about \"the file\" name FILE (if non-nil)."
+  (condition-case err
+      (apply fn args)
+    (ossl-crypto-error
+     (signal 'ossl-crypto-error
+             (if file
+                 (list (replace-regexp-in-string "the file" file (cadr err) t t))
+               (cdr err))))))
+
+(defun ossl--pkey-load (kind value public-only password &optional file)
+  "A key object read from KIND (`file' or `data') VALUE, the encoded FILE."
   (ossl--pkey-check-password password)
-  (ossl--pkey-wrap (ossl--pkey-read kind value public-only password)))
+  (ossl--pkey-wrap (ossl--pkey-naming file #'ossl--pkey-read
+                                      kind value public-only password)))
 
 (defun ossl-pem-read-key (file &optional password)
   "Return the key in FILE, PEM or DER, a key pair if there is one.
@@ -348,13 +359,13 @@ PKCS#8 (maybe encrypted), traditional (\"BEGIN RSA PRIVATE KEY\"...)
 and public-key files are read.  PASSWORD, for an encrypted key, is a
 string or a function returning one, called only if the key is
 encrypted."
-  (ossl--pkey-load 'file (ossl--pkey-file file) nil password))
+  (ossl--pkey-load 'file (ossl--pkey-file file) nil password file))
 
 (defun ossl-pem-read-public-key (file)
   "Return the public key in FILE, PEM or DER.
 FILE may hold a public key, a certificate (its key is returned) or
 an unencrypted private key (its public half is returned)."
-  (ossl--pkey-load 'file (ossl--pkey-file file) t nil))
+  (ossl--pkey-load 'file (ossl--pkey-file file) t nil file))
 
 (defun ossl-pkey-from-pem (string &optional password)
   "Return the key in the PEM text STRING, a key pair if there is one.
@@ -414,13 +425,14 @@ start, whatever it was before.  A public key is written as
 `ossl-pem-write-public-key' does."
   (pcase-let ((`(,private ,cipher ,password)
                (ossl--pkey-encrypt-args pkey cipher password)))
-    (ossl--pkey-write-file (ossl--pkey-file file) (ossl--pkey pkey) private
-                           cipher password)
+    (ossl--pkey-naming file #'ossl--pkey-write-file (ossl--pkey-file file)
+                       (ossl--pkey pkey) private cipher password)
     file))
 
 (defun ossl-pem-write-public-key (file pkey)
   "Write the public half of PKEY to FILE as PEM, and return FILE."
-  (ossl--pkey-write-file (ossl--pkey-file file) (ossl--pkey pkey) nil nil nil)
+  (ossl--pkey-naming file #'ossl--pkey-write-file (ossl--pkey-file file)
+                     (ossl--pkey pkey) nil nil nil)
   file)
 
 ;;;; Certificates

@@ -486,7 +486,7 @@ ossl_pkey_read (const char *data, size_t len, int is_file, int public_only,
   if (!bio)
     {
       if (is_file)
-        ossl_crypto_error (err, errlen, "cannot read %s from %s", what, data);
+        ossl_crypto_error (err, errlen, "cannot read %s from the file", what);
       else
         ossl_crypto_error (err, errlen, "out of memory");
       return NULL;
@@ -514,7 +514,7 @@ ossl_pkey_read (const char *data, size_t len, int is_file, int public_only,
   ERR_clear_error ();
   if (!k)
     snprintf (err, errlen, "cannot read %s from %s%s", what,
-              is_file ? data : "data",
+              is_file ? "the file" : "data",
               public_only ? ""
               : password_cb ? " (wrong password?)"
               : " (no key there, or it is encrypted and needs a password)");
@@ -623,7 +623,7 @@ ossl_pkey_write_file (const char *file, const char *data, size_t len,
     fd = open (file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0)
     {
-      snprintf (err, errlen, "cannot write %s: %s", file, strerror (errno));
+      snprintf (err, errlen, "cannot write the file: %s", strerror (errno));
       free (tmp);
       return -1;
     }
@@ -641,7 +641,7 @@ ossl_pkey_write_file (const char *file, const char *data, size_t len,
   free (tmp);
   return 0;
  fail:
-  snprintf (err, errlen, "cannot write %s: %s", file, strerror (saved));
+  snprintf (err, errlen, "cannot write the file: %s", strerror (saved));
   if (tmp)
     unlink (tmp);
   free (tmp);

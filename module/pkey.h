@@ -7,7 +7,8 @@
    0 (or a key) on success and -1 (or NULL) on failure, leaving a
    human-readable reason, with OpenSSL's reason string when there is
    one, in ERR of ERRLEN bytes.  Reasons never hold key bytes or
-   passwords.  Buffers handed out are malloc'd; the caller frees them
+   passwords, nor file names (which may not be UTF-8): they say "the
+   file", for the caller to name it.  Buffers handed out are malloc'd; the caller frees them
    (after OPENSSL_cleanse when they may hold secrets).  */
 
 #ifndef OSSL_PKEY_H

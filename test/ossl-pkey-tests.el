@@ -614,6 +614,13 @@ SIGOPTS are openssl -sigopt values; they mean PSS padding."
                   :type 'ossl-crypto-error)
     (should-error (ossl-pkey-from-der "\x30\x03\x02\x01\x00") :type 'ossl-crypto-error)
     (should-error (ossl-pem-read-key "/nonexistent/key.pem") :type 'ossl-crypto-error)
+    ;; File names that are not UTF-8 are named in the error all the same.
+    (should (string-search "/nonexistent/\377\376.pem"
+                           (cadr (should-error
+                                  (ossl-pem-read-key "/nonexistent/\377\376.pem")
+                                  :type 'ossl-crypto-error))))
+    (should-error (ossl-pem-write-key "/nonexistent/caf\303\251\377.pem" ec)
+                  :type 'ossl-crypto-error)
     (should-error (ossl-pem-read-public-key (ossl-test-file "server.key.does-not-exist"))
                   :type 'error)))
 
