@@ -249,30 +249,45 @@ OpenSSL draws the parameters' seed itself."
                        (list "PSS padding is for RSA keys")))
              (ossl--crypto-digest digest)))))
 
-(cl-defun ossl-sign (digest data pkey &key padding)
+(defun ossl--pkey-padding (keys)
+  "The :padding of the keyword list KEYS, the only keyword there may be."
+  (let ((rest keys))
+    (while rest
+      (unless (and (eq (car rest) :padding) (cdr rest))
+        (signal 'wrong-type-argument (list 'ossl-sign-keywords-p keys)))
+      (setq rest (cddr rest))))
+  (plist-get keys :padding))
+
+(defun ossl-sign (digest data pkey &rest keys)
   "Return the signature of DATA under DIGEST with the private key PKEY.
 DATA is a string or a buffer (see the manual's Cryptography
 chapter); the signature is a unibyte string.  DIGEST is a symbol or
 string such as `sha256'; nil for Ed25519 and Ed448 keys, which sign
 the message itself.  RSA signatures are PKCS#1 v1.5, or PSS with
 PADDING `pss' (MGF1 with DIGEST, salt as long as the digest); ECDSA
-and DSA signatures are DER, as `openssl dgst -sign' writes them."
-  (ossl--pkey-need-private pkey "sign")
-  (ossl--pkey-sign (ossl--pkey pkey) (ossl--pkey-sign-args digest pkey padding)
-                   (ossl--crypto-bytes data) padding))
+and DSA signatures are DER, as `openssl dgst -sign' writes them.
 
-(cl-defun ossl-verify (digest data signature pkey &key padding)
+\(fn DIGEST DATA PKEY &key PADDING)"
+  (ossl--pkey-need-private pkey "sign")
+  (let ((padding (ossl--pkey-padding keys)))
+    (ossl--pkey-sign (ossl--pkey pkey) (ossl--pkey-sign-args digest pkey padding)
+                     (ossl--crypto-bytes data) padding)))
+
+(defun ossl-verify (digest data signature pkey &rest keys)
   "Return t if SIGNATURE is PKEY's signature of DATA under DIGEST, else nil.
 PKEY may be a public key or a key pair; DIGEST and PADDING are as
 for `ossl-sign' (PSS signatures of any salt length are accepted).  A
 malformed SIGNATURE gives nil; a key that cannot verify signatures
-or a digest it cannot use is an error."
+or a digest it cannot use is an error.
+
+\(fn DIGEST DATA SIGNATURE PKEY &key PADDING)"
   (unless (stringp signature)
     (signal 'wrong-type-argument (list 'stringp signature)))
-  (ossl--pkey pkey)
-  (ossl--pkey-verify (ossl--pkey pkey) (ossl--pkey-sign-args digest pkey padding)
-                     (ossl--crypto-bytes data) (ossl--crypto-bytes signature)
-                     padding))
+  (let ((h (ossl--pkey pkey))
+        (padding (ossl--pkey-padding keys)))
+    (ossl--pkey-verify h (ossl--pkey-sign-args digest pkey padding)
+                       (ossl--crypto-bytes data) (ossl--crypto-bytes signature)
+                       padding)))
 
 ;;;; Key agreement
 

@@ -544,6 +544,8 @@ SIGOPTS are openssl -sigopt values; they mean PSS padding."
                     (ossl-dsa-generate-key 1024 5) (ossl-ec-generate-key 5)
                     (ossl-sign 'sha256 "m" "key") (ossl-sign 'sha256 5 ,k)
                     (ossl-sign 'sha256 "m" ,k :padding 'rsa) (ossl-sign 5 "m" ,k)
+                    (ossl-sign 'sha256 "m" ,k :pad 'pss) (ossl-sign 'sha256 "m" ,k :padding)
+                    (ossl-verify 'sha256 "m" "s" ,k :salt 3)
                     (ossl-verify 'sha256 "m" nil ,k) (ossl-verify 'sha256 "m" "s" nil)
                     (ossl-verify 'sha256 '(1) "s" ,k)
                     (ossl-derive ,k "peer") (ossl-derive "k" ,k)
