@@ -97,13 +97,16 @@ fuzz-engine: deps-reliability ## libFuzzer on the engine (client, server) and th
 	sh test/fuzz/fuzz-engine.sh $(FUZZ_SECONDS)
 
 # Benchmarks (issue 7), not part of make test: bench/RESULTS.md.
-.PHONY: bench
+.PHONY: bench bench-crypto
 
 bench/peer: bench/peer.c
 	$(CC) -O2 -g -Wall -Wextra $(OPENSSL_CFLAGS) -o $@ $< $(OPENSSL_LIBS) -lpthread
 
 bench: all bench/peer ## Benchmark against built-in GnuTLS and plain TCP (BENCH_QUICK=1: a smoke run)
 	$(BATCH) -L bench -l bench/run-bench.el -f ossl-bench-main
+
+bench-crypto: all bench/peer ## Only the crypto benchmarks: digest, HMAC, AES-GCM vs secure-hash and GnuTLS
+	BENCH_ONLY=digest,digest-file,hmac,gcm,gcm-dec $(BATCH) -L bench -l bench/run-bench.el -f ossl-bench-main
 
 # Documentation (issue 6): the Info manual, and the check that every
 # public function, option and command has a docstring and an entry in it.

@@ -394,6 +394,87 @@ counted as stalled; the time is then that of the last one to end."
             :reused reused :count count
             :peer-cpu (+ (nth 0 pc) (nth 1 pc))))))
 
+;;;; Crypto (issue 16): one call over BYTES of data, in MB/s
+
+(declare-function ossl-digest "ossl-crypto" (digest data))
+(declare-function ossl-hmac "ossl-crypto" (digest data key))
+(declare-function ossl-encrypt "ossl-crypto" (cipher data key &optional iv aad))
+(declare-function ossl-decrypt "ossl-crypto" (cipher data key &optional iv aad))
+(declare-function gnutls-hash-digest "gnutls.c" (digest-method input))
+(declare-function gnutls-hash-mac "gnutls.c" (hash-method key input))
+(declare-function gnutls-symmetric-encrypt "gnutls.c" (cipher key iv input &optional aead-auth))
+(declare-function gnutls-symmetric-decrypt "gnutls.c" (cipher key iv input &optional aead-auth))
+
+(defun ossl-bench--crypto-op (contender op data)
+  "A function doing OP on DATA the way CONTENDER does, and its input.
+GnuTLS wipes the key strings it is given: each call gets a copy."
+  (let ((key (make-string 32 ?k)) (iv (make-string 12 ?i)))
+    (pcase (list op contender)
+      ('(digest ossl) (lambda () (ossl-digest 'sha256 data)))
+      ('(digest secure-hash) (lambda () (secure-hash 'sha256 data nil nil t)))
+      ('(digest gnutls) (lambda () (gnutls-hash-digest 'SHA256 data)))
+      ('(hmac ossl) (lambda () (ossl-hmac 'sha256 data key)))
+      ('(hmac gnutls) (lambda () (gnutls-hash-mac 'SHA256 (copy-sequence key) data)))
+      ('(gcm ossl) (lambda () (ossl-encrypt 'aes-256-gcm data key iv)))
+      ('(gcm gnutls)
+       (lambda () (car (gnutls-symmetric-encrypt 'AES-256-GCM (copy-sequence key) iv data))))
+      ('(gcm-dec ossl)
+       (let ((ct (ossl-encrypt 'aes-256-gcm data key iv)))
+         (lambda () (ossl-decrypt 'aes-256-gcm ct key iv))))
+      ('(gcm-dec gnutls)
+       (let ((ct (car (gnutls-symmetric-encrypt 'AES-256-GCM (copy-sequence key) iv data))))
+         (lambda () (car (gnutls-symmetric-decrypt 'AES-256-GCM (copy-sequence key) iv ct))))))))
+
+(declare-function ossl-digest-file "ossl-crypto" (digest file))
+
+(defun ossl-bench--file-op (contender file)
+  "A function hashing FILE with SHA-256 the way CONTENDER can."
+  (let ((read (lambda (f) (with-temp-buffer
+                            (set-buffer-multibyte nil)
+                            (insert-file-contents-literally f)
+                            (buffer-string)))))
+    (pcase contender
+      ('ossl (lambda () (ossl-digest-file 'sha256 file)))
+      ('secure-hash (lambda () (secure-hash 'sha256 (funcall read file) nil nil t)))
+      ('gnutls (lambda () (gnutls-hash-digest 'SHA256 (funcall read file)))))))
+
+(defun ossl-bench--crypto (contender op bytes)
+  "Time OP over BYTES bytes by CONTENDER: the best of three calls, in MB/s.
+The data is a multiple of 16 bytes, as GnuTLS's Emacs API wants for GCM.
+OP `digest-file' hashes a file of that size (read into a string first
+by the contenders that cannot stream it)."
+  (let* ((data (ossl-bench--payload-fast (* 16 (/ bytes 16))))
+         (file (and (eq op 'digest-file)
+                    (let ((f (make-temp-file "ossl-bench-"))
+                          (coding-system-for-write 'binary))
+                      (write-region data nil f nil 'silent)
+                      f)))
+         (f (if file (ossl-bench--file-op contender file)
+              (ossl-bench--crypto-op contender op data)))
+         (ref nil) (best nil) (gcs gcs-done) (gc-time gc-elapsed)
+         (cpu0 (ossl-bench--cpu)))
+    (unless file
+      (funcall (ossl-bench--crypto-op contender op (substring data 0 (* 1024 1024)))))
+    (setq data nil)
+    (unwind-protect
+        (dotimes (_ 3)
+          (let* ((t0 (float-time))
+                 (out (funcall f))
+                 (secs (- (float-time) t0)))
+            (if ref (unless (equal out ref) (error "Results differ")) (setq ref out))
+            (setq best (if best (min best secs) secs))))
+      (when file (delete-file file)))
+    (list :value (/ (/ bytes 1048576.0) best) :unit "MB/s"
+          :cpu (- (ossl-bench--cpu) cpu0) :gcs (- gcs-done gcs)
+          :gc-time (- gc-elapsed gc-time)
+          :info (format "best of 3: %.3f s" best))))
+
+(defun ossl-bench--payload-fast (n)
+  "A unibyte string of N varied bytes, made quickly for large N."
+  (let* ((piece (ossl-bench--payload 65536))
+         (s (apply #'concat (make-list (1+ (/ n 65536)) piece))))
+    (substring s 0 n)))
+
 ;;;; Entry point
 
 (defun ossl-bench-child (spec)
@@ -423,7 +504,9 @@ counted as stalled; the time is then that of the last one to end."
              ('hs (ossl-bench--hs contender peer (plist-get spec :count)))
              ('conc (ossl-bench--conc contender peer (plist-get spec :count)))
              ('mem (ossl-bench--mem contender peer (plist-get spec :count)))
-             ('resume (ossl-bench--resume peer (plist-get spec :count))))))
+             ('resume (ossl-bench--resume peer (plist-get spec :count)))
+             ('crypto (ossl-bench--crypto contender (plist-get spec :op)
+                                          (plist-get spec :bytes))))))
       (princ (format "RESULT %S\n" result)))))
 
 (provide 'ossl-bench)

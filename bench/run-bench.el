@@ -15,7 +15,10 @@
 ;;   BENCH_QUICK=1   a smoke run: one repetition, small sizes
 ;;   BENCH_REPS=N    repetitions (default 5)
 ;;   BENCH_MB=N      megabytes per transfer (default 200)
-;;   BENCH_ONLY=a,b  only these benchmarks (labels below)
+;;   BENCH_ONLY=a,b  only these benchmarks (labels below); the crypto
+;;                   ones alone: BENCH_ONLY=digest,digest-file,hmac,gcm,gcm-dec
+;;                   (`make bench-crypto')
+;;   BENCH_CRYPTO_MB=N  megabytes per crypto call (default 100)
 ;;   BENCH_OUT=FILE  where to write the Markdown report
 ;;                   (default bench/last-run.md)
 
@@ -47,8 +50,9 @@
 
 (defun ossl-bench--tasks ()
   "The benchmarks: (LABEL TITLE SPEC CONTENDERS)."
-  (let ((q ossl-bench-quick)
-        (mb (/ ossl-bench-bytes 1048576)))
+  (let* ((q ossl-bench-quick)
+         (mb (/ ossl-bench-bytes 1048576))
+         (cmb (ossl-bench--env-number "BENCH_CRYPTO_MB" (if q 10 100))))
     `((dl4k ,(format "Download %d MB, read-process-output-max 4096" mb)
             (:bench dl :bytes ,ossl-bench-bytes :rpom 4096)
             (ossl gnutls plain))
@@ -79,7 +83,23 @@
       (resume ,(format "Resumed vs full ossl handshakes, %d each, alternating"
                        (if q 10 100))
               (:bench resume :count ,(if q 10 100))
-              (ossl)))))
+              (ossl))
+      ;; Crypto (issue 16): BENCH_ONLY=digest,digest-file,hmac,gcm,gcm-dec for these alone.
+      (digest ,(format "SHA-256 of %d MB in one call, MB/s" cmb)
+              (:bench crypto :op digest :bytes ,(* cmb 1048576))
+              (ossl secure-hash gnutls))
+      (digest-file ,(format "SHA-256 of a %d MB file (others read it into a string first), MB/s" cmb)
+                   (:bench crypto :op digest-file :bytes ,(* cmb 1048576))
+                   (ossl secure-hash gnutls))
+      (hmac ,(format "HMAC-SHA-256 of %d MB in one call, MB/s" cmb)
+            (:bench crypto :op hmac :bytes ,(* cmb 1048576))
+            (ossl gnutls))
+      (gcm ,(format "AES-256-GCM encryption of %d MB in one call, MB/s" cmb)
+           (:bench crypto :op gcm :bytes ,(* cmb 1048576))
+           (ossl gnutls))
+      (gcm-dec ,(format "AES-256-GCM decryption of %d MB in one call, MB/s" cmb)
+               (:bench crypto :op gcm-dec :bytes ,(* cmb 1048576))
+               (ossl gnutls)))))
 
 ;;;; Running children
 
@@ -227,10 +247,13 @@ over its whole life).  GCs: garbage collections during the span.\n\n" out)
               (let ((o (cdr (assq 'ossl medians)))
                     (g (cdr (assq 'gnutls medians)))
                     (p (cdr (assq 'plain medians)))
+                    (sh (cdr (assq 'secure-hash medians)))
                     (po (cdr (assq 'plain+ossl medians))))
                 (push (concat
                        "\n"
                        (if (and o g (> g 0)) (format "ossl/GnuTLS = **%.2f**" (/ o g)) "")
+                       (if (and o sh (> sh 0))
+                           (format "; ossl/secure-hash = **%.2f**" (/ o sh)) "")
                        (if (and o p (> p 0) (memq label '(dl4k dl64k up dl64k-gc up-gc)))
                            (format "; ossl/plain = **%.2f**" (/ o p)) "")
                        (if (and po p (> p 0))

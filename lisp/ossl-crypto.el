@@ -52,7 +52,7 @@
                   (digest password salt iterations length))
 (declare-function ossl--hkdf "ossl-module" (digest key salt info length))
 (declare-function ossl--scrypt "ossl-module" (password salt n r p length))
-(declare-function ossl--cipher "ossl-module"
+(declare-function ossl--crypt "ossl-module"
                   (cipher encrypt data key iv aad))
 
 (define-error 'ossl-crypto-error "Cryptographic operation failed" 'ossl-error)
@@ -109,22 +109,23 @@ CANDIDATES are the names there are; the message lists those near NAME."
                             (format "; see `ossl-available-%ss'" kind)))))))
 
 (defvar ossl--crypto-known (make-hash-table :test #'equal)
-  "Algorithms looked up: (KIND . NAME) -> what the module said.")
+  "Algorithms looked up: (KIND . DOWNCASED-NAME) -> what the module said.")
 
 (defun ossl--crypto-lookup (kind name)
   "Facts about algorithm NAME (a symbol or string) of KIND, cached.
-KIND is `digest' or `cipher'.  Return (NAME-STRING . INFO), INFO as
-`ossl--digest-info' or `ossl--cipher-info' give it; signal
+KIND is `digest' or `cipher'.  Return (NAME-STRING . INFO): NAME as
+a string, spelled as given (messages use it), and INFO as
+`ossl--digest-info' or `ossl--cipher-info' give it.  Signal
 `ossl-crypto-error' listing near names when there is no such algorithm."
   (let* ((s (ossl--crypto-name name))
          (key (cons kind (downcase s))))
-    (or (gethash key ossl--crypto-known)
-        (let ((info (if (eq kind 'digest) (ossl--digest-info s)
-                      (ossl--cipher-info s))))
-          (unless info
-            (ossl--crypto-unknown (symbol-name kind) s
-                                  (ossl--crypto-names (eq kind 'cipher))))
-          (puthash key (cons s info) ossl--crypto-known)))))
+    (cons s (or (gethash key ossl--crypto-known)
+                (let ((info (if (eq kind 'digest) (ossl--digest-info s)
+                              (ossl--cipher-info s))))
+                  (unless info
+                    (ossl--crypto-unknown (symbol-name kind) s
+                                          (ossl--crypto-names (eq kind 'cipher))))
+                  (puthash key info ossl--crypto-known))))))
 
 (defun ossl--crypto-digest (digest)
   "DIGEST (a symbol or string) as the name of a digest OpenSSL has.
@@ -303,7 +304,7 @@ The work may use up to 1 GiB of memory (128 * N * R bytes)."
     (when (consp key)
       (setq iv (or iv (cdr key))
             key (car key)))
-    (ossl--cipher name encrypt (ossl--crypto-bytes data)
+    (ossl--crypt name encrypt (ossl--crypto-bytes data)
                   (ossl--crypto-bytes key) (ossl--crypto-bytes-or-nil iv)
                   (ossl--crypto-bytes-or-nil aad))))
 

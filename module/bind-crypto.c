@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <openssl/crypto.h>
 
 #include "bindings.h"
@@ -35,6 +36,87 @@ bytes (emacs_env *env, emacs_value v, bool nil_ok, char **p, ptrdiff_t *len)
     return true;
   *p = em_string (env, v, len);
   return *p != NULL;
+}
+
+/* The data of a call: big strings go to one scratch area kept from
+   call to call, so that hashing or encrypting 100 MB does not fault in
+   100 MB of fresh pages each time (that costs more than SHA-256 does).
+   Between calls the area is given back with MADV_FREE: the kernel may
+   take its pages when memory runs short, and until then they are
+   reused without a fault.  Small data is malloc'd.  Module functions
+   run on Emacs's main thread only, one at a time.  */
+
+#define SCRATCH_MIN (1 << 20)
+
+static unsigned char *scratch;
+static size_t scratch_size;
+
+/* A buffer of SIZE bytes for data; NULL if there is no memory.  */
+static unsigned char *
+data_buffer (size_t size)
+{
+  void *p;
+
+  if (size < SCRATCH_MIN)
+    return malloc (size);
+  if (size <= scratch_size)
+    return scratch;
+  if (scratch)
+    munmap (scratch, scratch_size);
+  scratch = NULL;
+  scratch_size = 0;
+  p = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+            -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  scratch = p;
+  scratch_size = size;
+  return scratch;
+}
+
+/* Done with BUF from data_buffer; wipe its first WIPE bytes first.  */
+static void
+data_release (unsigned char *buf, size_t wipe)
+{
+  if (!buf)
+    return;
+  if (wipe)
+    OPENSSL_cleanse (buf, wipe);
+  if (buf != scratch)
+    free (buf);
+#ifdef MADV_FREE
+  else
+    madvise (scratch, scratch_size, MADV_FREE);
+#endif
+}
+
+/* The bytes of the string V in a data_buffer with EXTRA bytes of room
+   after them; *LEN gets their count.  NULL after signalling.  */
+static unsigned char *
+data_copy (emacs_env *env, emacs_value v, size_t extra, ptrdiff_t *len)
+{
+  ptrdiff_t size = 0;
+  unsigned char *buf;
+
+  if (!env->eq (env, env->type_of (env, v), env->intern (env, "string")))
+    {
+      em_wrong_type (env, "stringp", v);
+      return NULL;
+    }
+  if (!env->copy_string_contents (env, v, NULL, &size))
+    return NULL;
+  if (!(buf = data_buffer ((size_t) size + extra)))
+    {
+      em_signal (env, CRYPTO_ERROR, "out of memory");
+      return NULL;
+    }
+  if (!env->copy_string_contents (env, v, (char *) buf, &size))
+    {
+      data_release (buf, 0);
+      return NULL;
+    }
+  *len = size - 1;
+  return buf;
 }
 
 /* Free the copies in P (LENS bytes each, N of them), wiping them.  */
@@ -187,22 +269,23 @@ DEFUN (Fdigest)
   char err[OSSL_ERRLEN];
   unsigned char md[EVP_MAX_MD_SIZE];
   size_t mdlen = 0;
-  char *name, *in;
+  char *name;
+  unsigned char *in;
   ptrdiff_t len;
   int rc;
   UNUSED_ARGS;
 
   if (!(name = em_string (env, args[0], NULL)))
     return NULL;
-  if (!(in = em_string (env, args[1], &len)))
+  if (!(in = data_copy (env, args[1], 0, &len)))
     {
       free (name);
       return NULL;
     }
-  rc = ossl_crypto_digest (name, (unsigned char *) in, (size_t) len, md,
-                           &mdlen, err, sizeof err);
+  rc = ossl_crypto_digest (name, in, (size_t) len, md, &mdlen, err,
+                           sizeof err);
   free (name);
-  free (in);
+  data_release (in, 0);
   return result (env, rc, md, mdlen, err);
 }
 
@@ -233,23 +316,25 @@ DEFUN (Fhmac)
   char err[OSSL_ERRLEN];
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t maclen = 0;
-  char *p[3] = { NULL, NULL, NULL };
-  ptrdiff_t lens[3] = { -1, 0, 0 };
+  /* name, key */
+  char *p[2] = { NULL, NULL };
+  ptrdiff_t lens[2] = { -1, 0 };
+  unsigned char *in = NULL;
+  ptrdiff_t len = 0;
   int rc;
   UNUSED_ARGS;
 
-  if (!(p[0] = em_string (env, args[0], NULL)))
-    return NULL;
-  if (!bytes (env, args[1], false, &p[1], &lens[1])
-      || !bytes (env, args[2], false, &p[2], &lens[2]))
+  if (!(p[0] = em_string (env, args[0], NULL))
+      || !bytes (env, args[2], false, &p[1], &lens[1])
+      || !(in = data_copy (env, args[1], 0, &len)))
     {
-      wipe_all (p, lens, 3);
+      wipe_all (p, lens, 2);
       return NULL;
     }
-  rc = ossl_crypto_hmac (p[0], (unsigned char *) p[1], (size_t) lens[1],
-                         (unsigned char *) p[2], (size_t) lens[2], mac,
-                         &maclen, err, sizeof err);
-  wipe_all (p, lens, 3);
+  rc = ossl_crypto_hmac (p[0], in, (size_t) len, (unsigned char *) p[1],
+                         (size_t) lens[1], mac, &maclen, err, sizeof err);
+  wipe_all (p, lens, 2);
+  data_release (in, 0);
   return result (env, rc, mac, maclen, err);
 }
 
@@ -416,13 +501,14 @@ DEFUN (Fscrypt)
 
 /* Symmetric ciphers.  */
 
-DEFUN (Fcipher)
+DEFUN (Fcrypt)
 {
   char err[OSSL_ERRLEN];
-  /* name, data, key, iv, aad */
-  char *p[5] = { NULL, NULL, NULL, NULL, NULL };
-  ptrdiff_t lens[5] = { -1, 0, 0, 0, 0 };
-  unsigned char *out = NULL;
+  /* name, key, iv, aad */
+  char *p[4] = { NULL, NULL, NULL, NULL };
+  ptrdiff_t lens[4] = { -1, 0, 0, 0 };
+  unsigned char *buf = NULL;
+  ptrdiff_t len = 0;
   size_t outlen = 0;
   emacs_value v = NULL;
   int encrypt, rc;
@@ -430,25 +516,27 @@ DEFUN (Fcipher)
 
   encrypt = !em_nilp (env, args[1]);
   if (!(p[0] = em_string (env, args[0], NULL))
-      || !bytes (env, args[2], false, &p[1], &lens[1])
-      || !bytes (env, args[3], false, &p[2], &lens[2])
-      || !bytes (env, args[4], true, &p[3], &lens[3])
-      || !bytes (env, args[5], true, &p[4], &lens[4]))
+      || !bytes (env, args[3], false, &p[1], &lens[1])
+      || !bytes (env, args[4], true, &p[2], &lens[2])
+      || !bytes (env, args[5], true, &p[3], &lens[3])
+      /* Room for padding and tag: the work is done in place.  */
+      || !(buf = data_copy (env, args[2], OSSL_CRYPTO_SLACK, &len)))
     goto out;
-  rc = ossl_crypto_cipher_run (p[0], encrypt, (unsigned char *) p[1],
-                               (size_t) lens[1], (unsigned char *) p[2],
-                               (size_t) lens[2], (unsigned char *) p[3],
-                               (size_t) lens[3], (unsigned char *) p[4],
-                               (size_t) lens[4], &out, &outlen, err,
-                               sizeof err);
-  v = result (env, rc, out, outlen, err);
-  if (out)
+  if ((size_t) len > OSSL_CRYPTO_PIECE)
     {
-      OPENSSL_cleanse (out, outlen);
-      free (out);
+      crypto_signal (env, "data too long: at most 1 GiB at once");
+      goto out;
     }
+  rc = ossl_crypto_cipher_run (p[0], encrypt, buf, (size_t) len,
+                               (unsigned char *) p[1], (size_t) lens[1],
+                               (unsigned char *) p[2], (size_t) lens[2],
+                               (unsigned char *) p[3], (size_t) lens[3],
+                               buf, &outlen, err, sizeof err);
+  v = result (env, rc, buf, outlen, err);
  out:
-  wipe_all (p, lens, 5);
+  wipe_all (p, lens, 4);
+  /* Decrypted plaintext is wiped, as GnuTLS's Emacs API wipes it.  */
+  data_release (buf, buf && !encrypt ? (size_t) len + OSSL_CRYPTO_SLACK : 0);
   return v;
 }
 
@@ -489,7 +577,7 @@ ossl_crypto_init (emacs_env *env)
   em_defun (env, "ossl--scrypt", 6, 6, Fscrypt,
             "Return LENGTH bytes of scrypt.\n\n"
             "(fn PASSWORD SALT N R P LENGTH)");
-  em_defun (env, "ossl--cipher", 6, 6, Fcipher,
+  em_defun (env, "ossl--crypt", 6, 6, Fcrypt,
             "Encrypt (ENCRYPT non-nil) or decrypt DATA with CIPHER.\n"
             "IV and AAD may be nil.\n\n"
             "(fn CIPHER ENCRYPT DATA KEY IV AAD)");

@@ -16,8 +16,7 @@
 
 #include "crypto.h"
 
-/* EVP's update functions take int lengths: data goes in pieces.  */
-#define PIECE (1 << 30)
+#define PIECE OSSL_CRYPTO_PIECE
 /* Every AEAD cipher's tag, appended to the ciphertext.  */
 #define TAGLEN 16
 
@@ -534,15 +533,16 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
                         const unsigned char *key, size_t keylen,
                         const unsigned char *iv, size_t ivlen,
                         const unsigned char *aad, size_t aadlen,
-                        unsigned char **out, size_t *outlen,
+                        unsigned char *out, size_t *outlen,
                         char *err, size_t errlen)
 {
   EVP_CIPHER *c = need_cipher (name, err, errlen);
   EVP_CIPHER_CTX *ctx = NULL;
-  unsigned char *buf = NULL;
-  size_t n, size = 0, got;
+  size_t n, got = 0;
   int aead, mode, fin = 0, rc = -1;
   const unsigned char *tag;
+  /* A copy of the tag: decrypting in place writes over DATA.  */
+  unsigned char tagcopy[TAGLEN];
 
   if (!c)
     return -1;
@@ -558,7 +558,9 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
     }
   /* The data proper, without the tag of an AEAD ciphertext.  */
   n = !encrypt && aead ? len - TAGLEN : len;
-  tag = data + n;
+  if (!encrypt && aead)
+    memcpy (tagcopy, data + n, TAGLEN);
+  tag = tagcopy;
   /* CCM and SIV take their data in one call.  */
   if ((mode == EVP_CIPH_CCM_MODE || mode == EVP_CIPH_SIV_MODE) && n > PIECE)
     {
@@ -566,13 +568,13 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
                          PIECE);
       goto out;
     }
-  if (n > SIZE_MAX - 2 * EVP_MAX_BLOCK_LENGTH - TAGLEN)
+  if (out == data && len > PIECE)
     {
-      ossl_crypto_error (err, errlen, "data too long");
+      ossl_crypto_error (err, errlen, "cannot work in place on %zu bytes",
+                         len);
       goto out;
     }
-  size = n + 2 * EVP_MAX_BLOCK_LENGTH + TAGLEN;
-  if (!(ctx = EVP_CIPHER_CTX_new ()) || !(buf = malloc (size)))
+  if (!(ctx = EVP_CIPHER_CTX_new ()))
     {
       ossl_crypto_error (err, errlen, "out of memory");
       goto out;
@@ -610,8 +612,8 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
       ossl_crypto_error (err, errlen, "%s: cannot take the AAD", name);
       goto out;
     }
-  if (!update (ctx, buf, &got, data, n)
-      || !EVP_CipherFinal_ex (ctx, buf + got, &fin))
+  if (!update (ctx, out, &got, data, n)
+      || !EVP_CipherFinal_ex (ctx, out + got, &fin))
     {
       if (encrypt)
         ossl_crypto_error (err, errlen, "cannot encrypt with %s", name);
@@ -627,24 +629,20 @@ ossl_crypto_cipher_run (const char *name, int encrypt,
   if (encrypt && aead)
     {
       if (!EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_GET_TAG, TAGLEN,
-                                buf + got))
+                                out + got))
         {
           ossl_crypto_error (err, errlen, "%s: no tag", name);
           goto out;
         }
       got += TAGLEN;
     }
-  *out = buf;
   *outlen = got;
-  buf = NULL;
   rc = 0;
  out:
-  if (buf)
-    {
-      /* What a failed decryption decrypted is unauthenticated.  */
-      OPENSSL_cleanse (buf, size);
-      free (buf);
-    }
+  /* What a failed decryption decrypted is unauthenticated; what a
+     failed encryption left may be plaintext.  */
+  if (rc)
+    OPENSSL_cleanse (out, len + OSSL_CRYPTO_SLACK);
   EVP_CIPHER_CTX_free (ctx);
   EVP_CIPHER_free (c);
   return rc;

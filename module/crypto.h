@@ -102,20 +102,26 @@ int ossl_crypto_scrypt (const unsigned char *pass, size_t passlen,
                         unsigned char *out, size_t outlen,
                         char *err, size_t errlen);
 
+/* Pieces EVP takes at once (its lengths are ints).  */
+#define OSSL_CRYPTO_PIECE (1 << 30)
+/* What a cipher may add to its input: padding, and an AEAD tag.  */
+#define OSSL_CRYPTO_SLACK (2 * EVP_MAX_BLOCK_LENGTH + 16)
+
 /* Encrypt (ENCRYPT non-zero) or decrypt DATA (LEN bytes) with cipher
    NAME under KEY and IV (NULL when the cipher takes none), AAD (NULL
-   when none) for AEAD ciphers.  Block modes pad as OpenSSL does.
-   AEAD ciphers append a 16-byte tag on encryption and check it on
-   decryption.  Lengths are checked: a wrong key or IV length is an
-   error naming the expected one.  On success *OUT is a malloc'd buffer
-   of *OUTLEN bytes; on failure nothing is handed out, and a decryption
-   that fails wipes what it had decrypted.  */
+   when none) for AEAD ciphers, into OUT, which has room for LEN +
+   OSSL_CRYPTO_SLACK bytes; *OUTLEN gets the output's length.  OUT may
+   be DATA itself (in place) when LEN is at most OSSL_CRYPTO_PIECE.
+   Block modes pad as OpenSSL does.  AEAD ciphers append a 16-byte tag
+   on encryption and check it on decryption.  Lengths are checked: a
+   wrong key or IV length is an error naming the expected one.  A
+   decryption that fails wipes OUT: nothing unauthenticated is left.  */
 int ossl_crypto_cipher_run (const char *name, int encrypt,
                             const unsigned char *data, size_t len,
                             const unsigned char *key, size_t keylen,
                             const unsigned char *iv, size_t ivlen,
                             const unsigned char *aad, size_t aadlen,
-                            unsigned char **out, size_t *outlen,
+                            unsigned char *out, size_t *outlen,
                             char *err, size_t errlen);
 
 #endif /* OSSL_CRYPTO_H */

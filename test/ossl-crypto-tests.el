@@ -25,6 +25,11 @@
 (require 'ossl)
 (require 'ossl-test-lib)
 
+;; From ossl-reliability-tests.el, which the runner loads too (requiring
+;; it here would load it twice, an error for Emacs 30's ERT).
+(declare-function ossl-rel--sanitizer "ossl-reliability-tests" ())
+(declare-function ossl-rel--build-freecheck "ossl-reliability-tests" ())
+
 ;;;; Helpers
 
 (defun ossl-crypto-tests--hex (s)
@@ -691,6 +696,31 @@ to be a multiple of the block size."
         (should-not (string-search "IVIV" printed))
         (should-not (string-search "PLAIN" printed))))))
 
+(ert-deftest ossl-crypto/module-names-unique ()
+  "No two C files of the module define the same Lisp name.
+The second `em_defun' would silently replace the first (an early
+`ossl--cipher' of the crypto code did that to the TLS one)."
+  (let ((names nil))
+    (dolist (f (directory-files (expand-file-name "../module/" ossl-test-directory)
+                                t "\\.c\\'"))
+      (with-temp-buffer
+        (insert-file-contents f)
+        (while (re-search-forward "em_defun (env, \"\\([^\"]+\\)\"" nil t)
+          (push (match-string 1) names))))
+    (should (> (length names) 50))
+    (should (equal (length names) (length (delete-dups (copy-sequence names)))))
+    ;; And the TLS primitive is the one loaded.
+    (should (equal (func-arity 'ossl--cipher) '(1 . 1)))))
+
+(ert-deftest ossl-crypto/names-as-given ()
+  "Messages name an algorithm as the caller spelled it, whatever came before."
+  (let ((k (make-string 32 ?k)) (iv (make-string 12 ?i)))
+    (dolist (c '(AES-256-GCM aes-256-gcm "Aes-256-Gcm"))
+      (let ((e (should-error (ossl-encrypt c "x" k) :type 'ossl-crypto-error)))
+        (should (string-prefix-p (format "%s needs a 12-byte IV" c) (cadr e)))))
+    (should (equal (ossl-decrypt 'aes-256-gcm (ossl-encrypt "AES-256-GCM" "x" k iv) k iv)
+                   "x"))))
+
 (ert-deftest ossl-crypto/primitives-wrong-types ()
   "Each module primitive, given a wrong type in each place, signals cleanly.
 \(The fuzzer found a free of an uninitialized pointer this way.)"
@@ -702,14 +732,72 @@ to be a multiple of the block size."
                     (ossl--pbkdf2 "sha256" "pw" "salt" 1 16)
                     (ossl--hkdf "sha256" "key" "salt" "info" 16)
                     (ossl--scrypt "pw" "salt" 16 1 1 16)
-                    (ossl--cipher "aes-256-gcm" t "data" ,k ,iv "aad")))
+                    (ossl--crypt "aes-256-gcm" t "data" ,k ,iv "aad")))
       (apply (car call) (cdr call))
       (dotimes (i (length (cdr call)))
         (dolist (junk '(undecided [1] 2.5))
           (let ((args (copy-sequence (cdr call))))
             (setf (nth i args) junk)
-            (unless (and (eq (car call) 'ossl--cipher) (= i 1))
+            (unless (and (eq (car call) 'ossl--crypt) (= i 1))
               (should-error (apply (car call) args) :type 'wrong-type-argument))))))))
+
+(ert-deftest ossl-crypto/secrets-wiped-from-freed-memory ()
+  "No block the module or libcrypto frees still holds a key, an IV, a
+password or decrypted plaintext (that of a failed authentication too).
+The free checker of ossl-rel/secrets-wiped-from-freed-memory runs in
+a child Emacs; a control needle, hashed as plain data, which is not
+wiped, proves it sees the module's frees."
+  (unless (fboundp 'ossl-rel--build-freecheck)
+    (ert-skip "needs ossl-reliability-tests.el loaded"))
+  (when (equal (ossl-rel--sanitizer) "asan")
+    (ert-skip "the free checker and ASan's allocator do not mix"))
+  (let ((so (ossl-rel--build-freecheck)))
+    (unless so (ert-skip "no C compiler for freecheck.c"))
+    (let* ((log (make-temp-file "ossl-freecheck-" nil ".log"))
+           (key "crypto-key-0123456789abcdefghijk")
+           (iv "crypto-iv-12")
+           (password "crypto-password-4711")
+           (plain "decrypted-plaintext-abc")
+           (control "control-needle-not-secret")
+           (lisp-dir (file-name-directory (locate-library "ossl")))
+           (form
+            `(progn
+               (require 'ossl)
+               (dotimes (_ 3)
+                 (ossl-hmac 'sha256 "data" ,key)
+                 (ossl-hkdf 'sha256 ,key "salt" "info" 32)
+                 (ossl-pbkdf2 'sha256 ,password "salt" 10 32)
+                 (ossl-scrypt ,password "salt" 16 1 1 32)
+                 (ossl-bytes-to-key 'aes-256-cbc 'sha256 nil ,password 1)
+                 (dolist (c '(aes-256-gcm chacha20-poly1305 aes-256-ccm))
+                   (let ((ct (ossl-encrypt c ,plain ,key ,iv "aad")))
+                     (ossl-decrypt c ct ,key ,iv "aad")
+                     (ignore-errors (ossl-decrypt c ct ,key ,iv "other aad"))))
+                 (ignore-errors (ossl-encrypt 'aes-256-gcm ,plain ,key "short iv"))
+                 (ossl-digest 'sha256 ,control)
+                 (garbage-collect))))
+           (process-environment
+            (append (list (concat "LD_PRELOAD=" so)
+                          (concat "FREECHECK_LOG=" log)
+                          (concat "FREECHECK_NEEDLES="
+                                  (string-join (list key iv password plain control)
+                                               ":")))
+                    process-environment)))
+      (unwind-protect
+          (let* ((status (call-process (expand-file-name invocation-name
+                                                         invocation-directory)
+                                       nil nil nil "-Q" "--batch" "-L" lisp-dir
+                                       "--eval" (prin1-to-string form)))
+                 (lines (with-temp-buffer (insert-file-contents log)
+                                          (split-string (buffer-string) "\n" t)))
+                 (hits (cl-remove-if-not (lambda (l) (string-prefix-p "HIT" l)) lines)))
+            (should (eq status 0))
+            ;; Needle 4 is the control: it must be seen, and only it.
+            (should (cl-some (lambda (l) (string-prefix-p "HIT 4 " l)) hits))
+            (should-not (cl-remove-if (lambda (l) (string-prefix-p "HIT 4 " l))
+                                      hits)))
+        (delete-file log)
+        (delete-file so)))))
 
 ;;;; The SXEmacs manual's examples
 
@@ -741,6 +829,59 @@ SXEmacs ignored SALT in `ossl-bytes-to-key': its keys are ours with SALT nil."
   ;; With the salt, which ossl uses, the key differs.
   (should-not (equal (ossl-bytes-to-key 'AES-256-OFB 'SHA512 "somesalt" "secret" 1)
                      (ossl-bytes-to-key 'AES-256-OFB 'SHA512 "diffsalt" "secret" 1))))
+
+;;;; The manual's examples
+
+(defconst ossl-crypto-tests--manual
+  (expand-file-name "../doc/ossl.texi" ossl-test-directory)
+  "The manual.")
+
+(defun ossl-crypto-tests--texi-examples (chapter)
+  "The @example blocks of CHAPTER in the manual, as Lisp text.
+Each is (CHECKED . TEXT): TEXT with Texinfo markup undone and
+\"@result{}\" as \"=>\"; CHECKED is nil for blocks marked
+\"@c unchecked\" (results that depend on the machine)."
+  (with-temp-buffer
+    (insert-file-contents ossl-crypto-tests--manual)
+    (goto-char (point-min))
+    (re-search-forward (concat "^@chapter " (regexp-quote chapter) "$"))
+    (let ((end (save-excursion (if (re-search-forward "^@chapter " nil t)
+                                   (point) (point-max))))
+          blocks)
+      (while (re-search-forward "^@example\n" end t)
+        (let* ((start (point))
+               (stop (progn (re-search-forward "^@end example$") (match-beginning 0)))
+               (text (buffer-substring-no-properties start stop))
+               (checked (not (string-match-p "^@c unchecked$" text))))
+          (dolist (rule '(("^@c .*\n" . "") ("^@\\(end \\)?group\n" . "")
+                          ("@result{}" . "=>") ("@dots{}" . "...")
+                          ("@{" . "{") ("@}" . "}") ("@@" . "@")))
+            (setq text (replace-regexp-in-string (car rule) (cdr rule) text t t)))
+          (push (cons checked text) blocks)))
+      (nreverse blocks))))
+
+(ert-deftest ossl-crypto/manual-examples ()
+  "Every example of the manual's Cryptography chapter gives the result shown.
+Forms are evaluated in order; a form followed by \"=> VALUE\" must
+return something `equal' to VALUE."
+  (let ((blocks (ossl-crypto-tests--texi-examples "Cryptography"))
+        (checked 0))
+    (should (> (length blocks) 10))
+    (dolist (block blocks)
+      (let ((text (cdr block)) (pos 0))
+        (while (string-match "\\`[ \t\n]*[^ \t\n]" (substring text pos))
+          (pcase-let* ((`(,form . ,next) (read-from-string text pos))
+                       (value (eval form t)))
+            (setq pos next)
+            (when (string-match "\\`[ \t\n]*=>" (substring text pos))
+              (pcase-let ((`(,want . ,after)
+                           (read-from-string text (+ pos (match-end 0)))))
+                (setq pos after)
+                (when (car block)
+                  (cl-incf checked)
+                  (should (equal (list form value) (list form want))))))))))
+    ;; The examples with results, all of them (39 when written).
+    (should (> checked 35))))
 
 (provide 'ossl-crypto-tests)
 ;;; ossl-crypto-tests.el ends here

@@ -592,7 +592,7 @@ then one argument in four is replaced by a random value."
                        (aset ct (ossl-fuzz--rand (length ct)) (ossl-fuzz--rand 256)))
                      (list cipher (or ct data) key iv aad))
                  (list cipher data key iv aad))))
-            ('ossl--cipher (list cipher (ossl-fuzz--chance 0.5) data key iv
+            ('ossl--crypt (list cipher (ossl-fuzz--chance 0.5) data key iv
                                  (ossl-fuzz--sized nil)))
             ((or 'ossl-digest-size 'ossl-digest-bits 'ossl-digest-block-size
                  'ossl--digest-info)
