@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,19 @@ ossl_pkey_encrypt (EVP_PKEY *k, int decrypt, const unsigned char *in,
   return rc;
 }
 
+/* A buffer for what a cipher makes of LEN bytes.  */
+static unsigned char *
+room (size_t len, char *err, size_t errlen)
+{
+  unsigned char *p = NULL;
+
+  if (len <= SIZE_MAX - OSSL_CRYPTO_SLACK)
+    p = malloc (len + OSSL_CRYPTO_SLACK);
+  if (!p)
+    snprintf (err, errlen, "out of memory");
+  return p;
+}
+
 void
 ossl_envelope_free (struct ossl_envelope *env)
 {
@@ -380,9 +394,11 @@ ossl_pkey_seal (const char *cipher, EVP_PKEY **keys, size_t n,
     if (ossl_pkey_encrypt (keys[i], 0, key, info.key_length, &env->keys[i],
                            &env->keylens[i], err, errlen))
       goto out;
+  if (!(env->data = room (len, err, errlen)))
+    goto out;
   rc = ossl_crypto_cipher_run (cipher, 1, data, len, key, info.key_length,
                                env->ivlen ? env->iv : NULL, env->ivlen,
-                               NULL, 0, &env->data, &env->len, err, errlen);
+                               NULL, 0, env->data, &env->len, err, errlen);
  out:
   OPENSSL_cleanse (key, sizeof key);
   if (rc)
@@ -411,11 +427,21 @@ ossl_pkey_open (const char *cipher, EVP_PKEY *k, const unsigned char *ek,
       snprintf (err, errlen, "the envelope's key is not a %s key", cipher);
       rc = -1;
     }
+  else if (!(*out = room (len, err, errlen)))
+    rc = -1;
   else
-    rc = ossl_crypto_cipher_run (cipher, 0, data, len, key, keylen,
-                                 info.iv_length ? iv : NULL,
-                                 info.iv_length ? ivlen : 0, NULL, 0,
-                                 out, outlen, err, errlen);
+    {
+      /* On failure OUT is wiped: nothing unauthenticated is left.  */
+      rc = ossl_crypto_cipher_run (cipher, 0, data, len, key, keylen,
+                                   info.iv_length ? iv : NULL,
+                                   info.iv_length ? ivlen : 0, NULL, 0,
+                                   *out, outlen, err, errlen);
+      if (rc)
+        {
+          free (*out);
+          *out = NULL;
+        }
+    }
   OPENSSL_clear_free (key, keylen);
   return rc;
 }
