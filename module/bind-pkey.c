@@ -102,10 +102,7 @@ digest (emacs_env *env, emacs_value v, bool *none)
 DEFUN (Fhandle_p)
 {
   UNUSED_ARGS;
-  return env->eq (env, env->type_of (env, args[0]),
-                  env->intern (env, "user-ptr"))
-    && env->get_user_finalizer (env, args[0]) == ossl_pkey_fin
-    ? em_t : em_nil;
+  return em_user_ptr_p (env, args[0], ossl_pkey_fin) ? em_t : em_nil;
 }
 
 DEFUN (Finfo)

@@ -234,13 +234,19 @@ em_int (emacs_env *env, emacs_value v, long min, long max, long *out)
   }
 }
 
+bool
+em_user_ptr_p (emacs_env *env, emacs_value v, emacs_finalizer fin)
+{
+  return env->eq (env, env->type_of (env, v), env->intern (env, "user-ptr"))
+    && env->get_user_finalizer (env, v) == fin;
+}
+
 void *
 em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
              const char *predicate)
 {
   void *p;
-  if (!env->eq (env, env->type_of (env, v), env->intern (env, "user-ptr"))
-      || env->get_user_finalizer (env, v) != fin)
+  if (!em_user_ptr_p (env, v, fin))
     {
       env->non_local_exit_clear (env);
       em_wrong_type (env, predicate, v);

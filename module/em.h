@@ -65,6 +65,8 @@ emacs_value em_str (emacs_env *env, const char *s);
 /* An integer in [MIN, MAX], else wrong-type / args-out-of-range.  */
 bool em_int (emacs_env *env, emacs_value v, long min, long max, long *out);
 
+/* True when V is a user pointer whose finalizer is FIN.  */
+bool em_user_ptr_p (emacs_env *env, emacs_value v, emacs_finalizer fin);
 /* A user pointer whose finalizer is FIN, else wrong-type-argument
    PREDICATE.  Returns NULL after signalling.  */
 void *em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
