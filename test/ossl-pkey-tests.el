@@ -18,6 +18,9 @@
 (require 'ossl)
 (require 'ossl-test-lib)
 
+(declare-function ossl-rel--sanitizer "ossl-reliability-tests" ())
+(declare-function ossl-rel--build-freecheck "ossl-reliability-tests" ())
+
 ;;;; Helpers
 
 (defvar ossl-pkey-tests--dir nil "Scratch directory of the current test.")
@@ -645,6 +648,78 @@ SIGOPTS are openssl -sigopt values; they mean PSS padding."
     (should-error (ossl-pkey-from-pem pem (lambda () (error "User quit")))
                   :type 'error)
     (should (ossl-pkey-subkey-p (ossl-pkey-from-pem pem "hunter2-password") r))))
+
+(ert-deftest ossl-pkey/secrets-wiped-from-freed-memory ()
+  "No block the module frees still holds a key password, a private key's
+bytes or an envelope's plaintext, and no block libcrypto frees holds a
+password or plaintext.  libcrypto 3.0 itself frees copies of an
+Ed25519 key's bytes unwiped while it decodes PKCS#8 (the octet string
+of ossl_ecx_key_from_pkcs8, once per X25519/X448/Ed25519/Ed448
+decoder it tries): those are OpenSSL's, and allowed here.  The free
+checker of ossl-rel/secrets-wiped-from-freed-memory runs in a child
+Emacs; a control needle, hashed as plain data, which is not wiped,
+proves it sees the module's frees."
+  (unless (fboundp 'ossl-rel--build-freecheck)
+    (ert-skip "needs ossl-reliability-tests.el loaded"))
+  (when (equal (ossl-rel--sanitizer) "asan")
+    (ert-skip "the free checker and ASan's allocator do not mix"))
+  (let ((so (ossl-rel--build-freecheck)))
+    (unless so (ert-skip "no C compiler for freecheck.c"))
+    (let* ((log (make-temp-file "ossl-freecheck-" nil ".log"))
+           (dir (make-temp-file "ossl-pkey-wipe-" t))
+           (password "pkey-password-4711")
+           ;; An Ed25519 private key whose 32 secret bytes are ASCII.
+           (seed "ed25519-seed-ascii-0123456789abc")
+           (der (concat (ossl-pkey-tests--hex "302e020100300506032b657004220420") seed))
+           (plain "pkey-envelope-plaintext")
+           (control "pkey-control-needle-not-secret")
+           (lisp-dir (file-name-directory (locate-library "ossl")))
+           (form
+            `(progn
+               (require 'ossl)
+               (dotimes (i 3)
+                 (let* ((k (ossl-pkey-from-der ,der))
+                        (pem (ossl-pkey-to-pem k 'aes-256-cbc ,password))
+                        (r (ossl-rsa-generate-key 1024))
+                        (e (ossl-seal 'aes-256-gcm ,plain r)))
+                   (ossl-pkey-from-pem pem ,password)
+                   (ossl-pkey-from-pem pem (lambda () ,password))
+                   (ignore-errors (ossl-pkey-from-pem pem "wrong password"))
+                   (ossl-pem-write-key (format "%s/k%d.pem" ,dir i) k 'aes-128-cbc ,password)
+                   (ossl-pem-read-key (format "%s/k%d.pem" ,dir i) ,password)
+                   (ossl-sign nil "message" k)
+                   (ossl-open 'aes-256-gcm (car e) r (nth 1 e) (nth 2 e))
+                   (ossl-digest 'sha256 ,control)
+                   (garbage-collect)))))
+           (process-environment
+            (append (list (concat "LD_PRELOAD=" so)
+                          (concat "FREECHECK_LOG=" log)
+                          (concat "FREECHECK_NEEDLES="
+                                  (string-join (list password seed plain control) ":")))
+                    process-environment)))
+      (unwind-protect
+          (let* ((status (call-process (expand-file-name invocation-name
+                                                         invocation-directory)
+                                       nil nil nil "-Q" "--batch" "-L" lisp-dir
+                                       "--eval"
+                                       ;; No NUL or raw byte on the command line.
+                                       (let ((print-escape-control-characters t)
+                                             (print-escape-nonascii t))
+                                         (prin1-to-string form))))
+                 (lines (with-temp-buffer (insert-file-contents log)
+                                          (split-string (buffer-string) "\n" t)))
+                 (hits (cl-remove-if-not (lambda (l) (string-prefix-p "HIT" l)) lines)))
+            (should (eq status 0))
+            ;; Needle 3 is the control: it must be seen, and only it,
+            ;; but for libcrypto's own copies of the key (needle 1).
+            (should (cl-some (lambda (l) (string-prefix-p "HIT 3 " l)) hits))
+            (should-not (cl-remove-if (lambda (l)
+                                        (or (string-prefix-p "HIT 3 " l)
+                                            (string-match-p "\\`HIT 1 .*/libcrypto\\.so" l)))
+                                      hits)))
+        (delete-file log)
+        (delete-file so)
+        (delete-directory dir t)))))
 
 (provide 'ossl-pkey-tests)
 
