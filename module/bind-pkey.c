@@ -132,7 +132,7 @@ DEFUN (Fgenerate)
 
   if (!(type = em_string (env, args[0], NULL)))
     return NULL;
-  if ((!em_nilp (env, args[1]) && !em_int (env, args[1], 0, 65536, &bits))
+  if ((!em_nilp (env, args[1]) && !em_int (env, args[1], 0, 16384, &bits))
       || (!em_nilp (env, args[2])
           && !em_int (env, args[2], 0, 0x7fffffffL, &exponent))
       || (curve = em_string_or_nil (env, args[3], &failed), failed))
