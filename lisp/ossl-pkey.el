@@ -229,6 +229,17 @@ OpenSSL draws the parameters' seed itself."
 
 ;;;; Signatures
 
+(defun ossl--pkey-digest-name (digest)
+  "DIGEST without the key type of SXEmacs's signature names.
+SXEmacs signed with `RSA-SHA1', `DSA-SHA1', `ecdsa-with-SHA1' and the
+like, OpenSSL 1.0's names of a digest for a key type; OpenSSL 3
+knows the digest alone, and the key gives the type."
+  (let ((name (ossl--crypto-name digest)))
+    (if (string-match "\\`\\(?:rsa-\\|dsa-\\|ecdsa-with-\\)\\(.+\\)\\'"
+                      (downcase name))
+        (substring name (match-beginning 1))
+      digest)))
+
 (defun ossl--pkey-sign-args (digest pkey padding)
   "Check DIGEST and PADDING for PKEY; return the digest's name or nil."
   (unless (memq padding '(nil pss))
@@ -247,7 +258,7 @@ OpenSSL draws the parameters' seed itself."
           (t (when (and padding (not (memq type '(rsa rsa-pss))))
                (signal 'ossl-crypto-error
                        (list "PSS padding is for RSA keys")))
-             (ossl--crypto-digest digest)))))
+             (ossl--crypto-digest (ossl--pkey-digest-name digest))))))
 
 (defun ossl--pkey-padding (keys)
   "The :padding of the keyword list KEYS, the only keyword there may be."

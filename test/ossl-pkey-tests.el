@@ -523,6 +523,11 @@ SIGOPTS are openssl -sigopt values; they mean PSS padding."
       (let ((enc (ossl-seal 'AES-256-ECB "a tight secret" rsaexmpl)))
         (should (equal (ossl-open 'AES-256-ECB (car enc) rsaexmpl (cadr enc) "some other iv!!!")
                        "a tight secret")))
+      ;; The signature names of SXEmacs's openssl.c examples.
+      (should (ossl-verify 'SHA1 "m" (ossl-sign 'DSA-SHA1 "m" dsaexmpl) dsapub))
+      (should (ossl-verify 'RSA-SHA256 "m" (ossl-sign 'sha256 "m" rsaexmpl) rsapub))
+      (should (ossl-verify 'ecdsa-with-SHA1 "m" (ossl-sign 'SHA1 "m" ecexmpl) ecpub))
+      (should (equal (ossl-sign 'RSA-MD5 "m" rsaexmpl) (ossl-sign 'md5 "m" rsaexmpl)))
       (setq sig (ossl-sign 'SHA1 "I owe you a beer" dsaexmpl))
       (should (eq (ossl-verify 'SHA1 "I owe you a beer" sig dsapub) t))
       (should-not (ossl-verify 'SHA1 "I owe you 10 beer" sig dsapub))
