@@ -38,11 +38,12 @@
 ;;
 ;; The verification outcome of each certificate combines what OpenSSL
 ;; reported for the connection (its first failure, with its depth)
-;; with checks made here from the certificates' fields: validity
-;; dates, issuer/subject links and key identifiers between the
-;; certificates, trust anchors looked up by name in `ossl-view-ca' and
-;; the system CA bundle, and the host name against subjectAltName.
-;; Signatures are verified only by OpenSSL, for connections.
+;; with checks made here: validity dates, issuer links between the
+;; certificates and to the trust anchors of `ossl-view-ca' and the
+;; system CA bundle (a certificate's issuer is the one whose key
+;; verifies its signature, `ossl-x509-verify-signature', not merely
+;; the one its issuer name names), and the host name against
+;; subjectAltName.
 
 ;;; Code:
 
@@ -51,6 +52,7 @@
 (require 'comint)
 (require 'ossl)
 (require 'ossl-x509)
+(require 'ossl-pkey)
 
 (declare-function dired-get-filename "dired"
                   (&optional localp no-error-if-not-filep))
@@ -255,14 +257,16 @@ Soon means within `ossl-view-expiry-warning-days' days."
         (setq ossl-view--anchor-cache (cons key (nreverse anchors)))))
     (cdr ossl-view--anchor-cache)))
 
-(defun ossl-view--issued-by-p (info issuer)
-  "Non-nil if the certificate with INFO names the one with ISSUER as issuer.
-Names must be equal, and key identifiers too when both are present.
-Signatures are not checked."
-  (and (equal (plist-get info :issuer-rfc2253) (plist-get issuer :subject-rfc2253))
-       (let ((akid (plist-get info :authority-key-id))
-             (skid (plist-get issuer :subject-key-id)))
-         (or (null akid) (null skid) (equal akid skid)))))
+(defun ossl-view--names-issuer-p (info issuer)
+  "Non-nil if the certificate with INFO names the one with ISSUER as issuer."
+  (equal (plist-get info :issuer-rfc2253) (plist-get issuer :subject-rfc2253)))
+
+(defun ossl-view--issued-by-p (cert issuer)
+  "Non-nil if ISSUER issued CERT; both are (CERTIFICATE . INFO).
+CERT must name ISSUER as its issuer, and ISSUER's key must verify
+CERT's signature: names alone prove nothing."
+  (and (ossl-view--names-issuer-p (cdr cert) (cdr issuer))
+       (ossl-x509-verify-signature (car cert) (car issuer))))
 
 (defun ossl-view--anchor-p (info anchors)
   "Non-nil if the certificate with INFO is one of ANCHORS."
@@ -357,19 +361,22 @@ HOST is the name checked.  The words follow the certificate's name:
     ((or 4 6 7) "has a signature that does not verify")
     (_ (format "fails verification: %s" string))))
 
-(defun ossl-view--issuer-finding (info infos anchors trusted connp)
-  "How the certificate with INFO links up, among INFOS, to ANCHORS.
+(defun ossl-view--issuer-finding (cert certs anchors trusted connp)
+  "How CERT links up, among CERTS, to ANCHORS; all are (CERTIFICATE . INFO).
 TRUSTED is non-nil when OpenSSL verified the whole chain; CONNP when
-the certificates came from a connection.  A finding (LEVEL KIND TEXT)."
-  (let ((k (cl-position-if (lambda (other)
-                             (and (not (eq other info))
-                                  (ossl-view--issued-by-p info other)))
-                           infos)))
+the certificates came from a connection.  An issuer is one whose
+key verifies the signature.  A finding (LEVEL KIND TEXT)."
+  (let* ((info (cdr cert))
+         (others (remq cert certs))
+         (k (cl-position-if (lambda (other) (ossl-view--issued-by-p cert other))
+                            others)))
+    (when k
+      (setq k (cl-position (nth k others) certs)))
     (cond
      (k (list 'ok 'issuer
               (format "was issued by %s%s"
-                      (ossl-view--who k (nth k infos))
-                      (if (= k (1+ (cl-position info infos))) ""
+                      (ossl-view--who k (cdr (nth k certs)))
+                      (if (= k (1+ (cl-position cert certs))) ""
                         " (sent out of order)"))))
      ((plist-get info :self-signed-p)
       (cond ((ossl-view--anchor-p info anchors)
@@ -377,8 +384,11 @@ the certificates came from a connection.  A finding (LEVEL KIND TEXT)."
             (trusted (list 'ok 'issuer "is a self-signed root, trusted"))
             (t (list 'error 'issuer "is self-signed and not in the trust store"))))
      (t
-      (let ((anchor (cl-find-if (lambda (a) (ossl-view--issued-by-p info (cdr a)))
-                                anchors)))
+      (let ((anchor (cl-find-if (lambda (a) (ossl-view--issued-by-p cert a))
+                                anchors))
+            (impostor (cl-find-if (lambda (c)
+                                    (ossl-view--names-issuer-p info (cdr c)))
+                                  (append others anchors))))
         (cond
          (anchor (list 'ok 'issuer
                        (format "was issued by %s, in the trust store"
@@ -386,6 +396,10 @@ the certificates came from a connection.  A finding (LEVEL KIND TEXT)."
          (trusted (list 'ok 'issuer
                         (format "was issued by %s, trusted"
                                 (plist-get info :issuer-rfc2253))))
+         (impostor
+          (list 'error 'issuer
+                (format "names %s as its issuer, but the signature does not verify with that certificate's key"
+                        (plist-get info :issuer-rfc2253))))
          (t (list 'error 'issuer
                   (format "was issued by %s, which is neither %s nor in the trust store"
                           (plist-get info :issuer-rfc2253)
@@ -400,6 +414,7 @@ nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
 `warning' or `error' and TEXT follows the certificate's name."
   (let* ((now (float-time))
          (infos (mapcar #'ossl-x509-info certs))
+         (pairs (cl-mapcar #'cons certs infos))
          (anchors (ossl-view--anchors))
          (host (plist-get status :hostname))
          (trusted (and status (eql (car (plist-get status :verify-result)) 0)))
@@ -441,13 +456,14 @@ nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
                                  (ossl-view--date (plist-get info :valid-to))))
                    findings))))
         (unless (eq kind 'issuer)
-          (push (ossl-view--issuer-finding info infos anchors trusted status)
+          (push (ossl-view--issuer-finding (nth i pairs) pairs anchors trusted
+                                           status)
                 findings))
         (when (and (> i 0)
                    (not (cl-some (lambda (other)
-                                   (and (not (eq other info))
-                                        (ossl-view--issued-by-p other info)))
-                                 infos)))
+                                   (and (not (eq other (nth i pairs)))
+                                        (ossl-view--issued-by-p other (nth i pairs))))
+                                 pairs)))
           (push (list 'warning 'chain
                       "issued none of the other certificates (not needed)")
                 findings))
@@ -519,7 +535,7 @@ ROLE is `client' or `server' for connections (our end's role)."
       (let* ((top (car (last entries)))
              (issuer (cl-find 'issuer (plist-get top :findings) :key #'cadr)))
         (cons 'ok
-              (format "Looks valid: the dates are right and %s %s (signatures were not checked)."
+              (format "Looks valid: the dates are right, the signatures verify, and %s %s."
                       (ossl-view--who (plist-get top :index) (plist-get top :info))
                       (nth 2 issuer))))))))
 

@@ -195,44 +195,6 @@ DEFUN (Fctx_use_cert)
   return em_status (env, rc, "ossl-certificate-error", err);
 }
 
-/* Where an encrypted key's password comes from: a string, or a Lisp
-   function called only if OpenSSL finds the key encrypted.  The
-   callback runs inside the primitive's call, so ENV is valid.  */
-struct password_source
-{
-  emacs_env *env;
-  emacs_value fn;
-  char *str;
-  ptrdiff_t len;
-};
-
-static int
-password_cb (char *buf, int size, int rwflag, void *u)
-{
-  struct password_source *src = u;
-  emacs_env *env = src->env;
-  char *pw = src->str;
-  ptrdiff_t len = src->len;
-  int n;
-  (void) rwflag;
-
-  if (!pw && src->fn)
-    {
-      emacs_value v = env->funcall (env, src->fn, 0, NULL);
-      if (env->non_local_exit_check (env) != emacs_funcall_exit_return
-          || em_nilp (env, v) || !(pw = em_string (env, v, &len)))
-        return -1;
-    }
-  if (!pw)
-    return -1;
-  n = len <= size ? (int) len : -1;
-  if (n >= 0)
-    memcpy (buf, pw, n);
-  if (pw != src->str)
-    em_free_secret (pw, len);
-  return n;
-}
-
 /* Load the key of KIND VALUE with PASSWORD (args[0..2]) into the
    context C or else the connection CONN.  */
 static emacs_value
@@ -240,48 +202,30 @@ use_key (emacs_env *env, emacs_value *args, struct ossl_ctx *c,
          struct ossl_conn *conn)
 {
   char err[OSSL_ERRLEN];
-  struct password_source src = { env, NULL, NULL, 0 };
-  bool with_password = !em_nilp (env, args[2]);
+  struct em_password pw;
+  bool with_password;
   const char *kind;
   char *value;
   ptrdiff_t len;
   int rc;
 
-  if (!(kind = kind_name (env, args[0], source_kinds)))
+  if (!(kind = kind_name (env, args[0], source_kinds))
+      || !em_password (env, args[2], &pw))
     return NULL;
-  if (with_password)
-    {
-      if (env->eq (env, env->type_of (env, args[2]), em_intern (env, "string")))
-        {
-          if (!(src.str = em_string (env, args[2], &src.len)))
-            return NULL;
-        }
-      else
-        {
-          emacs_value fp = env->funcall (env, em_intern (env, "functionp"),
-                                         1, &args[2]);
-          CHECK (env);
-          if (em_nilp (env, fp))
-            {
-              em_wrong_type (env, "stringp", args[2]);
-              return NULL;
-            }
-          src.fn = args[2];
-        }
-    }
+  with_password = em_password_p (&pw);
   if (!(value = em_string (env, args[1], &len)))
     {
-      em_free_secret (src.str, src.len);
+      em_password_free (&pw);
       return NULL;
     }
   rc = c ? ossl_ctx_use_key (c, value, (size_t) len, *kind == 'f',
-                             with_password ? password_cb : NULL, &src,
+                             with_password ? em_password_cb : NULL, &pw,
                              err, sizeof err)
     : ossl_conn_use_key (conn, value, (size_t) len, *kind == 'f',
-                         with_password ? password_cb : NULL, &src,
+                         with_password ? em_password_cb : NULL, &pw,
                          err, sizeof err);
   em_free_secret (value, len);
-  em_free_secret (src.str, src.len);
+  em_password_free (&pw);
   CHECK (env);                  /* the password function signalled */
   return em_status (env, rc, "ossl-key-error", err);
 }

@@ -210,10 +210,7 @@ handle_or_nil (emacs_env *env, X509 *x)
 DEFUN (Fhandle_p)
 {
   UNUSED_ARGS;
-  return env->eq (env, env->type_of (env, args[0]),
-                  env->intern (env, "user-ptr"))
-    && env->get_user_finalizer (env, args[0]) == ossl_x509_fin
-    ? em_t : em_nil;
+  return em_user_ptr_p (env, args[0], ossl_x509_fin) ? em_t : em_nil;
 }
 
 DEFUN (Fread_file)

@@ -12,6 +12,7 @@
 void ossl_ctx_fin (void *p) EMACS_NOEXCEPT;
 void ossl_conn_fin (void *p) EMACS_NOEXCEPT;
 void ossl_x509_fin (void *p) EMACS_NOEXCEPT;
+void ossl_pkey_fin (void *p) EMACS_NOEXCEPT;
 
 /* The live connection in V, or NULL after signalling
    wrong-type-argument or ossl-closed-error.  */

@@ -142,6 +142,71 @@ em_free_secret (char *s, ptrdiff_t len)
 }
 
 bool
+em_password (emacs_env *env, emacs_value v, struct em_password *pw)
+{
+  pw->env = env;
+  pw->fn = NULL;
+  pw->str = NULL;
+  pw->len = 0;
+  if (em_nilp (env, v))
+    return true;
+  if (env->eq (env, env->type_of (env, v), env->intern (env, "string")))
+    return (pw->str = em_string (env, v, &pw->len)) != NULL;
+  {
+    emacs_value fp = env->funcall (env, env->intern (env, "functionp"), 1, &v);
+    if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+      return false;
+    if (em_nilp (env, fp))
+      {
+        em_wrong_type (env, "stringp", v);
+        return false;
+      }
+  }
+  pw->fn = v;
+  return true;
+}
+
+bool
+em_password_p (const struct em_password *pw)
+{
+  return pw->str || pw->fn;
+}
+
+int
+em_password_cb (char *buf, int size, int rwflag, void *u)
+{
+  struct em_password *src = u;
+  emacs_env *env = src->env;
+  char *pw = src->str;
+  ptrdiff_t len = src->len;
+  int n;
+  (void) rwflag;
+
+  if (!pw && src->fn)
+    {
+      emacs_value v = env->funcall (env, src->fn, 0, NULL);
+      if (env->non_local_exit_check (env) != emacs_funcall_exit_return
+          || em_nilp (env, v) || !(pw = em_string (env, v, &len)))
+        return -1;
+    }
+  if (!pw)
+    return -1;
+  n = len <= size ? (int) len : -1;
+  if (n >= 0)
+    memcpy (buf, pw, n);
+  if (pw != src->str)
+    em_free_secret (pw, len);
+  return n;
+}
+
+void
+em_password_free (struct em_password *pw)
+{
+  em_free_secret (pw->str, pw->len);
+  pw->str = NULL;
+}
+
+bool
 em_int (emacs_env *env, emacs_value v, long min, long max, long *out)
 {
   intmax_t i;
@@ -169,13 +234,19 @@ em_int (emacs_env *env, emacs_value v, long min, long max, long *out)
   }
 }
 
+bool
+em_user_ptr_p (emacs_env *env, emacs_value v, emacs_finalizer fin)
+{
+  return env->eq (env, env->type_of (env, v), env->intern (env, "user-ptr"))
+    && env->get_user_finalizer (env, v) == fin;
+}
+
 void *
 em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
              const char *predicate)
 {
   void *p;
-  if (!env->eq (env, env->type_of (env, v), env->intern (env, "user-ptr"))
-      || env->get_user_finalizer (env, v) != fin)
+  if (!em_user_ptr_p (env, v, fin))
     {
       env->non_local_exit_clear (env);
       em_wrong_type (env, predicate, v);

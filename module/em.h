@@ -36,11 +36,37 @@ char *em_string_or_nil (emacs_env *env, emacs_value v, bool *failed);
 /* Free a buffer from em_string after wiping it (it may hold keys).  */
 void em_free_secret (char *s, ptrdiff_t len);
 
+/* Where an encrypted key's password comes from: a string, or a Lisp
+   function called only if OpenSSL finds the key encrypted.  The
+   callback runs inside the primitive's call, so ENV is valid.  */
+struct em_password
+{
+  emacs_env *env;
+  emacs_value fn;
+  char *str;
+  ptrdiff_t len;
+};
+
+/* Fill *PW from V: nil (no password: *PW is empty), a string (copied
+   into C) or a function.  Signals wrong-type-argument stringp for
+   anything else.  */
+bool em_password (emacs_env *env, emacs_value v, struct em_password *pw);
+/* True when *PW holds a password or a function.  */
+bool em_password_p (const struct em_password *pw);
+/* A pem_password_cb over a struct em_password: copies the string, or
+   calls the function (a non-local exit is left pending in ENV, and
+   the callback reports failure).  Wipes what it copied.  */
+int em_password_cb (char *buf, int size, int rwflag, void *pw);
+/* Wipe and free the copied password.  */
+void em_password_free (struct em_password *pw);
+
 emacs_value em_unibyte (emacs_env *env, const char *data, size_t len);
 emacs_value em_str (emacs_env *env, const char *s);
 /* An integer in [MIN, MAX], else wrong-type / args-out-of-range.  */
 bool em_int (emacs_env *env, emacs_value v, long min, long max, long *out);
 
+/* True when V is a user pointer whose finalizer is FIN.  */
+bool em_user_ptr_p (emacs_env *env, emacs_value v, emacs_finalizer fin);
 /* A user pointer whose finalizer is FIN, else wrong-type-argument
    PREDICATE.  Returns NULL after signalling.  */
 void *em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,

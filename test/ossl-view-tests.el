@@ -487,6 +487,44 @@ its port is (process-contact SERVER :service)."
           (delete-process proc)
           (kill-buffer b))))))
 
+;; Issue 16: issuers are proved by signatures, not by names.
+(ert-deftest ossl-view/forged-issuer ()
+  "A certificate naming the trusted root as issuer, signed by another key."
+  (let ((dir (make-temp-file "ossl-view-forged-" t))
+        (ossl-view-ca (ossl-view-tests--root))
+        (root (car (ossl-x509-read-file (ossl-view-tests--root)))))
+    (unwind-protect
+        (let ((default-directory (file-name-as-directory dir))
+              (process-environment (cons "OPENSSL_CONF=/dev/null" process-environment)))
+          ;; An impostor root with the very subject of the test root, and
+          ;; a leaf it signs without an authorityKeyIdentifier.
+          (dolist (args `(("req" "-x509" "-newkey" "ec" "-pkeyopt" "ec_paramgen_curve:P-256"
+                           "-nodes" "-keyout" "fake.key" "-out" "fake.pem" "-days" "30"
+                           "-subj" ,(ossl-x509-subject root))
+                          ("req" "-new" "-newkey" "ec" "-pkeyopt" "ec_paramgen_curve:P-256"
+                           "-nodes" "-keyout" "leaf.key" "-out" "leaf.csr"
+                           "-subj" "/CN=localhost")
+                          ("x509" "-req" "-in" "leaf.csr" "-CA" "fake.pem" "-CAkey" "fake.key"
+                           "-set_serial" "7" "-days" "30" "-out" "leaf.pem")))
+            (should (eql 0 (apply #'call-process "openssl" nil nil nil args))))
+          (let ((leaf (car (ossl-x509-read-file "leaf.pem"))))
+            (should (equal (ossl-x509-issuer leaf) (ossl-x509-subject root)))
+            (should-not (ossl-x509-verify-signature leaf root)))
+          (ossl-view-tests--with-buffer
+              (buf (ossl-view-certificate-file (expand-file-name "leaf.pem" dir)))
+            (should (equal (ossl-view-tests--verdict)
+                           (format "PROBLEM: [0] localhost names %s as its issuer, but the signature does not verify with that certificate's key."
+                                   (ossl-x509-issuer (car (ossl-x509-read-file "leaf.pem"))
+                                                     'rfc2253)))))
+          ;; With the impostor itself in the file, the link verifies, and
+          ;; the impostor is no trust anchor: it is self-signed, untrusted.
+          (ossl-test--concat-files dir "both.pem" "leaf.pem" "fake.pem")
+          (ossl-view-tests--with-buffer
+              (buf (ossl-view-certificate-file (expand-file-name "both.pem" dir)))
+            (should (equal (ossl-view-tests--verdict)
+                           "PROBLEM: [1] ossl Test Root CA is self-signed and not in the trust store."))))
+      (delete-directory dir t))))
+
 (ert-deftest ossl-view/certificate-file ()
   "PEM chains, DER files, and files picked in dired."
   (let ((ossl-view-ca (ossl-view-tests--root)))
@@ -494,7 +532,7 @@ its port is (process-contact SERVER :service)."
         (buf (ossl-view-certificate-file (ossl-test-file "server-chain.pem")))
       (should (string-match-p "\\`Certificate file .*server-chain\\.pem\nContains: +2 certificates$"
                               (buffer-string)))
-      (should (string-prefix-p "Looks valid: the dates are right and [1] ossl Test Intermediate CA was issued by ossl Test Root CA, in the trust store"
+      (should (string-prefix-p "Looks valid: the dates are right, the signatures verify, and [1] ossl Test Intermediate CA was issued by ossl Test Root CA, in the trust store"
                                (ossl-view-tests--verdict)))
       (should (ossl-view-tests--has "[0] Leaf certificate: localhost"))
       (should (ossl-view-tests--has (substring (ossl-view-tests--sha256 "server.pem")

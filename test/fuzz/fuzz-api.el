@@ -965,5 +965,155 @@ and public functions nothing is repaired: junk they leave is theirs."
                (if (> bad 0) "FAILED" "ok") ossl-fuzz--calls bad notes secs)
       (kill-emacs (if (> bad 0) 3 0)))))
 
+;;;; Public keys (issue 16, items 6-9): values and guards
+
+;; The pkey functions are fuzzed like every ossl- function; this block
+;; gives them keys, key handles and algorithm names to work with, and
+;; keeps their file writes inside a scratch directory (the fuzzer's
+;; strings include /etc/passwd and the test PKI's own files).
+
+(declare-function ossl-rsa-generate-key "ossl-pkey" (bits &optional exponent))
+(declare-function ossl-ec-generate-key "ossl-pkey" (&optional curve))
+(declare-function ossl-ed25519-generate-key "ossl-pkey" ())
+(declare-function ossl-x25519-generate-key "ossl-pkey" ())
+(declare-function ossl-pem-read-key "ossl-pkey" (file &optional password))
+(declare-function ossl-pkey-get-public "ossl-pkey" (pkey))
+(declare-function ossl-pkey-p "ossl-pkey" (object))
+(declare-function ossl-pkey-to-pem "ossl-pkey" (pkey &optional cipher password))
+(declare-function ossl--pkey-handle "ossl-pkey" (key))
+
+(defvar ossl-fuzz--pkey-pool nil
+  "Keys to call with: key objects, raw handles, forged objects.")
+
+(defvar ossl-fuzz--pkey-dir nil
+  "Scratch directory the pkey functions write their files in.")
+
+(defconst ossl-fuzz--pkey-names
+  '(sha256 SHA1 sha3-512 "SHA2-384" md5 sha265 aes-256-gcm aes-128-cbc
+    AES-256-ECB chacha20-poly1305 aes-256-ccm des-ede3-cbc rc4 pss pkcs1
+    prime256v1 secp384r1 P-521 secp224r1 sect163k1 file data)
+  "Algorithm names, good and bad, the pkey functions take.")
+
+(defconst ossl-fuzz--pkey-writers
+  '(ossl-pem-write-key ossl-pem-write-public-key ossl--pkey-write-file)
+  "Functions whose first argument is a file written.")
+
+(defun ossl-fuzz--pkey-keys ()
+  "A fresh pool of keys of every type, public and private, and fakes."
+  (let* ((keys (delq nil (list (ignore-errors (ossl-rsa-generate-key 1024))
+                               (ignore-errors (ossl-ec-generate-key))
+                               (ignore-errors (ossl-ed25519-generate-key))
+                               (ignore-errors (ossl-x25519-generate-key))
+                               (ignore-errors (ossl-pem-read-key
+                                               (ossl-fuzz--world-get :keyfile))))))
+         (pubs (delq nil (mapcar (lambda (k) (ignore-errors (ossl-pkey-get-public k)))
+                                 keys))))
+    (append keys pubs
+            (delq nil (mapcar (lambda (k) (ignore-errors (ossl--pkey-handle k))) keys))
+            (list (record 'ossl-pkey "OpenSSL fake key" "not a handle")
+                  (record 'ossl-pkey "OpenSSL fake key" (car (ossl-fuzz--certs)))))))
+
+(defun ossl-fuzz--pkey-value (orig &rest args)
+  "Around `ossl-fuzz--value' (ORIG with ARGS): now and then a key or a name."
+  (pcase (ossl-fuzz--rand 12)
+    (0 (unless (and ossl-fuzz--pkey-pool (ossl-fuzz--chance 0.99))
+         (setq ossl-fuzz--pkey-pool (ossl-fuzz--pkey-keys)))
+       (ossl-fuzz--pick ossl-fuzz--pkey-pool))
+    (1 (ossl-fuzz--pick ossl-fuzz--pkey-names))
+    (2 (let ((k (ossl-fuzz--pick ossl-fuzz--pkey-pool)))
+         (and (ossl-pkey-p k) (ignore-errors
+                                (ossl-pkey-to-pem k (ossl-fuzz--pick '(nil aes-256-cbc))
+                                                  (ossl-fuzz--pick '(nil "pw")))))))
+    (_ (apply orig args))))
+
+(defun ossl-fuzz--pkey-confine (args)
+  "ARGS of a file-writing function, its file moved into the scratch directory."
+  (unless ossl-fuzz--pkey-dir
+    (setq ossl-fuzz--pkey-dir (make-temp-file "ossl-fuzz-pkey-" t))
+    (add-hook 'kill-emacs-hook
+              (lambda () (ignore-errors (delete-directory ossl-fuzz--pkey-dir t)))))
+  (if (stringp (car args))
+      (cons (expand-file-name (format "k%d.pem" (ossl-fuzz--rand 3)) ossl-fuzz--pkey-dir)
+            (cdr args))
+    args))
+
+(defun ossl-fuzz--pkey-key (&optional private)
+  "A key object of the pool (a key pair when PRIVATE), refreshing it at times."
+  (unless (and ossl-fuzz--pkey-pool (ossl-fuzz--chance 0.99))
+    (setq ossl-fuzz--pkey-pool (ossl-fuzz--pkey-keys)))
+  (ossl-fuzz--pick (cl-remove-if-not (lambda (k)
+                                       (ignore-errors
+                                         (if private (ossl-pkey-private-p k) (ossl-pkey-p k))))
+                                     ossl-fuzz--pkey-pool)))
+
+(defun ossl-fuzz--pkey-damage (s)
+  "S, a string, with a random byte changed now and then."
+  (when (and (stringp s) (> (length s) 0) (ossl-fuzz--chance 0.5))
+    (setq s (copy-sequence s))
+    (aset s (ossl-fuzz--rand (length s)) (ossl-fuzz--rand 256)))
+  s)
+
+(defun ossl-fuzz--pkey-args (orig fn)
+  "Around `ossl-fuzz--crypto-args' (ORIG): plausible arguments for pkey FN.
+Keys of every type (so that most calls pass the type checks and reach
+OpenSSL), real signatures, envelopes and PEM, then damaged."
+  (or (funcall orig fn)
+      (ignore-errors (ossl-fuzz--pkey-plausible fn))))
+
+(defun ossl-fuzz--pkey-plausible (fn)
+  "Plausible arguments for the pkey function FN, or nil if FN is none."
+  (let* ((key (ossl-fuzz--pkey-key))
+         (pair (ossl-fuzz--pkey-key t))
+         (digest (ossl-fuzz--pick '(nil sha256 sha1 sha512 sha3-256 md5 shake128 sha265)))
+         (cipher (ossl-fuzz--pick '(aes-256-gcm aes-128-cbc aes-256-ecb chacha20-poly1305
+                                        aes-128-ccm aes-256-xts rc4 des-ede3-cbc aes-256-gmc)))
+         (data (ossl-fuzz--pick (list "" "m" (ossl-fuzz--bytes (ossl-fuzz--rand 200)))))
+         (pad (and (ossl-fuzz--chance 0.3) (list :padding (ossl-fuzz--pick '(pss nil x)))))
+         (args
+          (pcase fn
+            ('ossl-sign `(,digest ,data ,pair ,@pad))
+            ('ossl-verify
+             (let ((sig (ignore-errors (apply #'ossl-sign digest data pair pad))))
+               `(,digest ,data ,(ossl-fuzz--pkey-damage (or sig data))
+                         ,(if (ossl-fuzz--chance 0.5) pair key) ,@pad)))
+            ('ossl-derive (list pair key))
+            ('ossl-seal (list cipher data (if (ossl-fuzz--chance 0.5) key (list key pair))))
+            ('ossl-open
+             (let ((e (ignore-errors (ossl-seal cipher data pair))))
+               (list cipher (ossl-fuzz--pkey-damage (or (nth 0 e) data)) pair
+                     (ossl-fuzz--pkey-damage (or (nth 1 e) data))
+                     (ossl-fuzz--pkey-damage (nth 2 e)))))
+            ((or 'ossl-pkey-from-pem 'ossl-pkey-from-der)
+             (let ((pw (ossl-fuzz--pick '(nil "pw" "bad"))))
+               (list (ossl-fuzz--pkey-damage
+                      (ignore-errors
+                        (funcall (if (eq fn 'ossl-pkey-from-pem) #'ossl-pkey-to-pem
+                                   #'ossl-pkey-to-der)
+                                 key (and pw cipher) (and pw "pw"))))
+                     (if (ossl-fuzz--chance 0.3) (lambda () "pw") pw))))
+            ((or 'ossl-pkey-to-pem 'ossl-pkey-to-der 'ossl-pem-write-key)
+             (append (and (eq fn 'ossl-pem-write-key) (list "f"))
+                     (list key cipher (ossl-fuzz--pick (list nil "pw" (lambda () "pw"))))))
+            ('ossl-x509-verify-signature
+             (list (ossl-fuzz--from-pool :certs)
+                   (if (ossl-fuzz--chance 0.5) key (ossl-fuzz--from-pool :certs))))
+            ('ossl-ec-generate-key
+             (list (ossl-fuzz--pick '(nil prime256v1 secp384r1 P-521 sect163k1
+                                          Oakley-EC2N-3 SM2 secp256r2))))
+            ((or 'ossl-pkey-subkey-p 'ossl-rsa-subkey-p) (list key pair)))))
+    (when (and args (ossl-fuzz--chance 0.2))
+      (setf (nth (ossl-fuzz--rand (length args)) args) (ossl-fuzz--value)))
+    args))
+
+(declare-function ossl-sign "ossl-pkey" (digest data pkey &rest keys))
+(declare-function ossl-seal "ossl-pkey" (cipher data public-keys))
+(declare-function ossl-pkey-private-p "ossl-pkey" (pkey))
+(declare-function ossl-pkey-to-der "ossl-pkey" (pkey &optional cipher password))
+
+(advice-add 'ossl-fuzz--value :around #'ossl-fuzz--pkey-value)
+(advice-add 'ossl-fuzz--crypto-args :around #'ossl-fuzz--pkey-args)
+(dolist (f ossl-fuzz--pkey-writers)
+  (advice-add f :filter-args #'ossl-fuzz--pkey-confine))
+
 (provide 'fuzz-api)
 ;;; fuzz-api.el ends here
