@@ -172,6 +172,11 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl-x509-handle "ossl-x509" (cert))
 (declare-function ossl-x509-info "ossl-x509" (cert))
 (declare-function ossl--x509-wrap "ossl-x509" (handle))
+(declare-function ossl-socket-maybe-relay "ossl-socket" (conn))
+(declare-function ossl-socket-unrelay "ossl-socket" (conn))
+(declare-function ossl-socket-send "ossl-socket" (conn string))
+(declare-function ossl-socket-sync "ossl-socket" (conn))
+(declare-function ossl--relay-shutdown "ossl-module" (relay))
 
 ;;;; Connection objects
 
@@ -198,7 +203,9 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   sni-function        ; server: chooses a certificate for a name
   timer               ; the non-blocking handshake's timeout
   error               ; why the connection failed, or nil
-  dead)               ; finished: the layer is gone
+  dead                ; finished: the layer is gone
+  relay)              ; nil: not tried, `lisp', or the descriptor relay
+                      ; (see ossl-socket.el)
 
 (defun ossl--check-conn (conn)
   "Signal unless CONN is a live TLS connection; return its handle."
@@ -232,7 +239,10 @@ A unibyte host name with non-ASCII bytes is no host name, and Emacs
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
   (cond ((ossl-ssl-conn-dead conn) 'closed)
         ((ossl-ssl-conn-error conn) 'failed)
-        (t (ossl--state (ossl-ssl-conn-handle conn)))))
+        (t (let ((state (ossl--state (ossl-ssl-conn-handle conn))))
+             ;; Under the descriptor, the thread may know it first.
+             (when (eq state 'failed) (ossl-socket-sync conn))
+             state))))
 
 ;;;; Contexts
 
@@ -417,7 +427,12 @@ so that handshakes with the same settings share one trust store."
 (defun ossl--linked-conn (process)
   "The TLS connection through which PROCESS's I/O goes, or nil."
   (let ((conn (ossl--conn-of process)))
-    (and conn (ossl-ssl-conn-linked conn) conn)))
+    (and conn (ossl-ssl-conn-linked conn)
+         ;; Under the descriptor, Emacs's own process code does it,
+         ;; until the connection failed.
+         (or (memq (ossl-ssl-conn-relay conn) '(nil lisp))
+             (ossl-ssl-conn-error conn))
+         conn)))
 
 (defun ossl--send-raw (conn bytes)
   "Send BYTES to CONN's process as they are.
@@ -508,11 +523,17 @@ a CRLF, is held back until the rest arrives, unless FINAL."
     (when (and (> (length text) 0) (functionp filter))
       (funcall filter (ossl-ssl-conn-process conn) text))))
 
+(defun ossl--relayed-p (conn)
+  "Non-nil if CONN's data goes under its socket's descriptor."
+  (not (memq (ossl-ssl-conn-relay conn) '(nil lisp))))
+
 (defun ossl--filter (proc bytes)
   "The filter of a process coated with TLS: ciphertext BYTES from PROC."
   (let ((conn (process-get proc 'ossl--conn)))
     (when conn
-      (ossl--input conn bytes))))
+      (ossl--input conn bytes)
+      (unless (ossl-ssl-conn-relay conn)
+        (ossl-socket-maybe-relay conn)))))
 
 (defun ossl--input (conn bytes)
   "Feed ciphertext BYTES to CONN; deliver cleartext and answer the peer.
@@ -571,6 +592,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
         (h (ossl-ssl-conn-handle conn)))
     (pcase (ossl--conn-phase conn)
       ('handshaking (push bytes (ossl-ssl-conn-queue conn)))
+      ((and 'open (guard (ossl--relayed-p conn))) (ossl-socket-send conn string))
       ('open (ossl--write h bytes) (ossl--flush conn))
       (_ (signal 'ossl-closed-error
                  (list (or (cadr (ossl-ssl-conn-error conn))
@@ -606,6 +628,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (when conn
       (condition-case nil
           (when (and (memq (ossl--conn-phase conn) '(open))
+                     (not (ossl--relayed-p conn)) ; the relay says it
                      (process-live-p (ossl-ssl-conn-process conn)))
             (ossl--shutdown (ossl-ssl-conn-handle conn))
             (ossl--flush conn))
@@ -1060,14 +1083,19 @@ stays open (the peer may close it).  Return SSL-CONN, now dead."
          (proc (ossl-ssl-conn-process ssl-conn)))
     (when (and (memq (ossl--conn-phase ssl-conn) '(open closing))
                (process-live-p proc))
-      (ossl--shutdown h)
-      (ossl--flush ssl-conn)
+      (if (ossl--relayed-p ssl-conn)
+          (ossl--relay-shutdown (ossl-ssl-conn-relay ssl-conn))
+        (ossl--shutdown h)
+        (ossl--flush ssl-conn))
       (let ((deadline (+ (float-time) ossl-finish-timeout)))
         (while (and (not (ossl--peer-closed-p h))
                     (eq (ossl--state h) 'closing)
                     (process-live-p proc)
                     (< (float-time) deadline))
           (accept-process-output proc 0.05))))
+    ;; The socket back in place, the rest goes as on the Lisp path.
+    (when (ossl--relayed-p ssl-conn)
+      (ossl-socket-unrelay ssl-conn))
     (let ((carry (ossl-ssl-conn-carry ssl-conn))
           (leftover (ossl--leftover h)))
       (when carry (ossl--deliver ssl-conn "" t))
@@ -1096,6 +1124,8 @@ Its filter sees cleartext and `process-send-string' encrypts."
   "Unlink SSL-CONN from its process: the process's filter sees raw TLS records.
 Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   (ossl--check-conn ssl-conn)
+  (when (ossl--relayed-p ssl-conn)
+    (ossl-socket-unrelay ssl-conn))
   (when (ossl-ssl-conn-linked ssl-conn)
     (ossl--unlink ssl-conn))
   ssl-conn)
@@ -1105,6 +1135,8 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   (let ((h (ossl--check-conn ssl-conn)))
     (unless (stringp string)
       (signal 'wrong-type-argument (list 'stringp string)))
+    (when (ossl--relayed-p ssl-conn)
+      (ossl-socket-unrelay ssl-conn))
     (let ((clear (ossl--input ssl-conn (if (multibyte-string-p string)
                                            (encode-coding-string string 'raw-text)
                                          string))))
@@ -1316,5 +1348,6 @@ goes on.  :filter and :sentinel are given to each connection."
 (require 'ossl-x509)
 (require 'ossl-crypto)
 (require 'ossl-pkey)
+(require 'ossl-socket)
 
 ;;; ossl.el ends here

@@ -175,9 +175,9 @@ DEFUN (Frelay_stop)
 
 DEFUN (Frelay_count)
 {
-  (void) args;
   UNUSED_ARGS;
-  return env->make_integer (env, ossl_relay_count ());
+  return env->make_integer (env, ossl_relay_count (nargs > 0
+                                                   && !em_nilp (env, args[0])));
 }
 
 void
@@ -206,6 +206,7 @@ ossl_relay_init (emacs_env *env)
             "Emacs\nhad not read, the cleartext Emacs sent that was not "
             "encrypted, the\nciphertext not sent, and whether the socket "
             "is back.\n\n(fn RELAY RESTORE)");
-  em_defun (env, "ossl--relay-count", 0, 0, Frelay_count,
-            "Return how many relays are not freed yet.\n\n(fn)");
+  em_defun (env, "ossl--relay-count", 0, 1, Frelay_count,
+            "Return how many relays still serve; with ALL, how many are "
+            "not freed.\n\n(fn &optional ALL)");
 }

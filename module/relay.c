@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,27 @@ set_nonblock (int fd)
 {
   int fl = fcntl (fd, F_GETFL);
   return fl < 0 ? -1 : fcntl (fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* FD, or a copy of it at FD_SETSIZE or above (closing FD).  */
+static int
+move_high (int fd)
+{
+  int high = fcntl (fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+  if (high < 0)
+    return fd;
+  close (fd);
+  return high;
+}
+
+/* Would descriptor FD leave Emacs too few of its own?  Emacs keeps its
+   descriptors below FD_SETSIZE (it lowers its limit to that), so a
+   relay takes none of the last OSSL_RELAY_FD_RESERVE.  */
+#define OSSL_RELAY_FD_RESERVE 256
+static int
+scarce (int fd)
+{
+  return fd < FD_SETSIZE && fd >= FD_SETSIZE - OSSL_RELAY_FD_RESERVE;
 }
 
 /* Finding the socket.  */
@@ -423,7 +445,8 @@ read_emacs (struct ossl_relay *r, char *buf)
       r->emacs_eof = 1;
       if (n < 0)
         r->emacs_gone = 1;
-      if (c->ssl && c->state == OSSL_OPEN && ossl_conn_shutdown (c) == 0)
+      if (!r->net_eof && c->ssl && c->state == OSSL_OPEN
+          && ossl_conn_shutdown (c) == 0)
         take_records (r);
       r->shut_net = !r->finishing;
       return 1;
@@ -476,7 +499,8 @@ serve (struct ossl_relay *r, short mine_revents)
     {
       /* delete-process: close_notify, best effort, and nothing more.  */
       struct ossl_conn *c = r->conn;
-      if (c->ssl && c->state == OSSL_OPEN && ossl_conn_shutdown (c) == 0)
+      if (!r->net_eof && c->ssl && c->state == OSSL_OPEN
+          && ossl_conn_shutdown (c) == 0)
         take_records (r);
       flush_net (r);
       close_all (r);
@@ -677,6 +701,21 @@ ossl_relay_start (int fd, struct ossl_conn *conn, long id, char *err,
       goto fail_pair;
     }
   close (sv[0]);
+  /* Out of the way of Emacs, whose select takes descriptors below
+     FD_SETSIZE only (poll has no such limit), when the limit allows.  */
+  real = move_high (real);
+  sv[1] = move_high (sv[1]);
+  if (scarce (real) || scarce (sv[1]))
+    {
+      /* Put the socket back: better the Lisp path than Emacs short of
+         descriptors.  */
+      if (dup3 (real, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+        abort ();
+      snprintf (err, errlen, "too few descriptors left for a relay");
+      close (real);
+      close (sv[1]);
+      goto fail;
+    }
   /* The socket's open file is ours alone now.  */
   set_nonblock (real);
   set_nonblock (sv[1]);
@@ -822,11 +861,13 @@ ossl_relay_adopt (struct ossl_conn *conn)
 }
 
 int
-ossl_relay_count (void)
+ossl_relay_count (int all)
 {
-  int n;
+  struct ossl_relay *r;
+  int n = 0;
   ossl_lock ();
-  n = nrelays;
+  for (r = relays; r; r = r->next)
+    n += all || !r->done;
   ossl_unlock ();
   return n;
 }

@@ -89,7 +89,7 @@ void ossl_relay_release (struct ossl_relay *r);
    takes CONN over, frees it when done and 1 is returned.  */
 int ossl_relay_adopt (struct ossl_conn *conn);
 
-/* Relays not freed yet (for tests).  */
-int ossl_relay_count (void);
+/* Relays still serving, or with ALL those not freed yet (for tests).  */
+int ossl_relay_count (int all);
 
 #endif /* OSSL_RELAY_H */
