@@ -49,6 +49,7 @@
 (declare-function ossl--relay-start "ossl-module" (fd conn id))
 (declare-function ossl--relay-events "ossl-module" (relay))
 (declare-function ossl--relay-shutdown "ossl-module" (relay))
+(declare-function ossl--relay-pump "ossl-module" (relay))
 (declare-function ossl--relay-stop "ossl-module" (relay restore))
 
 (defcustom ossl-socket-data-path 'lisp
@@ -137,7 +138,7 @@ handshake ends."
              (car coding) (cdr coding))
     (ossl--set-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn))))
 
-(defun ossl-socket-maybe-relay (conn)
+(defun ossl-socket--maybe-relay (conn)
   "Move CONN's data under its socket's descriptor, if it may go there.
 Only an open connection on the Lisp path whose process is a network
 stream with nothing in flight moves: no send under way, no cleartext
@@ -171,15 +172,20 @@ queued or held back.  Return non-nil if it moved."
             (ossl-socket--restore-process conn)
             t))))))
 
-(defun ossl-socket-sync (conn)
-  "Act now on what relayed CONN's thread reported, if anything.
-The engine's state can say `failed' before the channel was read: the
-connection's error is then set and its process deleted at once, as on
-the Lisp path."
-  (when (ossl--relayed-p conn)
-    (ossl-socket--event conn)))
+(defun ossl-socket--phase (conn)
+  "The engine's state of relayed CONN, once what Emacs did reached it.
+What Emacs sent or shut is served first, so the state follows
+`process-send-eof' at once, as on the Lisp path.  When the stream
+failed, the connection's error is set and its process deleted at
+once, even before the channel is read."
+  (let ((h (ossl-ssl-conn-handle conn)))
+    (ossl--relay-pump (ossl-ssl-conn-relay conn))
+    (let ((state (ossl--state h)))
+      (when (eq state 'failed)
+        (ossl-socket--event conn))
+      state)))
 
-(defun ossl-socket-unrelay (conn)
+(defun ossl-socket--unrelay (conn)
   "Put CONN's socket back in place and move CONN to the Lisp path.
 The cleartext the relay had for Emacs reaches the filter, what
 Emacs sent and was not encrypted yet is encrypted and sent."
@@ -208,7 +214,7 @@ Emacs sent and was not encrypted yet is encrypted and sent."
           (ossl--write (ossl-ssl-conn-handle conn) from-emacs)
           (ossl--flush conn))))))
 
-(defun ossl-socket-send (conn string)
+(defun ossl-socket--send (conn string)
   "Send STRING through relayed CONN: the relay encrypts it."
   (funcall (ossl--orig 'process-send-string) (ossl-ssl-conn-process conn)
            string))

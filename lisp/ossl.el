@@ -172,10 +172,10 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl-x509-handle "ossl-x509" (cert))
 (declare-function ossl-x509-info "ossl-x509" (cert))
 (declare-function ossl--x509-wrap "ossl-x509" (handle))
-(declare-function ossl-socket-maybe-relay "ossl-socket" (conn))
-(declare-function ossl-socket-unrelay "ossl-socket" (conn))
-(declare-function ossl-socket-send "ossl-socket" (conn string))
-(declare-function ossl-socket-sync "ossl-socket" (conn))
+(declare-function ossl-socket--maybe-relay "ossl-socket" (conn))
+(declare-function ossl-socket--unrelay "ossl-socket" (conn))
+(declare-function ossl-socket--send "ossl-socket" (conn string))
+(declare-function ossl-socket--phase "ossl-socket" (conn))
 (declare-function ossl--relay-shutdown "ossl-module" (relay))
 
 ;;;; Connection objects
@@ -239,10 +239,8 @@ A unibyte host name with non-ASCII bytes is no host name, and Emacs
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
   (cond ((ossl-ssl-conn-dead conn) 'closed)
         ((ossl-ssl-conn-error conn) 'failed)
-        (t (let ((state (ossl--state (ossl-ssl-conn-handle conn))))
-             ;; Under the descriptor, the thread may know it first.
-             (when (eq state 'failed) (ossl-socket-sync conn))
-             state))))
+        ((ossl--relayed-p conn) (ossl-socket--phase conn))
+        (t (ossl--state (ossl-ssl-conn-handle conn)))))
 
 ;;;; Contexts
 
@@ -533,7 +531,7 @@ a CRLF, is held back until the rest arrives, unless FINAL."
     (when conn
       (ossl--input conn bytes)
       (unless (ossl-ssl-conn-relay conn)
-        (ossl-socket-maybe-relay conn)))))
+        (ossl-socket--maybe-relay conn)))))
 
 (defun ossl--input (conn bytes)
   "Feed ciphertext BYTES to CONN; deliver cleartext and answer the peer.
@@ -592,7 +590,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
         (h (ossl-ssl-conn-handle conn)))
     (pcase (ossl--conn-phase conn)
       ('handshaking (push bytes (ossl-ssl-conn-queue conn)))
-      ((and 'open (guard (ossl--relayed-p conn))) (ossl-socket-send conn string))
+      ((and 'open (guard (ossl--relayed-p conn))) (ossl-socket--send conn string))
       ('open (ossl--write h bytes) (ossl--flush conn))
       (_ (signal 'ossl-closed-error
                  (list (or (cadr (ossl-ssl-conn-error conn))
@@ -1095,7 +1093,7 @@ stays open (the peer may close it).  Return SSL-CONN, now dead."
           (accept-process-output proc 0.05))))
     ;; The socket back in place, the rest goes as on the Lisp path.
     (when (ossl--relayed-p ssl-conn)
-      (ossl-socket-unrelay ssl-conn))
+      (ossl-socket--unrelay ssl-conn))
     (let ((carry (ossl-ssl-conn-carry ssl-conn))
           (leftover (ossl--leftover h)))
       (when carry (ossl--deliver ssl-conn "" t))
@@ -1125,7 +1123,7 @@ Its filter sees cleartext and `process-send-string' encrypts."
 Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   (ossl--check-conn ssl-conn)
   (when (ossl--relayed-p ssl-conn)
-    (ossl-socket-unrelay ssl-conn))
+    (ossl-socket--unrelay ssl-conn))
   (when (ossl-ssl-conn-linked ssl-conn)
     (ossl--unlink ssl-conn))
   ssl-conn)
@@ -1136,7 +1134,7 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
     (unless (stringp string)
       (signal 'wrong-type-argument (list 'stringp string)))
     (when (ossl--relayed-p ssl-conn)
-      (ossl-socket-unrelay ssl-conn))
+      (ossl-socket--unrelay ssl-conn))
     (let ((clear (ossl--input ssl-conn (if (multibyte-string-p string)
                                            (encode-coding-string string 'raw-text)
                                          string))))

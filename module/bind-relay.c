@@ -135,6 +135,16 @@ DEFUN (Frelay_events)
   return r ? env->make_integer (env, ossl_relay_events (r)) : NULL;
 }
 
+DEFUN (Frelay_pump)
+{
+  struct ossl_relay *r = bind_relay (env, args[0]);
+  UNUSED_ARGS;
+  if (!r)
+    return NULL;
+  ossl_relay_pump (r);
+  return em_t;
+}
+
 DEFUN (Frelay_shutdown)
 {
   struct ossl_relay *r = bind_relay (env, args[0]);
@@ -197,6 +207,9 @@ ossl_relay_init (emacs_env *env)
   em_defun (env, "ossl--relay-events", 1, 1, Frelay_events,
             "Return and clear RELAY's events, a bit mask: 1 failed, 2 "
             "peer closed,\n4 end of the socket, 8 done.\n\n(fn RELAY)");
+  em_defun (env, "ossl--relay-pump", 1, 1, Frelay_pump,
+            "Serve RELAY now: what Emacs sent or shut reaches its "
+            "connection.\n\n(fn RELAY)");
   em_defun (env, "ossl--relay-shutdown", 1, 1, Frelay_shutdown,
             "Make RELAY send close_notify, before the socket goes back."
             "\n\n(fn RELAY)");

@@ -756,6 +756,15 @@ ossl_relay_events (struct ossl_relay *r)
 }
 
 void
+ossl_relay_pump (struct ossl_relay *r)
+{
+  ossl_lock ();
+  serve (r, 0);
+  wake_thread ();
+  ossl_unlock ();
+}
+
+void
 ossl_relay_shutdown (struct ossl_relay *r)
 {
   ossl_lock ();

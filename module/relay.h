@@ -58,6 +58,10 @@ struct ossl_relay *ossl_relay_start (int fd, struct ossl_conn *conn,
 /* Events since the last call (OSSL_RELAY_*).  */
 int ossl_relay_events (struct ossl_relay *r);
 
+/* Serve R now, on the caller's thread: what Emacs did to its end (a
+   send, an end of file) reaches the connection before this returns.  */
+void ossl_relay_pump (struct ossl_relay *r);
+
 /* Send close_notify now; the socket is to be given back afterwards,
    so a peer's close_notify is no end of file for Emacs.  */
 void ossl_relay_shutdown (struct ossl_relay *r);

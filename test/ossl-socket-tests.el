@@ -565,7 +565,7 @@ layer, and proselytising again keeps the Lisp path."
     ossl-verify/status ossl-verify/inject-ca-with-hindsight
     ossl-rel/fault-reset-in-transfer ossl-rel/fault-bad-records-after-handshake
     ossl-rel/fault-truncation ossl-rel/fault-client-resets-after-close-notify
-    ossl-network/mode-on-and-off ossl-network/url-https
+    ossl-network/url-https
     ossl-network/smtpmail-starttls-and-smtps)
   "Tests of other files that run again under the descriptor.")
 
