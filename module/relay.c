@@ -798,12 +798,8 @@ ossl_relay_stop (struct ossl_relay *r, int restore,
   ossl_lock ();
   if (r->done)
     {
+      /* Ended already: there is no socket to give back.  */
       ossl_unlock ();
-      if (restore)
-        {
-          snprintf (err, errlen, "the connection has ended");
-          return -1;
-        }
       return 0;
     }
   take_records (r);
@@ -817,16 +813,12 @@ ossl_relay_stop (struct ossl_relay *r, int restore,
     drain (r->mine, from_emacs);
   buf_add (to_net, r->to_net.data, r->to_net.len);
   r->to_net.len = r->to_emacs.len = 0;
-  if (restore)
+  /* A descriptor that is no longer the relay's (Emacs closed it, and
+     the number went to another file) is never touched.  */
+  if (restore && ours)
     {
-      if (!ours)
-        {
-          snprintf (err, errlen, "the process's descriptor is no longer "
-                    "the relay's");
-          rc = -1;
-        }
-      else if (fcntl (r->real, F_SETFL, r->status_flags) != 0
-               || dup3 (r->real, r->fd, r->cloexec ? O_CLOEXEC : 0) < 0)
+      if (fcntl (r->real, F_SETFL, r->status_flags) != 0
+          || dup3 (r->real, r->fd, r->cloexec ? O_CLOEXEC : 0) < 0)
         {
           set_error (err, errlen, "cannot put the socket back");
           rc = -1;

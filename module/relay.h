@@ -79,8 +79,9 @@ void ossl_buf_free (struct ossl_buf *b);
    *TO_EMACS; the cleartext Emacs wrote that was not encrypted yet to
    *FROM_EMACS; the ciphertext not sent yet to *TO_NET.  With RESTORE,
    the real socket goes back in place of the process's descriptor,
-   when that descriptor is still the relay's (else returns -1 with the
-   reason in ERR, and Emacs keeps its end).  The connection is no
+   when that descriptor is still the relay's and the relay has not
+   ended.  Returns 1 when the socket is back, 0 when not, -1 when
+   putting it back failed (the reason in ERR).  The connection is no
    longer the relay's.  */
 int ossl_relay_stop (struct ossl_relay *r, int restore,
                      struct ossl_buf *to_emacs, struct ossl_buf *from_emacs,
