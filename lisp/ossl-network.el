@@ -281,7 +281,8 @@ The plist has the keys the Network Security Manager reads: :version
 :signature-algorithm :public-key-id :certificate-id and :pem.
 :public-key-id and :certificate-id are SHA-1 fingerprints of the
 public key and of the certificate, \"sha1:ab:cd:...\", the same
-values GnuTLS gives, so pins stored by the NSM stay valid."
+values GnuTLS gives, so pins stored by the NSM stay valid; on Emacs
+30 and later :public-key-id-sha256 is the key's SHA-256, as there."
   (let* ((info (ossl-x509-info cert))
          (der (ossl-x509-to-der cert))
          (from (ossl-network--date (plist-get info :valid-from)))
@@ -302,8 +303,14 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
                                  (plist-get info :signature-algorithm))
            :public-key-id (concat "sha1:" (ossl-network--hex
                                            (secure-hash 'sha1 (ossl-network--spki der)
-                                                        nil nil t)))
-           :certificate-id (concat "sha1:" (ossl-network--hex
+                                                        nil nil t))))
+     ;; Emacs 30's GnuTLS status has the key's SHA-256 too (NSM pins).
+     (and (>= emacs-major-version 30)
+          (list :public-key-id-sha256
+                (concat "sha256:" (ossl-network--hex
+                                   (secure-hash 'sha256 (ossl-network--spki der)
+                                                nil nil t)))))
+     (list :certificate-id (concat "sha1:" (ossl-network--hex
                                             (secure-hash 'sha1 der nil nil t)))
            :pem (ossl-x509-to-pem cert)))))
 
