@@ -11,7 +11,7 @@
 ;; peer resetting, a full socketpair, 200 concurrent coated sockets,
 ;; coating and finishing 1000 times.  Last, a representative set of
 ;; the other files' tests runs again with `ossl-socket-data-path' set
-;; to `descriptor'.
+;; to the path that is not its default.
 
 ;;; Code:
 
@@ -547,7 +547,7 @@ layer, and proselytising again keeps the Lisp path."
           (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) "again\n"))))
         (delete-process p)))))
 
-;;;; Other files' tests, under the descriptor
+;;;; Other files' tests, on the other path
 
 (defconst ossl-sock--representative
   '(ossl/openssl-server-tls13 ossl/openssl-server-tls12 ossl/gnutls-server-echo
@@ -565,28 +565,34 @@ layer, and proselytising again keeps the Lisp path."
     ossl-verify/status ossl-verify/inject-ca-with-hindsight
     ossl-rel/fault-reset-in-transfer ossl-rel/fault-bad-records-after-handshake
     ossl-rel/fault-truncation ossl-rel/fault-client-resets-after-close-notify
-    ossl-network/url-https
-    ossl-network/smtpmail-starttls-and-smtps)
-  "Tests of other files that run again under the descriptor.")
+    ossl-network/url-https ossl-network/smtpmail-starttls-and-smtps)
+  "Tests of other files that run again on the path that is not the default.")
+
+(defun ossl-sock--other-path ()
+  "The value of `ossl-socket-data-path' that is not its default."
+  (if (eq (default-value 'ossl-socket-data-path) 'descriptor) 'lisp 'descriptor))
 
 (dolist (name ossl-sock--representative)
-  (let ((name name))
+  (let* ((name name)
+         (test (intern (format "ossl-sock/other-path--%s"
+                               (replace-regexp-in-string
+                                "/" "--" (symbol-name name))))))
     (ert-set-test
-     (intern (format "ossl-sock/under-descriptor--%s"
-                     (replace-regexp-in-string "/" "--" (symbol-name name))))
+     test
      (make-ert-test
-      :name (intern (format "ossl-sock/under-descriptor--%s"
-                            (replace-regexp-in-string "/" "--" (symbol-name name))))
-      :documentation (format "`%s' with sockets coated under the descriptor;\
- at least one relay starts." name)
+      :name test
+      :documentation (format "`%s' on the path that is not the default: a relay\
+ starts under the descriptor, none in Lisp." name)
       :body (lambda ()
               (unless (ert-test-boundp name)
                 (require (intern (concat (car (split-string (symbol-name name) "/"))
                                          "-tests"))))
-              (let ((before ossl-socket--next-id))
-                (ossl-sock--with-descriptor
-                  (funcall (ert-test-body (ert-get-test name))))
-                (should (> ossl-socket--next-id before))))))))
+              (let ((before ossl-socket--next-id)
+                    (ossl-socket-data-path (ossl-sock--other-path)))
+                (funcall (ert-test-body (ert-get-test name)))
+                (if (eq ossl-socket-data-path 'descriptor)
+                    (should (> ossl-socket--next-id before))
+                  (should (= ossl-socket--next-id before)))))))))
 
 (provide 'ossl-socket-tests)
 ;;; ossl-socket-tests.el ends here

@@ -68,6 +68,7 @@ case $mode in
     TSAN_OPTIONS="log_path=$logdir/tsan:halt_on_error=0:report_signal_unsafe=0" \
       "$EMACS" -Q --batch -L "$lispdir" -L "$root/test" \
         --eval "(setenv \"LD_PRELOAD\")" \
+        --eval "(with-eval-after-load 'ossl-socket (setq ossl-socket-data-path 'descriptor))" \
         -l "$root/test/run-tests.el" >"$logdir/suite.out" 2>&1
     status=$?
     ;;
