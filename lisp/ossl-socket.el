@@ -60,7 +60,7 @@ writes cleartext with its own process code (faster, no Lisp in the
 data path).  `lisp': ossl's filter and advice move every record.
 Processes without a socket, and sockets the module cannot find for
 certain, always take the Lisp path.  The choice is made when a
-handshake ends."
+handshake ends: the handshake itself always runs in Lisp."
   :type '(choice (const :tag "Under the socket's descriptor" descriptor)
                  (const :tag "In Lisp" lisp))
   :group 'ossl
