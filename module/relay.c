@@ -349,44 +349,46 @@ broken (struct ossl_relay *r)
     }
 }
 
+/* Send what B holds to FD: 1 when some went, 0 when FD would block,
+   -1 when FD's peer is gone (B is then emptied: what was for it is
+   lost, as with a plain socket).  */
 static int
-flush_net (struct ossl_relay *r)
+send_buf (int fd, struct ossl_buf *b)
 {
   ssize_t n;
-  if (r->to_net.len == 0 || r->real < 0)
+  if (b->len == 0 || fd < 0)
     return 0;
-  n = send (r->real, r->to_net.data, r->to_net.len, MSG_NOSIGNAL);
+  n = send (fd, b->data, b->len, MSG_NOSIGNAL);
   if (n > 0)
     {
-      buf_drop (&r->to_net, (size_t) n);
+      buf_drop (b, (size_t) n);
       return 1;
     }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
     return 0;
-  /* The peer is gone: what was for it is lost, as with plain TCP.  */
-  r->to_net.len = 0;
-  r->net_eof = 1;
-  notify (r, OSSL_RELAY_NET_EOF);
-  return 1;
+  b->len = 0;
+  return -1;
+}
+
+static int
+flush_net (struct ossl_relay *r)
+{
+  int rc = send_buf (r->real, &r->to_net);
+  if (rc < 0)
+    {
+      r->net_eof = 1;
+      notify (r, OSSL_RELAY_NET_EOF);
+    }
+  return rc != 0;
 }
 
 static int
 flush_emacs (struct ossl_relay *r)
 {
-  ssize_t n;
-  if (r->to_emacs.len == 0)
-    return 0;
-  n = send (r->mine, r->to_emacs.data, r->to_emacs.len, MSG_NOSIGNAL);
-  if (n > 0)
-    {
-      buf_drop (&r->to_emacs, (size_t) n);
-      return 1;
-    }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return 0;
-  r->to_emacs.len = 0;
-  r->emacs_gone = 1;
-  return 1;
+  int rc = send_buf (r->mine, &r->to_emacs);
+  if (rc < 0)
+    r->emacs_gone = 1;
+  return rc != 0;
 }
 
 static int

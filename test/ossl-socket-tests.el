@@ -443,6 +443,22 @@ relays go away, the next connection works."
           (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) "still fine\n")))
           (delete-process p))))))
 
+(ert-deftest ossl-sock/collected-while-relayed ()
+  "Processes deleted and their connections garbage-collected at once,
+while their relays still have work: the relay frees the connection
+itself when done; no crash, no relay left."
+  (ossl-sock--with-descriptor
+    (let ((baseline (ossl--relay-count)))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 20))
+        (dotimes (_ 20)
+          (let ((p (ossl-sock--connect peer)))
+            (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+            (process-send-string p (make-string 200000 ?g))
+            (delete-process p)
+            (process-put p 'ossl--conn nil))
+          (garbage-collect)))
+      (should (<= (ossl-sock--relays-settle baseline) baseline)))))
+
 (defconst ossl-sock--resetting-peer "
 import socket, ssl, struct, sys
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
