@@ -88,10 +88,13 @@ handshake ends: the handshake itself always runs in Lisp."
   (unless (process-live-p ossl-socket--channel)
     (setq ossl-socket--partial "")
     (setq ossl-socket--channel
-          (make-pipe-process :name " *ossl-relay*" :buffer nil
-                             :coding 'binary :noquery t
-                             :filter #'ossl-socket--events
-                             :sentinel #'ignore))
+          ;; No read delays: a poke on the channel must end the 20 ms
+          ;; an Emacs waits when a send found the socketpair full.
+          (let ((process-adaptive-read-buffering nil))
+            (make-pipe-process :name " *ossl-relay*" :buffer nil
+                               :coding 'binary :noquery t
+                               :filter #'ossl-socket--events
+                               :sentinel #'ignore)))
     (ossl--relay-channel ossl-socket--channel)))
 
 (defun ossl-socket--events (_channel string)

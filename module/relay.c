@@ -27,6 +27,15 @@
 
 /* Bytes read from either side at once.  */
 #define OSSL_RELAY_CHUNK 65536
+/* Ciphertext held for the socket at most before the relay stops
+   reading Emacs's cleartext (plus one chunk's worth).  */
+#define OSSL_RELAY_MAX_TO_NET (4 * OSSL_RELAY_CHUNK)
+/* Each end of the socketpair may hold this much, where the kernel
+   allows: an Emacs whose send finds the socketpair full sleeps (up to
+   20 ms), so the pair must absorb its bursts.  */
+#define OSSL_RELAY_PAIR_BUFFER (4 << 20)
+/* A buffer larger than this is freed once empty.  */
+#define OSSL_RELAY_KEEP (4 * OSSL_RELAY_CHUNK)
 /* Raw bytes after the peer's close_notify kept for the caller at most
    (what a protocol going on in clear sent early).  */
 #define OSSL_RELAY_MAX_LEFTOVER (1 << 20)
@@ -64,6 +73,8 @@ static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static struct ossl_relay *relays;
 static int nrelays;
 static int channel = -1;
+/* Emacs may be waiting for room in a socketpair: poke it.  */
+static int poke;
 static int wake[2] = { -1, -1 };
 static int thread_started;
 
@@ -116,6 +127,8 @@ buf_drop (struct ossl_buf *b, size_t n)
 {
   memmove (b->data, b->data + n, b->len - n);
   b->len -= n;
+  if (b->len == 0 && b->cap > OSSL_RELAY_KEEP)
+    ossl_buf_free (b);
 }
 
 static void
@@ -313,7 +326,8 @@ want_net_read (struct ossl_relay *r)
 static int
 want_emacs_read (struct ossl_relay *r)
 {
-  return !r->emacs_eof && r->to_net.len == 0 && r->conn != NULL;
+  return !r->emacs_eof && r->to_net.len < OSSL_RELAY_MAX_TO_NET
+    && r->conn != NULL;
 }
 
 static void
@@ -453,6 +467,11 @@ read_emacs (struct ossl_relay *r, char *buf)
       r->shut_net = !r->finishing;
       return 1;
     }
+  /* Much at once: the socketpair may have been full, and an Emacs
+     whose send found it so waits 20 ms, or until some process has
+     output: the channel's.  */
+  if (n >= OSSL_RELAY_CHUNK / 4)
+    poke = 1;
   if (c->ssl && c->state == OSSL_OPEN)
     {
       if (ossl_conn_write (c, buf, (size_t) n) != 0)
@@ -519,6 +538,8 @@ send_notifications (int *pending)
 {
   struct ossl_relay *r;
   *pending = 0;
+  if (poke && channel >= 0 && write (channel, "\n", 1) == 1)
+    poke = 0;
   for (r = relays; r; r = r->next)
     if (r->notify_pending && !r->lisp_gone)
       {
@@ -693,6 +714,14 @@ ossl_relay_start (int fd, struct ossl_conn *conn, long id, char *err,
     {
       set_error (err, errlen, "dup");
       goto fail_pair;
+    }
+  /* SO_SNDBUFFORCE needs CAP_NET_ADMIN; SO_SNDBUF is capped by
+     net.core.wmem_max.  */
+  for (int i = 0; i < 2; i++)
+    {
+      int size = OSSL_RELAY_PAIR_BUFFER;
+      if (setsockopt (sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size))
+        setsockopt (sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     }
   if (fstat (sv[0], &st) != 0
       || ((status & O_NONBLOCK) && set_nonblock (sv[0]) != 0)

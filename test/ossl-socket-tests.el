@@ -506,11 +506,11 @@ Emacs sees the end, sending fails with an error, never a crash."
 
 (ert-deftest ossl-sock/full-socketpair ()
   "Emacs stops reading a relayed download (`stop-process') while the
-peer sends 16 MB: the socketpair and then the socket fill up, the
+peer sends 32 MB: the socketpair and then the socket fill up, the
 relay's buffers stay bounded; once Emacs reads again every byte comes,
 in order."
   (ossl-sock--with-descriptor
-    (let ((n (* 16 1024 1024)))
+    (let ((n (* 32 1024 1024)))
       (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes n))
         (let* ((p (ossl-sock--connect peer))
                (chunks nil) (got 0))
