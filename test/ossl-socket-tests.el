@@ -19,6 +19,7 @@
 (require 'ossl)
 (require 'ossl-socket)
 (require 'ossl-test-lib)
+(require 'ossl-tests)
 
 (declare-function ossl--relay-count "ossl-module" (&optional all))
 
@@ -459,22 +460,11 @@ itself when done; no crash, no relay left."
           (garbage-collect)))
       (should (<= (ossl-sock--relays-settle baseline) baseline)))))
 
-(defconst ossl-sock--resetting-peer "
-import socket, ssl, struct, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-srv = socket.socket()
-srv.bind(('127.0.0.1', 0)); srv.listen(1)
-print('READY', srv.getsockname()[1], flush=True)
-c, _ = srv.accept()
-t = ctx.wrap_socket(c, server_side=True)
-t.sendall(b'x' * 1000000)
-t.recv(10)
-t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-t.close()
-print('RESET', flush=True)
-"
-  "A TLS server that sends a megabyte, then resets the connection.")
+(defconst ossl-sock--resetting-peer
+  (replace-regexp-in-string "^t\\.recv(10)$"
+                            "t.sendall(b'x' * 1000000)\nt.recv(10)"
+                            ossl-tests--resetting-peer t t)
+  "`ossl-tests--resetting-peer' sending a megabyte before it reads.")
 
 (ert-deftest ossl-sock/peer-resets ()
   "The peer resets a relayed connection while data flows both ways:
