@@ -128,7 +128,14 @@ FUZZ_SECONDS   ?= 60
 FUZZ_API_CALLS ?= 100000
 FUZZ_API_SEED  ?= 20261122
 
-.PHONY: deps-reliability check-asan check-valgrind fuzz-api fuzz-engine
+TSAN_CC        ?= gcc
+TSAN_MODULE    := $(REL_OUT)/tsan/ossl-module.so
+# Sockets under the descriptor (sanitized.sh sets it), with tests that
+# use no :nowait connection: glibc's getaddrinfo_a thread (Emacs's
+# :nowait lookups) crashes in the ThreadSanitizer runtime.
+TSAN_TESTS     ?= ossl-sock/[^o]\|^ossl/\|ossl-verify/status\|ossl-rel/fault-\(reset-in-t\|bad\|trunc\)\|ossl-server/\(alpn\|half-close\|clean\|delete\|python\|resumption-between\)
+
+.PHONY: deps-reliability check-asan check-valgrind check-tsan fuzz-api fuzz-engine
 
 deps-reliability: ## Install what the reliability targets need too (clang, libFuzzer, valgrind)
 	@sh build/deps.sh reliability
@@ -151,6 +158,16 @@ $(PLAIN_MODULE): $(patsubst module/%.c,$(REL_OUT)/plain/%.o,$(SRCS))
 
 check-asan: deps-reliability $(ASAN_MODULE) ## The whole suite, module under ASan+UBSan, -module-assertions
 	sh test/fuzz/sanitized.sh asan $(ASAN_MODULE)
+
+$(REL_OUT)/tsan/%.o: module/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(TSAN_CC) -O1 -g $(REL_CFLAGS) -fsanitize=thread -c -o $@ $<
+
+$(TSAN_MODULE): $(patsubst module/%.c,$(REL_OUT)/tsan/%.o,$(SRCS))
+	$(TSAN_CC) -shared -fsanitize=thread -o $@ $^ $(OPENSSL_LIBS)
+
+check-tsan: $(TSAN_MODULE) ## The relay tests (TSAN_TESTS), module under ThreadSanitizer
+	sh test/fuzz/sanitized.sh tsan $(TSAN_MODULE) '$(TSAN_TESTS)'
 
 check-valgrind: deps-reliability $(PLAIN_MODULE) ## A representative part of the suite under valgrind memcheck
 	sh test/fuzz/sanitized.sh valgrind $(PLAIN_MODULE) '$(VALGRIND_TESTS)'

@@ -9,7 +9,8 @@
 ;;   :bench      dl (download), up (upload), hs (sequential handshakes),
 ;;               conc (concurrent handshakes), mem (idle connections),
 ;;               resume (full vs resumed handshakes, ossl only)
-;;   :contender  ossl, gnutls (Emacs's built-in GnuTLS through
+;;   :contender  ossl (under the descriptor, the default), ossl-lisp
+;;               (`ossl-socket-data-path' lisp), gnutls (Emacs's built-in GnuTLS through
 ;;               `open-network-stream' :type tls), plain (TCP, ossl not
 ;;               loaded), plain+ossl (TCP with ossl loaded and one
 ;;               coated connection open), plain+comp (TCP with comp.el
@@ -126,7 +127,7 @@ Return (PROCESS . PORT)."
 ;;;; Opening connections, per contender
 
 (defun ossl-bench--tls-p (contender)
-  (memq contender '(ossl gnutls)))
+  (memq contender '(ossl ossl-lisp gnutls)))
 
 (defvar ossl-bench--counter 0)
 
@@ -141,7 +142,7 @@ SESSION: an ossl session to resume."
      (make-network-process :name (ossl-bench--name) :buffer nil
                            :host ossl-bench--host :service port
                            :coding 'binary :noquery t))
-    ('ossl
+    ((or 'ossl 'ossl-lisp)
      (let ((p (apply #'ossl-open-stream (ossl-bench--name) nil
                      ossl-bench--host port
                      :ca (ossl-bench--pki "root.pem")
@@ -165,7 +166,7 @@ SESSION: an ossl session to resume."
       :service port :coding 'binary :noquery t :nowait t
       :sentinel (lambda (_p event)
                   (funcall done (string-prefix-p "open" event)))))
-    ('ossl
+    ((or 'ossl 'ossl-lisp)
      (ossl-open-stream (ossl-bench--name) nil ossl-bench--host port
                        :ca (ossl-bench--pki "root.pem") :nowait t
                        :callback (lambda (r) (funcall done (not (consp r))))))
@@ -186,8 +187,11 @@ SESSION: an ossl session to resume."
 (defun ossl-bench--describe (contender p)
   "Protocol and cipher of P, for the report."
   (pcase contender
-    ('ossl (let ((s (ossl-ssl-status (ossl-process-conn p))))
-             (format "%s %s" (plist-get s :protocol) (plist-get s :cipher))))
+    ((or 'ossl 'ossl-lisp)
+     (let ((s (ossl-ssl-status (ossl-process-conn p))))
+       (format "%s %s%s" (plist-get s :protocol) (plist-get s :cipher)
+               (if (funcall 'ossl--relayed-p (ossl-process-conn p))
+                   " under the descriptor" ""))))
     ('gnutls (let ((s (gnutls-peer-status p)))
                (format "%s %s" (plist-get s :protocol) (plist-get s :cipher))))
     (_ "TCP")))
@@ -485,8 +489,11 @@ by the contenders that cannot stream it)."
     (setq ossl-bench--pki (plist-get spec :pki))
     (when (plist-get spec :gc-threshold)
       (setq gc-cons-threshold (plist-get spec :gc-threshold)))
-    (when (memq contender '(ossl plain+ossl))
+    (when (memq contender '(ossl ossl-lisp plain+ossl))
       (require 'ossl))
+    ;; ossl with its records moved in Lisp, not under the descriptor.
+    (when (eq contender 'ossl-lisp)
+      (set 'ossl-socket-data-path 'lisp))
     ;; What the first coating loads in a native-compiling Emacs 28:
     ;; advising a primitive installs a trampoline through comp.el.
     (when (eq contender 'plain+comp)

@@ -158,7 +158,7 @@ See `ossl-pkey-subkey-p'."
   (ossl--pkey-subkey-of-type #'ossl-dsa-pkey-p pkey1 pkey2))
 
 (defun ossl--pkey-need-private (key what)
-  "Signal `ossl-crypto-error' unless KEY holds a private half, for WHAT."
+  "Signal `ossl-crypto-error' for WHAT unless KEY has a private half."
   (unless (ossl-pkey-private-p (progn (ossl--pkey key) key))
     (signal 'ossl-crypto-error
             (list (format "cannot %s, key has no private key data: %s"
@@ -374,7 +374,9 @@ envelope under an AEAD cipher, signals `ossl-crypto-error'."
                (cdr err))))))
 
 (defun ossl--pkey-load (kind value public-only password &optional file)
-  "A key object read from KIND (`file' or `data') VALUE, the encoded FILE."
+  "Return a key object read from KIND (`file' or `data') VALUE.
+PUBLIC-ONLY reads a public key; PASSWORD decrypts; FILE names VALUE
+in errors."
   (ossl--pkey-check-password password)
   (ossl--pkey-wrap (ossl--pkey-naming file #'ossl--pkey-read
                                       kind value public-only password)))
@@ -418,7 +420,8 @@ PASSWORD is as for `ossl-pem-read-key'."
           password)))
 
 (defun ossl--pkey-export (pkey pem cipher password)
-  "PKEY in PEM or DER: see `ossl-pkey-to-pem'."
+  "Return PKEY in PEM (PEM non-nil) or DER, with CIPHER and PASSWORD.
+See `ossl-pkey-to-pem'."
   (pcase-let ((`(,private ,cipher ,password)
                (ossl--pkey-encrypt-args pkey cipher password)))
     (ossl--pkey-encode (ossl--pkey pkey) private pem cipher password)))
@@ -439,7 +442,8 @@ Use `ossl-pkey-get-public' first for the public half of a key pair."
   (ossl--pkey-export (ossl-pkey-get-public pkey) t nil nil))
 
 (defun ossl-pkey-to-der (pkey &optional cipher password)
-  "Return PKEY in DER, a unibyte string; as `ossl-pkey-to-pem' otherwise."
+  "Return PKEY in DER, a unibyte string.
+CIPHER and PASSWORD are as for `ossl-pkey-to-pem'."
   (ossl--pkey-export pkey nil cipher password))
 
 (defun ossl-pem-write-key (file pkey &optional cipher password)

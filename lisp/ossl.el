@@ -133,6 +133,11 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl-x509-handle "ossl-x509" (cert))
 (declare-function ossl-x509-info "ossl-x509" (cert))
 (declare-function ossl--x509-wrap "ossl-x509" (handle))
+(declare-function ossl-socket--maybe-relay "ossl-socket" (conn))
+(declare-function ossl-socket--unrelay "ossl-socket" (conn))
+(declare-function ossl-socket--send "ossl-socket" (conn string))
+(declare-function ossl-socket--phase "ossl-socket" (conn))
+(declare-function ossl--relay-shutdown "ossl-module" (relay))
 
 ;;;; Connection objects
 
@@ -160,7 +165,9 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   timer               ; the non-blocking handshake's timeout
   plain-on-failure    ; a failed handshake leaves the process open, plain
   error               ; why the connection failed, or nil
-  dead)               ; finished: the layer is gone
+  dead                ; finished: the layer is gone
+  relay)              ; nil: not tried, `lisp', or the descriptor relay
+                      ; (see ossl-socket.el)
 
 (defun ossl--check-conn (conn)
   "Signal unless CONN is a live TLS connection; return its handle."
@@ -205,6 +212,7 @@ Return nil for nil and for \"\", which name no host."
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
   (cond ((ossl-ssl-conn-dead conn) 'closed)
         ((ossl-ssl-conn-error conn) 'failed)
+        ((ossl--relayed-p conn) (ossl-socket--phase conn))
         (t (ossl--state (ossl-ssl-conn-handle conn)))))
 
 ;;;; Contexts
@@ -428,7 +436,12 @@ so that handshakes with the same settings share one trust store."
 (defun ossl--linked-conn (process)
   "The TLS connection that PROCESS's I/O passes through, or nil."
   (let ((conn (ossl--conn-of process)))
-    (and conn (ossl-ssl-conn-linked conn) conn)))
+    (and conn (ossl-ssl-conn-linked conn)
+         ;; Under the descriptor, Emacs's own process code does it,
+         ;; until the connection failed.
+         (or (memq (ossl-ssl-conn-relay conn) '(nil lisp))
+             (ossl-ssl-conn-error conn))
+         conn)))
 
 (defun ossl--send-raw (conn bytes)
   "Send BYTES to CONN's process as they are.
@@ -519,11 +532,17 @@ a CRLF, is held back until the rest arrives, unless FINAL."
     (when (and (> (length text) 0) (functionp filter))
       (funcall filter (ossl-ssl-conn-process conn) text))))
 
+(defun ossl--relayed-p (conn)
+  "Return non-nil if CONN's data go under its socket's descriptor."
+  (not (memq (ossl-ssl-conn-relay conn) '(nil lisp))))
+
 (defun ossl--filter (proc bytes)
   "The filter of a process coated with TLS: ciphertext BYTES from PROC."
   (let ((conn (process-get proc 'ossl--conn)))
     (when conn
-      (ossl--input conn bytes))))
+      (ossl--input conn bytes)
+      (unless (ossl-ssl-conn-relay conn)
+        (ossl-socket--maybe-relay conn)))))
 
 (defun ossl--input (conn bytes)
   "Feed ciphertext BYTES to CONN; deliver cleartext and answer the peer.
@@ -582,6 +601,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
         (h (ossl-ssl-conn-handle conn)))
     (pcase (ossl--conn-phase conn)
       ('handshaking (push bytes (ossl-ssl-conn-queue conn)))
+      ((and 'open (guard (ossl--relayed-p conn))) (ossl-socket--send conn string))
       ('open (ossl--write h bytes) (ossl--flush conn))
       (_ (signal 'ossl-closed-error
                  (list (or (cadr (ossl-ssl-conn-error conn))
@@ -617,6 +637,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (when conn
       (condition-case nil
           (when (and (memq (ossl--conn-phase conn) '(open))
+                     (not (ossl--relayed-p conn)) ; the relay says it
                      (process-live-p (ossl-ssl-conn-process conn)))
             (ossl--shutdown (ossl-ssl-conn-handle conn))
             (ossl--flush conn))
@@ -1143,14 +1164,19 @@ stays open (the peer may close it).  Return SSL-CONN, now dead."
          (proc (ossl-ssl-conn-process ssl-conn)))
     (when (and (memq (ossl--conn-phase ssl-conn) '(open closing))
                (process-live-p proc))
-      (ossl--shutdown h)
-      (ossl--flush ssl-conn)
+      (if (ossl--relayed-p ssl-conn)
+          (ossl--relay-shutdown (ossl-ssl-conn-relay ssl-conn))
+        (ossl--shutdown h)
+        (ossl--flush ssl-conn))
       (let ((deadline (+ (float-time) ossl-finish-timeout)))
         (while (and (not (ossl--peer-closed-p h))
                     (eq (ossl--state h) 'closing)
                     (process-live-p proc)
                     (< (float-time) deadline))
           (accept-process-output proc 0.05))))
+    ;; The socket back in place, the rest goes as on the Lisp path.
+    (when (ossl--relayed-p ssl-conn)
+      (ossl-socket--unrelay ssl-conn))
     (let ((carry (ossl-ssl-conn-carry ssl-conn))
           (leftover (ossl--leftover h)))
       (when carry (ossl--deliver ssl-conn "" t))
@@ -1179,6 +1205,8 @@ Its filter sees cleartext and `process-send-string' encrypts."
   "Unlink SSL-CONN from its process: the process's filter sees raw TLS records.
 Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   (ossl--check-conn ssl-conn)
+  (when (ossl--relayed-p ssl-conn)
+    (ossl-socket--unrelay ssl-conn))
   (when (ossl-ssl-conn-linked ssl-conn)
     (ossl--unlink ssl-conn))
   ssl-conn)
@@ -1188,6 +1216,8 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   (let ((h (ossl--check-conn ssl-conn)))
     (unless (stringp string)
       (signal 'wrong-type-argument (list 'stringp string)))
+    (when (ossl--relayed-p ssl-conn)
+      (ossl-socket--unrelay ssl-conn))
     (let ((clear (ossl--input ssl-conn (if (multibyte-string-p string)
                                            (encode-coding-string string 'raw-text)
                                          string))))
@@ -1415,5 +1445,6 @@ the keys of `ossl-starttls' that are not in CTX."
 (require 'ossl-x509)
 (require 'ossl-crypto)
 (require 'ossl-pkey)
+(require 'ossl-socket)
 
 ;;; ossl.el ends here

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 
 #include "bindings.h"
+#include "relay.h"
 
 #define DEFUN(name)                                                     \
   static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
@@ -29,7 +30,11 @@ ossl_ctx_fin (void *p) EMACS_NOEXCEPT
 void
 ossl_conn_fin (void *p) EMACS_NOEXCEPT
 {
-  ossl_conn_free (p);
+  /* A relay still serving the connection frees it when done.  */
+  ossl_lock ();
+  if (!ossl_relay_adopt (p))
+    ossl_conn_free (p);
+  ossl_unlock ();
 }
 
 struct ossl_ctx *

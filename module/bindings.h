@@ -29,5 +29,6 @@ void ossl_tls_init (emacs_env *env);
 void ossl_x509_init (emacs_env *env);
 void ossl_crypto_init (emacs_env *env);
 void ossl_pkey_init (emacs_env *env);
+void ossl_relay_init (emacs_env *env);
 
 #endif /* OSSL_BINDINGS_H */

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "em.h"
+#include "relay.h"
 
 emacs_value em_nil, em_t;
 
@@ -258,13 +259,43 @@ em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
   return p;
 }
 
+/* Every module function runs with the module lock held, so that the
+   relay thread (relay.c) never works on a connection meanwhile.  */
+struct em_fn
+{
+  emacs_value (*fn) (emacs_env *, ptrdiff_t, emacs_value *, void *)
+    EMACS_NOEXCEPT;
+};
+
+static emacs_value
+em_locked (emacs_env *env, ptrdiff_t nargs, emacs_value *args, void *data)
+  EMACS_NOEXCEPT
+{
+  struct em_fn *f = data;
+  emacs_value v;
+  ossl_lock ();
+  v = f->fn (env, nargs, args, NULL);
+  ossl_unlock ();
+  return v;
+}
+
 void
 em_defun (emacs_env *env, const char *name, ptrdiff_t min, ptrdiff_t max,
           emacs_value (*fn) (emacs_env *, ptrdiff_t, emacs_value *,
                              void *) EMACS_NOEXCEPT,
           const char *doc)
 {
-  emacs_value f = env->make_function (env, min, max, fn, doc, NULL);
-  emacs_value args[2] = { env->intern (env, name), f };
+  /* Lives as long as the function: for ever.  */
+  struct em_fn *f = malloc (sizeof *f);
+  emacs_value func, args[2];
+  if (!f)
+    {
+      em_signal (env, "error", "out of memory");
+      return;
+    }
+  f->fn = fn;
+  func = env->make_function (env, min, max, em_locked, doc, f);
+  args[0] = env->intern (env, name);
+  args[1] = func;
   env->funcall (env, env->intern (env, "defalias"), 2, args);
 }

@@ -67,6 +67,7 @@ emacs_module_init (struct emacs_runtime *ert)
   ossl_x509_init (env);
   ossl_crypto_init (env);
   ossl_pkey_init (env);
+  ossl_relay_init (env);
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
     return 5;
   {

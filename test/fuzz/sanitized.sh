@@ -5,6 +5,7 @@
 #
 #   sh test/fuzz/sanitized.sh asan     MODULE.so [SELECTOR]
 #   sh test/fuzz/sanitized.sh valgrind MODULE.so [SELECTOR]
+#   sh test/fuzz/sanitized.sh tsan     MODULE.so [SELECTOR]
 #
 # MODULE.so is copied with the Lisp files into a private directory next
 # to it, so that the normal build in lisp/ is never touched.  Reports
@@ -17,6 +18,9 @@
 # checks every emacs_env call the module makes.  Child processes (peers)
 # get no preload.
 # valgrind: Emacs runs under memcheck; errors and definite leaks count.
+# tsan: Emacs runs with the ThreadSanitizer runtime preloaded (the
+# module is built with -fsanitize=thread): races between the relay
+# thread and Emacs's thread inside the module count.
 
 set -u
 mode=$1
@@ -56,6 +60,18 @@ case $mode in
         --eval "$children" -l "$root/test/run-tests.el" >"$logdir/suite.out" 2>&1
     status=$?
     ;;
+  tsan)
+    runtime=$(${TSAN_CC:-gcc} -print-file-name=libtsan.so)
+    [ -f "$runtime" ] || { echo "sanitized.sh: no libtsan.so" >&2; exit 2; }
+    OSSL_TEST_SELECTOR=$selector OSSL_REL_SANITIZER=tsan OSSL_REL_SCALE=0.2 \
+    LD_PRELOAD=$runtime \
+    TSAN_OPTIONS="log_path=$logdir/tsan:halt_on_error=0:report_signal_unsafe=0" \
+      "$EMACS" -Q --batch -L "$lispdir" -L "$root/test" \
+        --eval "(setenv \"LD_PRELOAD\")" \
+        --eval "(with-eval-after-load 'ossl-socket (setq ossl-socket-data-path 'descriptor))" \
+        -l "$root/test/run-tests.el" >"$logdir/suite.out" 2>&1
+    status=$?
+    ;;
   valgrind)
     OSSL_TEST_SELECTOR=$selector OSSL_REL_SANITIZER=valgrind OSSL_REL_SCALE=0.01 \
       valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
@@ -66,7 +82,7 @@ case $mode in
         -l "$root/test/run-tests.el" >"$logdir/suite.out" 2>&1
     status=$?
     ;;
-  *) echo "usage: $0 asan|valgrind MODULE.so [SELECTOR]" >&2; exit 2 ;;
+  *) echo "usage: $0 asan|valgrind|tsan MODULE.so [SELECTOR]" >&2; exit 2 ;;
 esac
 secs=$(( $(date +%s) - start ))
 
@@ -83,7 +99,7 @@ awk -v mode="$mode" '
     rec = ""
   }
   # ASan/LSan/UBSan: a report starts with these lines.
-  /^(Direct|Indirect) leak of|ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/ {
+  /^(Direct|Indirect) leak of|ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer:/ {
     flush(); rec = $0; inrec = 1; next }
   /^SUMMARY:/ { flush(); inrec = 0; next }
   # valgrind: blank "==PID== " lines separate reports.
@@ -92,7 +108,7 @@ awk -v mode="$mode" '
     flush(); rec = $0; inrec = 1; next }
   inrec { rec = rec "\n" $0 }
   END { flush(); printf "%d reports in total, %d from the module\n", total, ours; exit ours > 0 }
-' $(ls "$logdir"/asan.* "$logdir"/child-asan.* "$logdir"/ubsan.* "$logdir"/vg.* 2>/dev/null) </dev/null \
+' $(ls "$logdir"/asan.* "$logdir"/child-asan.* "$logdir"/ubsan.* "$logdir"/vg.* "$logdir"/tsan.* 2>/dev/null) </dev/null \
   >"$logdir/classified.txt" 2>"$logdir/module-reports.txt"
 cat "$logdir/classified.txt"
 ours=$(sed -n 's/.*, \([0-9]*\) from the module$/\1/p' "$logdir/classified.txt")

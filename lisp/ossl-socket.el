@@ -1,0 +1,223 @@
+;;; ossl-socket.el --- TLS under a socket's descriptor  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The ossl developers
+
+;; Author: The ossl developers
+
+;; This program is free software; you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; The descriptor path for network processes.  Once a coated socket's
+;; handshake is over (done by the Lisp path in ossl.el, so that
+;; verification, SNI, callbacks and timeouts behave as ever), the
+;; module finds the process's socket by its addresses, puts one end of
+;; a socketpair in its place and runs TLS between the other end and
+;; the real socket on its I/O thread (module/relay.c).  From then on
+;; Emacs reads and writes cleartext through its own process code: the
+;; user's filter, coding systems, `accept-process-output' and sends
+;; work unchanged and ossl's Lisp stays out of the data path.
+;;
+;; The thread tells Lisp what happened (the TLS stream broke, the
+;; peer closed) through a pipe process, the channel.  `ossl-ssl-finish'
+;; and `ossl-ssl-unproselytise-process' put the real socket back and
+;; the connection on the Lisp path.  When the socket cannot be found
+;; for certain, the connection simply stays on the Lisp path.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'ossl)
+
+(declare-function ossl--relay-find "ossl-module" (local remote))
+(declare-function ossl--relay-channel "ossl-module" (pipe-process))
+(declare-function ossl--relay-start "ossl-module" (fd conn id))
+(declare-function ossl--relay-events "ossl-module" (relay))
+(declare-function ossl--relay-shutdown "ossl-module" (relay))
+(declare-function ossl--relay-pump "ossl-module" (relay))
+(declare-function ossl--relay-stop "ossl-module" (relay restore))
+
+(defcustom ossl-socket-data-path 'descriptor
+  "How the TLS records of a coated network process move.
+`descriptor': once the handshake is over, the module runs TLS under
+the socket's descriptor on its own thread, and Emacs reads and
+writes cleartext with its own process code (faster, no Lisp in the
+data path).  `lisp': ossl's filter and advice move every record.
+Processes without a socket, and sockets the module cannot find for
+certain, always take the Lisp path.  The choice is made when a
+handshake ends: the handshake itself always runs in Lisp."
+  :type '(choice (const :tag "Under the socket's descriptor" descriptor)
+                 (const :tag "In Lisp" lisp))
+  :group 'ossl
+  :package-version '(ossl . "0.1.0"))
+
+(defvar ossl-socket--channel nil
+  "The pipe process the relay thread writes its events to.")
+
+(defvar ossl-socket--conns (make-hash-table :test #'eql :weakness 'value)
+  "Relayed connections by the relay's id.")
+
+(defvar ossl-socket--next-id 0
+  "The id of the last relay started.")
+
+(defvar ossl-socket--partial ""
+  "The start of an event line not read whole yet.")
+
+(defun ossl-socket--relay (conn)
+  "Return CONN's relay if its data go under the descriptor, else nil."
+  (let ((r (ossl-ssl-conn-relay conn)))
+    (and r (not (eq r 'lisp)) r)))
+
+(defun ossl-socket--ensure-channel ()
+  "Start the event channel unless it is running."
+  (unless (process-live-p ossl-socket--channel)
+    (setq ossl-socket--partial "")
+    (setq ossl-socket--channel
+          ;; No read delays: a poke on the channel must end the 20 ms
+          ;; an Emacs waits when a send found the socketpair full.
+          (let ((process-adaptive-read-buffering nil))
+            (make-pipe-process :name " *ossl-relay*" :buffer nil
+                               :coding 'binary :noquery t
+                               :filter #'ossl-socket--events
+                               :sentinel #'ignore)))
+    (ossl--relay-channel ossl-socket--channel)))
+
+(defun ossl-socket--events (_channel string)
+  "Handle the relay events in STRING: lines with a relay's id."
+  (let ((lines (split-string (concat ossl-socket--partial string) "\n")))
+    (setq ossl-socket--partial (car (last lines)))
+    (dolist (line (butlast lines))
+      (let ((conn (gethash (string-to-number line) ossl-socket--conns)))
+        (when (and conn (ossl-socket--relay conn))
+          (ossl-socket--event conn))))))
+
+(defun ossl-socket--event (conn)
+  "Act on what CONN's relay reports."
+  (let ((events (ossl--relay-events (ossl-socket--relay conn)))
+        (proc (ossl-ssl-conn-process conn)))
+    (when (and (/= 0 (logand events 1)) (null (ossl-ssl-conn-error conn)))
+      ;; The stream broke: as `ossl--fatal' on the Lisp path.
+      (let ((msg (format "TLS connection %s failed: %s" (process-name proc)
+                         (ossl--reason (ossl-ssl-conn-handle conn)))))
+        (setf (ossl-ssl-conn-error conn) (list 'ossl-protocol-error msg))
+        (message "ossl: %s" msg)
+        (funcall (ossl--orig 'delete-process) proc)))
+    (when (/= 0 (logand events 8))
+      (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns))))
+
+(defun ossl-socket--descriptor (proc)
+  "The descriptor of network process PROC's socket, or nil if not certain."
+  (when (and (eq (process-type proc) 'network)
+             (eq (process-status proc) 'open))
+    (let ((local (process-contact proc :local))
+          (remote (process-contact proc :remote)))
+      (when (and (vectorp local) (vectorp remote)
+                 (memq (length local) '(5 9))
+                 (= (length local) (length remote)))
+        (let ((fd (ossl--relay-find local remote)))
+          (and (integerp fd) fd))))))
+
+(defun ossl-socket--restore-process (conn)
+  "Give CONN's process its user's filter and coding systems back."
+  (let ((proc (ossl-ssl-conn-process conn))
+        (coding (ossl-ssl-conn-coding conn)))
+    (funcall (ossl--orig 'set-process-filter) proc (ossl-ssl-conn-filter conn))
+    (funcall (ossl--orig 'set-process-coding-system) proc
+             (car coding) (cdr coding))
+    (ossl--set-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn))))
+
+(defun ossl-socket--maybe-relay (conn)
+  "Move CONN's data under its socket's descriptor, if it may go there.
+Only an open connection on the Lisp path whose process is a network
+stream with nothing in flight moves: no send under way, no cleartext
+queued or held back.  Return non-nil if it moved."
+  (when (and (eq ossl-socket-data-path 'descriptor)
+             (null (ossl-ssl-conn-relay conn))
+             (ossl-ssl-conn-linked conn)
+             (null (ossl-ssl-conn-dead conn))
+             (eq (ossl--conn-phase conn) 'open)
+             (not (ossl-ssl-conn-sending conn))
+             (null (ossl-ssl-conn-outq conn))
+             (null (ossl-ssl-conn-queue conn))
+             (null (ossl-ssl-conn-carry conn)))
+    ;; One try: a socket not found now will not be found later.
+    (setf (ossl-ssl-conn-relay conn) 'lisp)
+    (let* ((proc (ossl-ssl-conn-process conn))
+           (fd (ossl-socket--descriptor proc)))
+      (when fd
+        (ossl-socket--ensure-channel)
+        (let* ((id (setq ossl-socket--next-id (1+ ossl-socket--next-id)))
+               (relay (condition-case err
+                          (ossl--relay-start fd (ossl-ssl-conn-handle conn) id)
+                        ;; Descriptors short: the socket is as it was.
+                        (ossl-error (process-put proc 'ossl--relay-refused
+                                                 (cadr err))
+                                    nil))))
+          (when relay
+            (puthash id conn ossl-socket--conns)
+            (process-put proc 'ossl--relay-id id)
+            (setf (ossl-ssl-conn-relay conn) relay)
+            (ossl-socket--restore-process conn)
+            t))))))
+
+(defun ossl-socket--phase (conn)
+  "The engine's state of relayed CONN, once what Emacs did reached it.
+What Emacs sent or shut is served first, so the state follows
+`process-send-eof' at once, as on the Lisp path.  When the stream
+failed, the connection's error is set and its process deleted at
+once, even before the channel is read."
+  (let ((h (ossl-ssl-conn-handle conn)))
+    (ossl--relay-pump (ossl-ssl-conn-relay conn))
+    (let ((state (ossl--state h)))
+      (when (eq state 'failed)
+        (ossl-socket--event conn))
+      state)))
+
+(defun ossl-socket--unrelay (conn)
+  "Put CONN's socket back in place and move CONN to the Lisp path.
+The cleartext the relay had for Emacs reaches the filter, what
+Emacs sent and was not encrypted yet is encrypted and sent."
+  (let* ((relay (ossl-socket--relay conn))
+         (proc (ossl-ssl-conn-process conn))
+         (live (process-live-p proc))
+         (filter (funcall (ossl--orig 'process-filter) proc))
+         (coding (funcall (ossl--orig 'process-coding-system) proc)))
+    (when relay
+      (pcase-let ((`(,to-emacs ,from-emacs ,to-net ,restored)
+                   (ossl--relay-stop relay live)))
+        (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns)
+        (setf (ossl-ssl-conn-relay conn) 'lisp
+              (ossl-ssl-conn-filter conn) filter
+              (ossl-ssl-conn-coding conn) coding)
+        (when (fboundp 'process-filter-multibyte-p)
+          (setf (ossl-ssl-conn-filter-multibyte conn)
+                (with-no-warnings (process-filter-multibyte-p proc))))
+        (ossl--link conn)
+        (when (and restored (> (length to-net) 0))
+          (ossl--send-raw conn to-net))
+        (when (> (length to-emacs) 0)
+          (ossl--deliver conn to-emacs t))
+        (when (and restored (> (length from-emacs) 0)
+                   (eq (ossl--conn-phase conn) 'open))
+          (ossl--write (ossl-ssl-conn-handle conn) from-emacs)
+          (ossl--flush conn))))))
+
+(defun ossl-socket--send (conn string)
+  "Send STRING through relayed CONN: the relay encrypts it."
+  (funcall (ossl--orig 'process-send-string) (ossl-ssl-conn-process conn)
+           string))
+
+(provide 'ossl-socket)
+
+;;; ossl-socket.el ends here

@@ -1,0 +1,225 @@
+/* bind-relay.c -- the ossl--relay- primitives: TLS under a socket's
+   descriptor (relay.c), seen from Lisp.
+
+   Argument checks and Lisp conversions only.  Every primitive runs
+   with the module lock held (em_defun), so the I/O thread is never
+   inside a relay or its connection meanwhile.  */
+
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "bindings.h"
+#include "relay.h"
+
+#define DEFUN(name)                                                     \
+  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
+                           emacs_value *args, void *data) EMACS_NOEXCEPT
+#define UNUSED_ARGS (void) nargs; (void) data
+
+static void
+ossl_relay_fin (void *p) EMACS_NOEXCEPT
+{
+  ossl_relay_release (p);
+}
+
+static struct ossl_relay *
+bind_relay (emacs_env *env, emacs_value v)
+{
+  return em_user_ptr (env, v, ossl_relay_fin, "ossl--relay-p");
+}
+
+/* The address in V, a vector as `process-contact' gives: [A B C D
+   PORT] or [W1 ... W8 PORT].  Returns its length, 0 after signalling.  */
+static socklen_t
+sockaddr_of (emacs_env *env, emacs_value v, struct sockaddr_storage *ss)
+{
+  long parts[9];
+  ptrdiff_t n, i;
+
+  memset (ss, 0, sizeof *ss);
+  if (!env->eq (env, env->type_of (env, v), env->intern (env, "vector")))
+    {
+      em_wrong_type (env, "vectorp", v);
+      return 0;
+    }
+  n = env->vec_size (env, v);
+  if (n != 5 && n != 9)
+    {
+      em_wrong_type (env, "ossl--inet-address-p", v);
+      return 0;
+    }
+  for (i = 0; i < n; i++)
+    if (!em_int (env, env->vec_get (env, v, i), 0,
+                 i == n - 1 || n == 9 ? 65535 : 255, &parts[i]))
+      return 0;
+  if (n == 5)
+    {
+      struct sockaddr_in *in = (struct sockaddr_in *) ss;
+      unsigned char *a = (unsigned char *) &in->sin_addr;
+      in->sin_family = AF_INET;
+      for (i = 0; i < 4; i++)
+        a[i] = (unsigned char) parts[i];
+      in->sin_port = htons ((uint16_t) parts[4]);
+      return sizeof *in;
+    }
+  {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+    unsigned char *a = (unsigned char *) &in6->sin6_addr;
+    in6->sin6_family = AF_INET6;
+    for (i = 0; i < 8; i++)
+      {
+        a[2 * i] = (unsigned char) (parts[i] >> 8);
+        a[2 * i + 1] = (unsigned char) (parts[i] & 0xff);
+      }
+    in6->sin6_port = htons ((uint16_t) parts[8]);
+    return sizeof *in6;
+  }
+}
+
+DEFUN (Frelay_find)
+{
+  struct sockaddr_storage local, peer;
+  socklen_t llen, plen;
+  int fd;
+  UNUSED_ARGS;
+
+  if (!(llen = sockaddr_of (env, args[0], &local))
+      || !(plen = sockaddr_of (env, args[1], &peer)))
+    return NULL;
+  fd = ossl_relay_find ((struct sockaddr *) &local, llen,
+                        (struct sockaddr *) &peer, plen);
+  if (fd == -2)
+    return em_intern (env, "ambiguous");
+  return fd < 0 ? em_nil : env->make_integer (env, fd);
+}
+
+DEFUN (Frelay_channel)
+{
+  int fd;
+  UNUSED_ARGS;
+
+  fd = env->open_channel (env, args[0]);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    return NULL;
+  ossl_relay_set_channel (fd);
+  return em_t;
+}
+
+DEFUN (Frelay_start)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_conn *conn;
+  struct ossl_relay *r;
+  long fd, id;
+  UNUSED_ARGS;
+
+  if (!em_int (env, args[0], 0, 1 << 30, &fd)
+      || !(conn = ossl_bind_conn (env, args[1]))
+      || !em_int (env, args[2], 0, 1L << 30, &id))
+    return NULL;
+  r = ossl_relay_start ((int) fd, conn, id, err, sizeof err);
+  if (!r)
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  return env->make_user_ptr (env, ossl_relay_fin, r);
+}
+
+DEFUN (Frelay_events)
+{
+  struct ossl_relay *r = bind_relay (env, args[0]);
+  UNUSED_ARGS;
+  return r ? env->make_integer (env, ossl_relay_events (r)) : NULL;
+}
+
+DEFUN (Frelay_pump)
+{
+  struct ossl_relay *r = bind_relay (env, args[0]);
+  UNUSED_ARGS;
+  if (!r)
+    return NULL;
+  ossl_relay_pump (r);
+  return em_t;
+}
+
+DEFUN (Frelay_shutdown)
+{
+  struct ossl_relay *r = bind_relay (env, args[0]);
+  UNUSED_ARGS;
+  if (!r)
+    return NULL;
+  ossl_relay_shutdown (r);
+  return em_t;
+}
+
+DEFUN (Frelay_stop)
+{
+  char err[OSSL_ERRLEN];
+  struct ossl_relay *r = bind_relay (env, args[0]);
+  struct ossl_buf bufs[3];
+  emacs_value items[4];
+  int rc, i;
+  UNUSED_ARGS;
+
+  if (!r)
+    return NULL;
+  memset (bufs, 0, sizeof bufs);
+  rc = ossl_relay_stop (r, !em_nilp (env, args[1]), &bufs[0], &bufs[1],
+                        &bufs[2], err, sizeof err);
+  for (i = 0; i < 3; i++)
+    {
+      items[i] = em_unibyte (env, bufs[i].data, bufs[i].len);
+      ossl_buf_free (&bufs[i]);
+    }
+  if (rc < 0)
+    {
+      em_signal (env, "ossl-error", err);
+      return NULL;
+    }
+  items[3] = rc > 0 ? em_t : em_nil;
+  return em_list (env, items, 4);
+}
+
+DEFUN (Frelay_count)
+{
+  UNUSED_ARGS;
+  return env->make_integer (env, ossl_relay_count (nargs > 0
+                                                   && !em_nilp (env, args[0])));
+}
+
+void
+ossl_relay_init (emacs_env *env)
+{
+  em_defun (env, "ossl--relay-find", 2, 2, Frelay_find,
+            "Return the descriptor of the socket from LOCAL to REMOTE.\n"
+            "Addresses are vectors as `process-contact' gives them.  "
+            "Return nil\nwhen there is none, `ambiguous' when there are "
+            "several.\n\n(fn LOCAL REMOTE)");
+  em_defun (env, "ossl--relay-channel", 1, 1, Frelay_channel,
+            "Send relay events to PIPE-PROCESS, a pipe process.\n\n"
+            "(fn PIPE-PROCESS)");
+  em_defun (env, "ossl--relay-start", 3, 3, Frelay_start,
+            "Relay descriptor FD through open connection CONN; return "
+            "the relay.\nEvents name the relay by ID.\n\n(fn FD CONN ID)");
+  em_defun (env, "ossl--relay-events", 1, 1, Frelay_events,
+            "Return and clear RELAY's events, a bit mask: 1 failed, 2 "
+            "peer closed,\n4 end of the socket, 8 done.\n\n(fn RELAY)");
+  em_defun (env, "ossl--relay-pump", 1, 1, Frelay_pump,
+            "Serve RELAY now: what Emacs sent or shut reaches its "
+            "connection.\n\n(fn RELAY)");
+  em_defun (env, "ossl--relay-shutdown", 1, 1, Frelay_shutdown,
+            "Make RELAY send close_notify, before the socket goes back."
+            "\n\n(fn RELAY)");
+  em_defun (env, "ossl--relay-stop", 2, 2, Frelay_stop,
+            "Stop RELAY; with RESTORE put the socket back in place.\n"
+            "Return (TO-EMACS FROM-EMACS TO-NET RESTORED): the cleartext "
+            "Emacs\nhad not read, the cleartext Emacs sent that was not "
+            "encrypted, the\nciphertext not sent, and whether the socket "
+            "is back.\n\n(fn RELAY RESTORE)");
+  em_defun (env, "ossl--relay-count", 0, 1, Frelay_count,
+            "Return how many relays still serve; with ALL, how many are "
+            "not freed.\n\n(fn &optional ALL)");
+}

@@ -1,0 +1,609 @@
+;;; ossl-socket-tests.el --- tests of TLS under the descriptor  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Issue 15: once a coated socket's handshake is over, the module puts
+;; a socketpair in place of its descriptor and runs TLS on its I/O
+;; thread (module/relay.c, lisp/ossl-socket.el).  Against real peers:
+;; openssl s_server, Python's ssl module, ossl itself in this Emacs.
+;; The ways the swap can go wrong each have a test: Emacs deleting the
+;; process mid-transfer (its descriptor closed under the thread), the
+;; peer resetting, a full socketpair, 200 concurrent coated sockets,
+;; coating and finishing 1000 times.  Last, a representative set of
+;; the other files' tests runs again with `ossl-socket-data-path' set
+;; to the path that is not its default.
+
+;;; Code:
+
+(require 'ert)
+(require 'ossl)
+(require 'ossl-socket)
+(require 'ossl-test-lib)
+
+(declare-function ossl--relay-count "ossl-module" (&optional all))
+
+(defmacro ossl-sock--with-descriptor (&rest body)
+  "Run BODY with sockets coated under the descriptor."
+  (declare (indent 0))
+  `(let ((ossl-socket-data-path 'descriptor))
+     ,@body))
+
+(defun ossl-sock--connect (peer &optional host)
+  "A plain network process to PEER's port on HOST (default 127.0.0.1)."
+  (make-network-process :name "ossl-sock" :buffer nil
+                        :host (or host "127.0.0.1")
+                        :service (plist-get peer :port)))
+
+(defun ossl-sock--collector ()
+  "A filter that collects what it gets; return (FILTER . GETTER)."
+  (let ((acc nil))
+    (cons (lambda (_p s) (push s acc))
+          (lambda () (apply #'concat (reverse acc))))))
+
+(defun ossl-sock--root ()
+  "The test root CA file."
+  (ossl-test-file "root.pem"))
+
+(defun ossl-sock--server-keys ()
+  "The keys of an ossl TLS server in this Emacs."
+  (list :cert (ossl-test-file "server-chain.pem")
+        :key (ossl-test-file "server.key")))
+
+(defun ossl-sock--relays-settle (baseline &optional all)
+  "Wait until no more than BASELINE relays serve; return the count.
+With ALL, until no more than BASELINE relays are left unfreed."
+  (ossl-test-wait-for
+   (lambda () (garbage-collect) (<= (ossl--relay-count all) baseline)) 20)
+  (ossl--relay-count all))
+
+(defun ossl-sock--bytes (n)
+  "N deterministic bytes, as a unibyte string."
+  (ossl-test-deterministic-bytes n))
+
+;;;; The swap itself
+
+(ert-deftest ossl-sock/client-relayed-echo ()
+  "A client coated under the descriptor: the user's filter gets
+cleartext decoded by the process's own coding, the SXEmacs queries and
+the status work, `accept-process-output' with JUST-THIS-ONE works."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-openssl-server :extra-args '("-rev")))
+      (let ((p (ossl-sock--connect peer "localhost")))
+        (unwind-protect
+            (let ((c (ossl-ssl-handshake p 'tls1.3 (ossl-sock--root)))
+                  (col (ossl-sock--collector)))
+              (should (ossl-ssl-conn-p c))
+              (should (ossl--relayed-p c))
+              (should (eq (ossl-ssl-cipher-version c) 'TLSv1.3))
+              (should (equal (ossl-ssl-verify-certificate c) '(0 . "ok")))
+              (should (eq (plist-get (ossl-ssl-status c) :state) 'open))
+              (should (ossl-ssl-peer-cert c))
+              ;; No ossl filter, no binary coding: Emacs's own I/O.
+              (should (eq (process-filter p) #'internal-default-process-filter))
+              (set-process-filter p (car col))
+              (should (eq (process-filter p) (car col)))
+              (process-send-string p "hello world\n")
+              (ossl-test-wait-for
+               (lambda ()
+                 (accept-process-output p 0.1 nil t)
+                 (string-search "\n" (funcall (cdr col)))))
+              (should (equal (funcall (cdr col)) "dlrow olleh\n"))
+              (should (equal (process-contact p :remote)
+                             (vector 127 0 0 1 (plist-get peer :port)))))
+          (delete-process p))))
+    ;; The process's own coding decodes what the relay delivers.
+    (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
+      (let ((p (ossl-sock--connect peer))
+            (col (ossl-sock--collector)))
+        (unwind-protect
+            (progn
+              (set-process-filter p (car col))
+              (should (ossl--relayed-p
+                       (ossl-starttls p :ca (ossl-sock--root)
+                                      :hostname "localhost")))
+              (set-process-coding-system p 'utf-8 'utf-8)
+              (process-send-string p "h\u00e9llo w\u00f6rld \u65e5\u672c\n")
+              (ossl-test-wait-for
+               (lambda () (string-search "\n" (funcall (cdr col)))))
+              (should (equal (funcall (cdr col))
+                             "h\u00e9llo w\u00f6rld \u65e5\u672c\n")))
+          (delete-process p))))))
+
+(ert-deftest ossl-sock/fallback-without-a-socket ()
+  "A pipe process has no socket: it stays on the Lisp path; so does a
+socket coated with the option off.  Unknown addresses find nothing."
+  (should-not (ossl--relay-find [127 0 0 1 1] [127 0 0 1 2]))
+  (should-error (ossl--relay-find [127 0 0 1] [127 0 0 1 2])
+                :type 'wrong-type-argument)
+  (should-error (ossl--relay-find "x" [127 0 0 1 2])
+                :type 'wrong-type-argument)
+  (let ((srv (ossl-open-server "ossl-sock-srv" nil "127.0.0.1" t
+                               :cert (ossl-test-file "server-chain.pem")
+                               :key (ossl-test-file "server.key"))))
+    (unwind-protect
+        (let* ((ossl-socket-data-path 'lisp)
+               (p (ossl-open-stream "ossl-sock" nil "127.0.0.1"
+                                    (process-contact srv :service)
+                                    :ca (ossl-sock--root) :hostname "localhost")))
+          (unwind-protect
+              (should-not (ossl--relayed-p (ossl-process-conn p)))
+            (delete-process p)))
+      (delete-process srv)))
+  ;; A pipe: records in Lisp, whatever the option says.
+  (ossl-sock--with-descriptor
+    (let* ((srv (ossl-open-server "ossl-sock-srv" nil "127.0.0.1" t
+                                  :cert (ossl-test-file "server-chain.pem")
+                                  :key (ossl-test-file "server.key")))
+           (port (process-contact srv :service))
+           (pipe (make-process :name "ossl-sock-nc" :noquery t
+                               :connection-type 'pipe
+                               :command (list "python3" "-c" "
+import socket, sys, threading
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+def up():
+    while True:
+        d = sys.stdin.buffer.read1(65536)
+        if not d: break
+        s.sendall(d)
+threading.Thread(target=up, daemon=True).start()
+while True:
+    d = s.recv(65536)
+    if not d: break
+    sys.stdout.buffer.write(d); sys.stdout.buffer.flush()
+" (number-to-string port)))))
+      (unwind-protect
+          (let ((c (ossl-starttls pipe :ca (ossl-sock--root)
+                                  :hostname "localhost")))
+            (should (eq (ossl-ssl-state c) 'open))
+            (should-not (ossl--relayed-p c)))
+        (delete-process pipe)
+        (delete-process srv)))))
+
+;;;; Both ends in this Emacs
+
+(defun ossl-sock--pair (&optional server-filter)
+  "An ossl server and a blocking client in this Emacs, both relayed.
+SERVER-FILTER is given to the server's connections.  Return (CLIENT
+SERVER-CONN LISTENER)."
+  (let* ((accepted nil)
+         (srv (apply #'ossl-open-server "ossl-sock-srv" nil "127.0.0.1" t
+                     :acceptor (lambda (proc) (setq accepted proc))
+                     :filter server-filter
+                     (ossl-sock--server-keys)))
+         (p (ossl-open-stream "ossl-sock" nil "127.0.0.1"
+                              (process-contact srv :service)
+                              :ca (ossl-sock--root) :hostname "localhost")))
+    (ossl-test-wait-for (lambda () accepted))
+    (list p accepted srv)))
+
+(ert-deftest ossl-sock/in-emacs-pair-large-both-ways ()
+  "8 MB each way between two relayed ends in one Emacs, checked by
+SHA-256: backpressure, nothing lost, nothing reordered."
+  (ossl-sock--with-descriptor
+    (let* ((got-server nil) (got-client nil)
+           (pair (ossl-sock--pair (lambda (_p s) (push s got-server))))
+           (p (nth 0 pair)) (s (nth 1 pair))
+           (n (* 8 1024 1024))
+           (data (ossl-sock--bytes n)))
+      (unwind-protect
+          (progn
+            (should (ossl--relayed-p (ossl-process-conn p)))
+            (should (ossl--relayed-p (ossl-process-conn s)))
+            (set-process-coding-system p 'binary 'binary)
+            (set-process-coding-system s 'binary 'binary)
+            (set-process-filter p (lambda (_p str) (push str got-client)))
+            (process-send-string p data)
+            (process-send-string s data)
+            (ossl-test-wait-for
+             (lambda () (and (>= (apply #'+ (mapcar #'length got-server)) n)
+                             (>= (apply #'+ (mapcar #'length got-client)) n)))
+             60)
+            (should (equal (secure-hash 'sha256 (apply #'concat (reverse got-server)))
+                           (secure-hash 'sha256 data)))
+            (should (equal (secure-hash 'sha256 (apply #'concat (reverse got-client)))
+                           (secure-hash 'sha256 data))))
+        (delete-process p) (delete-process s) (delete-process (nth 2 pair))))))
+
+(ert-deftest ossl-sock/finish-puts-the-socket-back ()
+  "`ossl-ssl-finish' on both relayed ends: close_notify both ways, then
+the same socket carries cleartext; coat it again and finish again."
+  (ossl-sock--with-descriptor
+    (let* ((col-s (ossl-sock--collector))
+           (pair (ossl-sock--pair (car col-s)))
+           (p (nth 0 pair)) (s (nth 1 pair))
+           (col-c (ossl-sock--collector)))
+      (unwind-protect
+          (let ((c (ossl-process-conn p)) (sc (ossl-process-conn s)))
+            (set-process-filter p (car col-c))
+            (process-send-string p "secret\n")
+            (ossl-test-wait-for (lambda () (string-search "secret\n" (funcall (cdr col-s)))))
+            (should (eq (ossl-ssl-finish c) c))
+            (should (ossl-ssl-conn-dead c))
+            ;; The server saw the close_notify; it finishes too.
+            (ossl-test-wait-for (lambda () (eq (ossl-ssl-state sc) 'closed)))
+            (ossl-ssl-finish sc)
+            (should-not (ossl-process-conn p))
+            (should (process-live-p p))
+            (should (process-live-p s))
+            (should (eq (process-filter p) (car col-c)))
+            (process-send-string p "in clear\n")
+            (process-send-string s "also in clear\n")
+            (ossl-test-wait-for
+             (lambda () (and (string-search "in clear\n" (funcall (cdr col-s)))
+                             (string-search "also in clear\n" (funcall (cdr col-c))))))
+            (should (equal (funcall (cdr col-s)) "secret\nin clear\n"))
+            (should (equal (funcall (cdr col-c)) "also in clear\n")))
+        (delete-process p) (delete-process s) (delete-process (nth 2 pair))))))
+
+(ert-deftest ossl-sock/coat-and-finish-1000-times ()
+  "Coat one socket pair and finish it 1000 times in a row (STARTTLS
+again each time): every round's data arrives, no relay is left."
+  (ossl-sock--with-descriptor
+    (let* ((baseline (ossl--relay-count))
+           (baseline-all (ossl--relay-count t))
+           (accepted nil)
+           (srv (make-network-process
+                 :name "ossl-sock-l" :server t :host "127.0.0.1" :service t
+                 :noquery t :log (lambda (_s c _m) (setq accepted c))))
+           (p (make-network-process :name "ossl-sock" :host "127.0.0.1"
+                                    :service (process-contact srv :service)))
+           (rounds (max 50 (round (* 1000 (string-to-number
+                                           (or (getenv "OSSL_REL_SCALE") "1")))))))
+      (unwind-protect
+          (progn
+            (ossl-test-wait-for (lambda () accepted))
+            (let ((got "") (relayed 0))
+              (set-process-filter accepted (lambda (_p s) (setq got (concat got s))))
+              (dotimes (i rounds)
+                (let* ((sc (ossl-starttls accepted :server t :callback #'ignore
+                                          :cert (ossl-test-file "server-chain.pem")
+                                          :key (ossl-test-file "server.key")))
+                       (c (ossl-starttls p :ca (ossl-sock--root)
+                                         :hostname "localhost"))
+                       (msg (format "round %d\n" i)))
+                  (ossl-test-wait-for (lambda () (eq (ossl-ssl-state sc) 'open)))
+                  (when (and (ossl--relayed-p c) (ossl--relayed-p sc))
+                    (setq relayed (1+ relayed)))
+                  (process-send-string p msg)
+                  (ossl-test-wait-for (lambda () (string-suffix-p msg got)))
+                  (ossl-ssl-finish c)
+                  (ossl-test-wait-for
+                   (lambda () (memq (ossl-ssl-state sc) '(closed closing))))
+                  (ossl-ssl-finish sc)))
+              (should (= relayed rounds))
+              (process-send-string p "clear at last\n")
+              (ossl-test-wait-for (lambda () (string-suffix-p "clear at last\n" got)))
+              (should (= (length (split-string got "\n" t)) (1+ rounds)))
+              (should (<= (ossl-sock--relays-settle baseline) baseline))
+              ;; Finished relays are freed once Lisp drops them.
+              (should (<= (ossl-sock--relays-settle (+ baseline-all 10) t)
+                          (+ baseline-all 10)))))
+        (delete-process p)
+        (when accepted (delete-process accepted))
+        (delete-process srv)))))
+
+(defconst ossl-sock--threaded-echo "
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 0)); srv.listen(512)
+srv.settimeout(120)
+print('READY', srv.getsockname()[1], flush=True)
+def serve(c):
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        while True:
+            d = t.recv(65536)
+            if not d: break
+            t.sendall(d)
+        t.unwrap(); t.close()
+    except Exception:
+        c.close()
+while True:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"
+  "A TLS echo server with a thread per connection, for 120 s.")
+
+(ert-deftest ossl-sock/two-hundred-concurrent ()
+  "200 relayed sockets at once, each with its own echo through one
+I/O thread; deleting them leaves no relay behind."
+  (ossl-sock--with-descriptor
+    (let* ((baseline (ossl--relay-count))
+           (peer (ossl-test-start-process
+                  "threaded-echo" "/usr/bin/python3"
+                  (list "-c" ossl-sock--threaded-echo
+                        (ossl-test-file "server-chain.pem")
+                        (ossl-test-file "server.key"))
+                  :ready-regexp "READY \\([0-9]+\\)"
+                  :port-regexp "READY \\([0-9]+\\)"))
+           (n 200) (clients nil) (results (make-hash-table)))
+      (unwind-protect
+          (progn
+            (dotimes (i n)
+              (let* ((i i)
+                     (p (ossl-sock--connect peer)))
+                (set-process-filter
+                 p (lambda (_p s)
+                     (puthash i (concat (gethash i results "") s) results)))
+                (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+                (push p clients)))
+            (should (cl-every (lambda (p) (ossl--relayed-p (ossl-process-conn p)))
+                              clients))
+            (should (>= (ossl--relay-count) (+ baseline n)))
+            ;; All at once: every client sends, then every echo comes.
+            (let ((i n))
+              (dolist (p clients)
+                (setq i (1- i))
+                (process-send-string p (format "client %d %s\n" i
+                                               (make-string (* 100 i) ?x)))))
+            (ossl-test-wait-for
+             (lambda ()
+               (cl-loop for i below n
+                        always (equal (gethash i results)
+                                      (format "client %d %s\n" i
+                                              (make-string (* 100 i) ?x)))))
+             60))
+        (mapc #'delete-process clients)
+        (ossl-test-stop-peer peer))
+      (should (<= (ossl-sock--relays-settle baseline) baseline)))))
+
+;;;; Closing
+
+(ert-deftest ossl-sock/send-eof-and-delete-say-close-notify ()
+  "`process-send-eof' on a relayed socket sends close_notify, and the
+peer's close_notify reaches Emacs as a clean end of file (not
+truncated); `delete-process' sends close_notify too."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
+      (let* ((p (ossl-sock--connect peer))
+             (col (ossl-sock--collector))
+             (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")))
+        (should (ossl--relayed-p c))
+        (set-process-filter p (car col))
+        (process-send-string p "ping\n")
+        (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) "ping\n")))
+        (process-send-eof p)
+        (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")
+        (ossl-test-wait-for (lambda () (not (process-live-p p))))
+        (should (eq (ossl-ssl-state c) 'closed))
+        (should-not (plist-get (ossl-ssl-status c) :truncated))
+        (delete-process p)))
+    (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
+      (let* ((p (ossl-sock--connect peer))
+             (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")))
+        (should (ossl--relayed-p c))
+        (delete-process p)
+        (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")))))
+
+(ert-deftest ossl-sock/truncation-is-recorded ()
+  "A peer that closes TCP without close_notify: Emacs sees its end of
+file, the status says truncated; with close_notify it does not."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-python-peer "garbage-after"
+                                                      :message "last words\n"))
+      ;; garbage-after sends the message, then junk: the stream fails.
+      (let* ((p (ossl-sock--connect peer))
+             (col (ossl-sock--collector))
+             (inhibit-message t)
+             (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")))
+        (set-process-filter p (car col))
+        (ossl-test-wait-for (lambda () (eq (ossl-ssl-state c) 'failed)))
+        (should (string-match-p "failed" (ossl-ssl-error c)))
+        (ossl-test-wait-for (lambda () (not (process-live-p p))))
+        (should (string-search "last words" (funcall (cdr col))))
+        (delete-process p)))
+    (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes 100000))
+      (let* ((p (ossl-sock--connect peer))
+             (got 0)
+             (c (progn
+                  (set-process-coding-system p 'binary 'binary)
+                  (set-process-filter p (lambda (_p s) (setq got (+ got (length s)))))
+                  (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost"))))
+        (ossl-test-wait-for (lambda () (not (process-live-p p))))
+        (should (= got 100000))
+        (should (eq (ossl-ssl-state c) 'closed))
+        (should-not (plist-get (ossl-ssl-status c) :truncated))
+        (delete-process p)))))
+
+;;;; The ways the swap can go wrong
+
+(ert-deftest ossl-sock/delete-mid-transfer ()
+  "Emacs deletes relayed processes in the middle of a download and of
+an upload (the descriptor closes under the thread): no crash, the
+relays go away, the next connection works."
+  (ossl-sock--with-descriptor
+    (let ((baseline (ossl--relay-count)))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes (* 64 1024 1024)))
+        (let* ((p (ossl-sock--connect peer))
+               (got 0))
+          (set-process-filter p (lambda (_p s) (setq got (+ got (length s)))))
+          (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+          (ossl-test-wait-for (lambda () (> got (* 1024 1024))) 30)
+          (delete-process p)))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "sink"))
+        (let ((p (ossl-sock--connect peer)))
+          (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+          (dotimes (_ 20)
+            (process-send-string p (make-string 65536 ?u)))
+          (delete-process p)
+          (ossl-test-peer-wait-output peer "PEER-CLOSE")))
+      (should (<= (ossl-sock--relays-settle baseline) baseline))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
+        (let* ((p (ossl-sock--connect peer))
+               (col (ossl-sock--collector)))
+          (set-process-filter p (car col))
+          (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+          (process-send-string p "still fine\n")
+          (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) "still fine\n")))
+          (delete-process p))))))
+
+(ert-deftest ossl-sock/collected-while-relayed ()
+  "Processes deleted and their connections garbage-collected at once,
+while their relays still have work: the relay frees the connection
+itself when done; no crash, no relay left."
+  (ossl-sock--with-descriptor
+    (let ((baseline (ossl--relay-count)))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 20))
+        (dotimes (_ 20)
+          (let ((p (ossl-sock--connect peer)))
+            (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+            (process-send-string p (make-string 200000 ?g))
+            (delete-process p)
+            (process-put p 'ossl--conn nil))
+          (garbage-collect)))
+      (should (<= (ossl-sock--relays-settle baseline) baseline)))))
+
+(defvar ossl-tests--resetting-peer)
+
+(defun ossl-sock--resetting-peer ()
+  "`ossl-tests--resetting-peer' sending a megabyte before it reads."
+  ;; Not required at load time: Emacs 30's ERT refuses a test file
+  ;; loaded twice, and the runner loads every file itself.
+  (unless (boundp 'ossl-tests--resetting-peer)
+    (require 'ossl-tests))
+  (replace-regexp-in-string "^t\\.recv(10)$"
+                            "t.sendall(b'x' * 1000000)\nt.recv(10)"
+                            ossl-tests--resetting-peer t t))
+
+(ert-deftest ossl-sock/peer-resets ()
+  "The peer resets a relayed connection while data flows both ways:
+Emacs sees the end, sending fails with an error, never a crash."
+  (ossl-sock--with-descriptor
+    (let ((peer (ossl-test-start-process
+                 "resetter" "/usr/bin/python3"
+                 (list "-c" (ossl-sock--resetting-peer)
+                       (ossl-test-file "server-chain.pem")
+                       (ossl-test-file "server.key"))
+                 :ready-regexp "READY \\([0-9]+\\)"
+                 :port-regexp "READY \\([0-9]+\\)")))
+      (unwind-protect
+          (let* ((p (ossl-sock--connect peer))
+                 (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost"))
+                 (inhibit-message t))
+            (should (ossl--relayed-p c))
+            (process-send-string p "first")
+            (ossl-test-peer-wait-output peer "RESET")
+            (should (condition-case nil
+                        (progn (dotimes (_ 50)
+                                 (process-send-string p (make-string 65536 ?x))
+                                 (accept-process-output nil 0.01))
+                               'survived)
+                      (error 'signalled)))
+            (ossl-test-wait-for (lambda () (not (process-live-p p))))
+            (delete-process p))
+        (ossl-test-stop-peer peer)))))
+
+(ert-deftest ossl-sock/full-socketpair ()
+  "Emacs stops reading a relayed download (`stop-process') while the
+peer sends 32 MB: the socketpair and then the socket fill up, the
+relay's buffers stay bounded; once Emacs reads again every byte comes,
+in order."
+  (ossl-sock--with-descriptor
+    (let ((n (* 32 1024 1024)))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes n))
+        (let* ((p (ossl-sock--connect peer))
+               (chunks nil) (got 0))
+          (set-process-coding-system p 'binary 'binary)
+          (set-process-filter p (lambda (_p s) (push s chunks)
+                                  (setq got (+ got (length s)))))
+          (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")
+          (stop-process p)
+          (let ((before got))
+            (sleep-for 1.5)
+            (should (= got before)))
+          ;; The peer cannot have sent everything: backpressure.
+          (should-not (string-search "SENT" (ossl-test-peer-output peer)))
+          (continue-process p)
+          (ossl-test-wait-for (lambda () (>= got n)) 60)
+          (ossl-test-wait-for
+           (lambda () (string-match "SHA256 \\([0-9a-f]+\\)"
+                                    (ossl-test-peer-output peer))))
+          (should (equal (secure-hash 'sha256 (apply #'concat (nreverse chunks)))
+                         (match-string 1 (ossl-test-peer-output peer))))
+          (delete-process p))))))
+
+(ert-deftest ossl-sock/unproselytise-goes-back-to-lisp ()
+  "Unproselytising a relayed connection puts the socket back: the filter
+sees raw records, `ossl-ssl-read'/`ossl-ssl-write' talk through the
+layer, and proselytising again keeps the Lisp path."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
+      (let* ((p (ossl-sock--connect peer))
+             (sock (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost"))
+             (raw (ossl-sock--collector)))
+        (should (ossl--relayed-p sock))
+        (ossl-ssl-unproselytise-process sock)
+        (should-not (ossl--relayed-p sock))
+        (set-process-filter p (car raw))
+        (ossl-ssl-write sock "NOOP\r\n")
+        (let ((clear "") (fed 0))
+          (ossl-test-wait-for
+           (lambda ()
+             (let ((records (funcall (cdr raw))))
+               (should-not (string-search "NOOP" records))
+               (setq clear (concat clear (ossl-ssl-read
+                                          sock (substring records fed)))
+                     fed (length records))
+               (string-search "NOOP\r\n" clear)))))
+        (ossl-ssl-proselytise-process sock)
+        (let ((col (ossl-sock--collector)))
+          (set-process-filter p (car col))
+          (process-send-string p "again\n")
+          (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) "again\n"))))
+        (delete-process p)))))
+
+;;;; Other files' tests, on the other path
+
+(defconst ossl-sock--representative
+  '(ossl/openssl-server-tls13 ossl/openssl-server-tls12 ossl/gnutls-server-echo
+    ossl/python-echo-filters-and-coding ossl/send-from-compiled-code
+    ossl/multibyte-split-across-records ossl/large-download-and-upload
+    ossl/send-before-handshake-ends ossl/in-emacs-pair-last-flight-and-early-data
+    ossl/sxemacs-coat-then-finish ossl/sxemacs-starttls-flow
+    ossl/starttls-from-the-filter ossl/sxemacs-unproselytise-read-write
+    ossl/garbage-after-handshake ossl/peer-resets-connection
+    ossl-server/openssl-client-tls12-and-tls13 ossl-server/python-client
+    ossl-server/in-emacs-blocking-and-nonblocking ossl-server/fifty-concurrent-clients
+    ossl-server/half-close ossl-server/delete-process-says-close-notify
+    ossl-server/clean-eof-and-truncation ossl-server/resumption-between-ossl-connections
+    ossl-server/alpn ossl-server/sni-function
+    ossl-verify/status ossl-verify/inject-ca-with-hindsight
+    ossl-rel/fault-reset-in-transfer ossl-rel/fault-bad-records-after-handshake
+    ossl-rel/fault-truncation ossl-rel/fault-client-resets-after-close-notify
+    ossl-network/url-https ossl-network/smtpmail-starttls-and-smtps)
+  "Tests of other files that run again on the path that is not the default.")
+
+(defun ossl-sock--other-path ()
+  "The value of `ossl-socket-data-path' that is not its default."
+  (if (eq (default-value 'ossl-socket-data-path) 'descriptor) 'lisp 'descriptor))
+
+(dolist (name ossl-sock--representative)
+  (let* ((name name)
+         (test (intern (format "ossl-sock/other-path--%s"
+                               (replace-regexp-in-string
+                                "/" "--" (symbol-name name))))))
+    (ert-set-test
+     test
+     (make-ert-test
+      :name test
+      :documentation (format "`%s' on the path that is not the default: a relay\
+ starts under the descriptor, none in Lisp." name)
+      :body (lambda ()
+              (unless (ert-test-boundp name)
+                (require (intern (concat (car (split-string (symbol-name name) "/"))
+                                         "-tests"))))
+              (let ((before ossl-socket--next-id)
+                    (ossl-socket-data-path (ossl-sock--other-path)))
+                (funcall (ert-test-body (ert-get-test name)))
+                (if (eq ossl-socket-data-path 'descriptor)
+                    (should (> ossl-socket--next-id before))
+                  (should (= ossl-socket--next-id before)))))))))
+
+(provide 'ossl-socket-tests)
+;;; ossl-socket-tests.el ends here
