@@ -156,7 +156,7 @@ $(REL_OUT)/plain/%.o: module/%.c $(HDRS)
 $(PLAIN_MODULE): $(patsubst module/%.c,$(REL_OUT)/plain/%.o,$(SRCS))
 	$(CC) -shared -o $@ $^ $(OPENSSL_LIBS)
 
-check-asan: deps-reliability $(ASAN_MODULE) ## The whole suite, module under ASan+UBSan, -module-assertions
+check-asan: deps-reliability $(ASAN_MODULE) $(AUTOLOADS) ## The whole suite, module under ASan+UBSan, -module-assertions
 	sh test/fuzz/sanitized.sh asan $(ASAN_MODULE)
 
 $(REL_OUT)/tsan/%.o: module/%.c $(HDRS)
@@ -166,10 +166,10 @@ $(REL_OUT)/tsan/%.o: module/%.c $(HDRS)
 $(TSAN_MODULE): $(patsubst module/%.c,$(REL_OUT)/tsan/%.o,$(SRCS))
 	$(TSAN_CC) -shared -fsanitize=thread -o $@ $^ $(OPENSSL_LIBS)
 
-check-tsan: $(TSAN_MODULE) ## The relay tests (TSAN_TESTS), module under ThreadSanitizer
+check-tsan: $(TSAN_MODULE) $(AUTOLOADS) ## The relay tests (TSAN_TESTS), module under ThreadSanitizer
 	sh test/fuzz/sanitized.sh tsan $(TSAN_MODULE) '$(TSAN_TESTS)'
 
-check-valgrind: deps-reliability $(PLAIN_MODULE) ## A representative part of the suite under valgrind memcheck
+check-valgrind: deps-reliability $(PLAIN_MODULE) $(AUTOLOADS) ## A representative part of the suite under valgrind memcheck
 	sh test/fuzz/sanitized.sh valgrind $(PLAIN_MODULE) '$(VALGRIND_TESTS)'
 
 fuzz-api: deps-reliability $(PLAIN_MODULE) $(ASAN_MODULE) ## Fuzz every ossl- function from Lisp (child Emacs)

@@ -954,8 +954,12 @@ The plist has :nsm, :network-stream and :sender, the last defining
 `process-send-string'.  They are compiled once per session in a
 child Emacs where nothing is advised, so that their calls to
 primitives are direct, as in the eln cache of an interactive Emacs.
-Return nil when this Emacs cannot compile natively."
-  (when (and (fboundp 'native-comp-available-p) (native-comp-available-p))
+Return nil when this Emacs cannot compile natively, and under a
+memory checker (`ossl-test-sanitizer'): libgccjit hangs in a child
+that inherits the ASan runtime, and the plain runs of the suite on
+each Emacs cover these tests."
+  (when (and (fboundp 'native-comp-available-p) (native-comp-available-p)
+             (not (ossl-test-sanitizer)))
     (unless (and ossl-test--native-libraries
                  (file-exists-p (plist-get ossl-test--native-libraries :sender)))
       (let* ((dir (car (ossl-test--child-eln-path)))
