@@ -156,7 +156,7 @@ $(REL_OUT)/plain/%.o: module/%.c $(HDRS)
 $(PLAIN_MODULE): $(patsubst module/%.c,$(REL_OUT)/plain/%.o,$(SRCS))
 	$(CC) -shared -o $@ $^ $(OPENSSL_LIBS)
 
-check-asan: deps-reliability $(ASAN_MODULE) $(AUTOLOADS) ## The whole suite, module under ASan+UBSan, -module-assertions
+check-asan: deps-reliability $(ASAN_MODULE) $(MODULE) $(AUTOLOADS) ## The whole suite, module under ASan+UBSan, -module-assertions
 	sh test/fuzz/sanitized.sh asan $(ASAN_MODULE)
 
 $(REL_OUT)/tsan/%.o: module/%.c $(HDRS)

@@ -48,7 +48,7 @@
 (declare-function ossl--relay-pump "ossl-module" (relay))
 (declare-function ossl--relay-stop "ossl-module" (relay restore))
 
-(defcustom ossl-socket-data-path 'descriptor
+(defcustom ossl-socket-data-path 'lisp
   "How the TLS records of a coated network process move.
 `descriptor': once the handshake is over, the module runs TLS under
 the socket's descriptor on its own thread, and Emacs reads and
