@@ -266,10 +266,6 @@ ALGORITHM is OpenSSL's name."
           ((member name '("RSASSA-PSS" "rsassaPss")) "RSA-PSS")
           (t name))))
 
-(defun ossl-network--date (time)
-  "TIME as GnuTLS prints validity dates, or nil."
-  (and time (format-time-string "%Y-%m-%d" time t)))
-
 (defconst ossl-network--sha256-key-id (>= emacs-major-version 30)
   "Whether this Emacs's GnuTLS gives certificates a :public-key-id-sha256.
 Emacs 30.1 added the key to gnutls.c's certificate plist (and reads
@@ -294,8 +290,8 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
   (let* ((info (ossl-x509-info cert))
          (der (ossl-x509-to-der cert))
          (spki (ossl-network--spki der))
-         (from (ossl-network--date (plist-get info :valid-from)))
-         (to (ossl-network--date (plist-get info :valid-to))))
+         (from (ossl--x509-date (plist-get info :valid-from)))
+         (to (ossl--x509-date (plist-get info :valid-to))))
     (append
      (list :version (plist-get info :version)
            :serial-number (downcase (or (plist-get info :serial-hex) ""))
@@ -326,20 +322,30 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
 
 (defun ossl-network--code-warnings (code)
   "The GnuTLS warnings matching OpenSSL's X509_V_* verify CODE."
-  (pcase code
-    ((or 'nil 0) nil)
-    ((or 62 64) '(:no-host-match))
-    (18 '(:self-signed :unknown-ca :invalid))
-    ((or 2 19 20 21 27 28) '(:unknown-ca :invalid))
-    (9 '(:not-activated :invalid))
-    (10 '(:expired :invalid))
-    (23 '(:revoked :invalid))
-    ((or 12 11) '(:revocation-data-superseded :invalid))
-    ((or 24 34) '(:not-ca :invalid))
-    ((or 25 47 48 49 51) '(:signer-constraints-failure :invalid))
-    (26 '(:purpose-mismatch :invalid))
-    ((or 4 6 7) '(:signature-failure :invalid))
-    ((or 66 67 68) '(:insecure :invalid))
+  (pcase (ossl--verify-code-symbol code)
+    ((or 'nil 'ok) nil)
+    ((or 'hostname-mismatch 'ip-address-mismatch) '(:no-host-match))
+    ('depth-zero-self-signed-cert '(:self-signed :unknown-ca :invalid))
+    ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
+         'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature
+         'cert-untrusted 'cert-rejected)
+     '(:unknown-ca :invalid))
+    ('cert-not-yet-valid '(:not-activated :invalid))
+    ('cert-has-expired '(:expired :invalid))
+    ('cert-revoked '(:revoked :invalid))
+    ((or 'crl-has-expired 'crl-not-yet-valid)
+     '(:revocation-data-superseded :invalid))
+    ((or 'no-issuer-public-key 'unhandled-critical-extension)
+     '(:not-ca :invalid))
+    ((or 'path-length-exceeded 'permitted-violation 'excluded-violation
+         'subtree-minmax 'unsupported-constraint-type)
+     '(:signer-constraints-failure :invalid))
+    ('invalid-purpose '(:purpose-mismatch :invalid))
+    ((or 'unable-to-decrypt-cert-signature 'unable-to-decode-issuer-public-key
+         'cert-signature-failure)
+     '(:signature-failure :invalid))
+    ((or 'ee-key-too-small 'ca-key-too-small 'ca-md-too-weak)
+     '(:insecure :invalid))
     (_ '(:invalid))))
 
 (defun ossl-network--warnings (status)
@@ -524,31 +530,34 @@ coated or its handshake is not over."
     (if names
         (string-join names ", ")
       (let ((subject (or (plist-get info :subject) "")))
-        (if (string-match "/CN=\\([^/]+\\)" subject)
-            (match-string 1 subject)
-          subject)))))
+        (or (ossl--x509-subject-cn subject) subject)))))
 
 (defun ossl-network--cert-cn (cert)
   "CERT's common name, or its subject."
   (let ((subject (or (ossl-x509-subject cert) "")))
-    (if (string-match "/CN=\\([^/]+\\)" subject) (match-string 1 subject) subject)))
+    (or (ossl--x509-subject-cn subject) subject)))
 
 (defun ossl-network--explain-code (code cert host)
   "Words for the OpenSSL verify CODE about CERT, connecting to HOST."
   (let ((info (and cert (ossl-x509-info cert))))
-    (pcase code
-      ((or 62 64)
+    (pcase (ossl--verify-code-symbol code)
+      ((or 'hostname-mismatch 'ip-address-mismatch)
        (format "the certificate is for %s, not %s"
                (if cert (ossl-network--cert-names cert) "another name") host))
-      (10 (format "the certificate for %s expired on %s"
-                  (if cert (ossl-network--cert-cn cert) host)
-                  (ossl-network--date (plist-get info :valid-to))))
-      (9 (format "the certificate for %s is not valid before %s"
-                 (if cert (ossl-network--cert-cn cert) host)
-                 (ossl-network--date (plist-get info :valid-from))))
-      (18 (format "the certificate for %s is self-signed and not trusted"
-                  (if cert (ossl-network--cert-cn cert) host)))
-      ((or 2 19 20 21 27)
+      ('cert-has-expired
+       (format "the certificate for %s expired on %s"
+               (if cert (ossl-network--cert-cn cert) host)
+               (ossl--x509-date (plist-get info :valid-to))))
+      ('cert-not-yet-valid
+       (format "the certificate for %s is not valid before %s"
+               (if cert (ossl-network--cert-cn cert) host)
+               (ossl--x509-date (plist-get info :valid-from))))
+      ('depth-zero-self-signed-cert
+       (format "the certificate for %s is self-signed and not trusted"
+               (if cert (ossl-network--cert-cn cert) host)))
+      ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
+           'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature
+           'cert-untrusted)
        (format "the certificate was issued by %s, which is not trusted"
                (if cert (plist-get info :issuer-rfc2253) "an unknown authority")))
       (_ nil))))
