@@ -158,29 +158,11 @@ returns a string, or nil to try without one."
 (defvar ossl-network--bypass nil
   "Non-nil while ossl-network wants the real answers of advised primitives.")
 
-(defun ossl-network--process (process)
-  "The process PROCESS designates (a process, buffer or name), or nil."
-  (cond ((processp process) process)
-        ((null process) (get-buffer-process (current-buffer)))
-        ((bufferp process) (get-buffer-process process))
-        ((stringp process)
-         (or (get-process process)
-             (let ((b (get-buffer process))) (and b (get-buffer-process b)))))))
-
 (defun ossl-network--host-port (host service)
   "HOST:SERVICE for messages."
   (if (and (stringp host) (string-search ":" host))
       (format "[%s]:%s" host service)
     (format "%s:%s" host service)))
-
-(defun ossl-network--plist-without (plist &rest keys)
-  "PLIST without the properties KEYS."
-  (let (out)
-    (while plist
-      (unless (memq (car plist) keys)
-        (setq out (cons (cadr plist) (cons (car plist) out))))
-      (setq plist (cddr plist)))
-    (nreverse out)))
 
 ;;;; The peer status, in GnuTLS's shape
 
@@ -513,7 +495,7 @@ describes it), :certificate (the leaf), :diffie-hellman-prime-bits
 :cipher (\"AES-256-GCM\"), :mac (\"AEAD\"), :encrypt-then-mac and,
 before TLS 1.3, :safe-renegotiation.  Return nil when PROCESS is not
 coated or its handshake is not over."
-  (let* ((proc (ossl-network--process process))
+  (let* ((proc (ossl--resolve process))
          (conn (and proc (ossl-process-conn proc))))
     (and conn
          (memq (ossl-ssl-state conn) '(open closing))
@@ -920,7 +902,7 @@ enforce the checks the caller asked for, then ask the NSM."
 
 (defun ossl-network-process-error (process)
   "Why the TLS connection of PROCESS failed, a string, or nil."
-  (let ((proc (ossl-network--process process)))
+  (let ((proc (ossl--resolve process)))
     (and proc (process-get proc 'ossl-network--failed))))
 
 (defun ossl-network--wait-coated (proc)
@@ -946,7 +928,7 @@ enforce the checks the caller asked for, then ask the NSM."
 
 (defun ossl-network--around-process-status (orig process)
   "`connect' while PROCESS's TLS handshake is pending; else call ORIG."
-  (let ((p (and (not ossl-network--bypass) (ossl-network--process process))))
+  (let ((p (and (not ossl-network--bypass) (ossl--resolve process))))
     (cond ((null p) (funcall orig process))
           ((process-get p 'ossl-network--failed) 'failed)
           ((ossl-network--pending-p p)
@@ -971,7 +953,7 @@ enforce the checks the caller asked for, then ask the NSM."
 
 (defun ossl-network--uncoated-pending (process)
   "PROCESS's process if it is a pending TLS connection not coated yet."
-  (let ((p (and (not ossl-network--bypass) (ossl-network--process process))))
+  (let ((p (and (not ossl-network--bypass) (ossl--resolve process))))
     (and p (ossl-network--pending-p p) (not (ossl-process-conn p)) p)))
 
 (defun ossl-network--around-send-string (orig process string)
@@ -1045,7 +1027,7 @@ the NSM checks the peer once the handshake is over."
              (keylist (plist-get params :keylist))
              (trustfiles (ossl-network--explicit-trustfiles
                           (plist-get params :trustfiles)))
-             (proc (apply orig (ossl-network--plist-without args :tls-parameters))))
+             (proc (apply orig (ossl--plist-without args :tls-parameters))))
         (when (eq (car tls) 'gnutls-anon)
           (delete-process proc)
           (signal 'ossl-network-error
