@@ -158,29 +158,11 @@ returns a string, or nil to try without one."
 (defvar ossl-network--bypass nil
   "Non-nil while ossl-network wants the real answers of advised primitives.")
 
-(defun ossl-network--process (process)
-  "The process PROCESS designates (a process, buffer or name), or nil."
-  (cond ((processp process) process)
-        ((null process) (get-buffer-process (current-buffer)))
-        ((bufferp process) (get-buffer-process process))
-        ((stringp process)
-         (or (get-process process)
-             (let ((b (get-buffer process))) (and b (get-buffer-process b)))))))
-
 (defun ossl-network--host-port (host service)
   "HOST:SERVICE for messages."
   (if (and (stringp host) (string-search ":" host))
       (format "[%s]:%s" host service)
     (format "%s:%s" host service)))
-
-(defun ossl-network--plist-without (plist &rest keys)
-  "PLIST without the properties KEYS."
-  (let (out)
-    (while plist
-      (unless (memq (car plist) keys)
-        (setq out (cons (cadr plist) (cons (car plist) out))))
-      (setq plist (cddr plist)))
-    (nreverse out)))
 
 ;;;; The peer status, in GnuTLS's shape
 
@@ -266,10 +248,6 @@ ALGORITHM is OpenSSL's name."
           ((member name '("RSASSA-PSS" "rsassaPss")) "RSA-PSS")
           (t name))))
 
-(defun ossl-network--date (time)
-  "TIME as GnuTLS prints validity dates, or nil."
-  (and time (format-time-string "%Y-%m-%d" time t)))
-
 (defconst ossl-network--sha256-key-id (>= emacs-major-version 30)
   "Whether this Emacs's GnuTLS gives certificates a :public-key-id-sha256.
 Emacs 30.1 added the key to gnutls.c's certificate plist (and reads
@@ -294,8 +272,8 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
   (let* ((info (ossl-x509-info cert))
          (der (ossl-x509-to-der cert))
          (spki (ossl-network--spki der))
-         (from (ossl-network--date (plist-get info :valid-from)))
-         (to (ossl-network--date (plist-get info :valid-to))))
+         (from (ossl--x509-date (plist-get info :valid-from)))
+         (to (ossl--x509-date (plist-get info :valid-to))))
     (append
      (list :version (plist-get info :version)
            :serial-number (downcase (or (plist-get info :serial-hex) ""))
@@ -326,20 +304,30 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
 
 (defun ossl-network--code-warnings (code)
   "The GnuTLS warnings matching OpenSSL's X509_V_* verify CODE."
-  (pcase code
-    ((or 'nil 0) nil)
-    ((or 62 64) '(:no-host-match))
-    (18 '(:self-signed :unknown-ca :invalid))
-    ((or 2 19 20 21 27 28) '(:unknown-ca :invalid))
-    (9 '(:not-activated :invalid))
-    (10 '(:expired :invalid))
-    (23 '(:revoked :invalid))
-    ((or 12 11) '(:revocation-data-superseded :invalid))
-    ((or 24 34) '(:not-ca :invalid))
-    ((or 25 47 48 49 51) '(:signer-constraints-failure :invalid))
-    (26 '(:purpose-mismatch :invalid))
-    ((or 4 6 7) '(:signature-failure :invalid))
-    ((or 66 67 68) '(:insecure :invalid))
+  (pcase (ossl--verify-code-symbol code)
+    ((or 'nil 'ok) nil)
+    ((or 'hostname-mismatch 'ip-address-mismatch) '(:no-host-match))
+    ('depth-zero-self-signed-cert '(:self-signed :unknown-ca :invalid))
+    ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
+         'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature
+         'cert-untrusted 'cert-rejected)
+     '(:unknown-ca :invalid))
+    ('cert-not-yet-valid '(:not-activated :invalid))
+    ('cert-has-expired '(:expired :invalid))
+    ('cert-revoked '(:revoked :invalid))
+    ((or 'crl-has-expired 'crl-not-yet-valid)
+     '(:revocation-data-superseded :invalid))
+    ((or 'no-issuer-public-key 'unhandled-critical-extension)
+     '(:not-ca :invalid))
+    ((or 'path-length-exceeded 'permitted-violation 'excluded-violation
+         'subtree-minmax 'unsupported-constraint-type)
+     '(:signer-constraints-failure :invalid))
+    ('invalid-purpose '(:purpose-mismatch :invalid))
+    ((or 'unable-to-decrypt-cert-signature 'unable-to-decode-issuer-public-key
+         'cert-signature-failure)
+     '(:signature-failure :invalid))
+    ((or 'ee-key-too-small 'ca-key-too-small 'ca-md-too-weak)
+     '(:insecure :invalid))
     (_ '(:invalid))))
 
 (defun ossl-network--warnings (status)
@@ -507,7 +495,7 @@ describes it), :certificate (the leaf), :diffie-hellman-prime-bits
 :cipher (\"AES-256-GCM\"), :mac (\"AEAD\"), :encrypt-then-mac and,
 before TLS 1.3, :safe-renegotiation.  Return nil when PROCESS is not
 coated or its handshake is not over."
-  (let* ((proc (ossl-network--process process))
+  (let* ((proc (ossl--resolve process))
          (conn (and proc (ossl-process-conn proc))))
     (and conn
          (memq (ossl-ssl-state conn) '(open closing))
@@ -524,31 +512,34 @@ coated or its handshake is not over."
     (if names
         (string-join names ", ")
       (let ((subject (or (plist-get info :subject) "")))
-        (if (string-match "/CN=\\([^/]+\\)" subject)
-            (match-string 1 subject)
-          subject)))))
+        (or (ossl--x509-subject-cn subject) subject)))))
 
 (defun ossl-network--cert-cn (cert)
   "CERT's common name, or its subject."
   (let ((subject (or (ossl-x509-subject cert) "")))
-    (if (string-match "/CN=\\([^/]+\\)" subject) (match-string 1 subject) subject)))
+    (or (ossl--x509-subject-cn subject) subject)))
 
 (defun ossl-network--explain-code (code cert host)
   "Words for the OpenSSL verify CODE about CERT, connecting to HOST."
   (let ((info (and cert (ossl-x509-info cert))))
-    (pcase code
-      ((or 62 64)
+    (pcase (ossl--verify-code-symbol code)
+      ((or 'hostname-mismatch 'ip-address-mismatch)
        (format "the certificate is for %s, not %s"
                (if cert (ossl-network--cert-names cert) "another name") host))
-      (10 (format "the certificate for %s expired on %s"
-                  (if cert (ossl-network--cert-cn cert) host)
-                  (ossl-network--date (plist-get info :valid-to))))
-      (9 (format "the certificate for %s is not valid before %s"
-                 (if cert (ossl-network--cert-cn cert) host)
-                 (ossl-network--date (plist-get info :valid-from))))
-      (18 (format "the certificate for %s is self-signed and not trusted"
-                  (if cert (ossl-network--cert-cn cert) host)))
-      ((or 2 19 20 21 27)
+      ('cert-has-expired
+       (format "the certificate for %s expired on %s"
+               (if cert (ossl-network--cert-cn cert) host)
+               (ossl--x509-date (plist-get info :valid-to))))
+      ('cert-not-yet-valid
+       (format "the certificate for %s is not valid before %s"
+               (if cert (ossl-network--cert-cn cert) host)
+               (ossl--x509-date (plist-get info :valid-from))))
+      ('depth-zero-self-signed-cert
+       (format "the certificate for %s is self-signed and not trusted"
+               (if cert (ossl-network--cert-cn cert) host)))
+      ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
+           'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature
+           'cert-untrusted)
        (format "the certificate was issued by %s, which is not trusted"
                (if cert (plist-get info :issuer-rfc2253) "an unknown authority")))
       (_ nil))))
@@ -911,7 +902,7 @@ enforce the checks the caller asked for, then ask the NSM."
 
 (defun ossl-network-process-error (process)
   "Why the TLS connection of PROCESS failed, a string, or nil."
-  (let ((proc (ossl-network--process process)))
+  (let ((proc (ossl--resolve process)))
     (and proc (process-get proc 'ossl-network--failed))))
 
 (defun ossl-network--wait-coated (proc)
@@ -937,7 +928,7 @@ enforce the checks the caller asked for, then ask the NSM."
 
 (defun ossl-network--around-process-status (orig process)
   "`connect' while PROCESS's TLS handshake is pending; else call ORIG."
-  (let ((p (and (not ossl-network--bypass) (ossl-network--process process))))
+  (let ((p (and (not ossl-network--bypass) (ossl--resolve process))))
     (cond ((null p) (funcall orig process))
           ((process-get p 'ossl-network--failed) 'failed)
           ((ossl-network--pending-p p)
@@ -962,7 +953,7 @@ enforce the checks the caller asked for, then ask the NSM."
 
 (defun ossl-network--uncoated-pending (process)
   "PROCESS's process if it is a pending TLS connection not coated yet."
-  (let ((p (and (not ossl-network--bypass) (ossl-network--process process))))
+  (let ((p (and (not ossl-network--bypass) (ossl--resolve process))))
     (and p (ossl-network--pending-p p) (not (ossl-process-conn p)) p)))
 
 (defun ossl-network--around-send-string (orig process string)
@@ -1036,7 +1027,7 @@ the NSM checks the peer once the handshake is over."
              (keylist (plist-get params :keylist))
              (trustfiles (ossl-network--explicit-trustfiles
                           (plist-get params :trustfiles)))
-             (proc (apply orig (ossl-network--plist-without args :tls-parameters))))
+             (proc (apply orig (ossl--plist-without args :tls-parameters))))
         (when (eq (car tls) 'gnutls-anon)
           (delete-process proc)
           (signal 'ossl-network-error

@@ -156,10 +156,6 @@ Soon means within `ossl-view-expiry-warning-days' days."
 
 ;;;; Small helpers
 
-(defun ossl-view--date (time)
-  "TIME, in seconds, as an ISO date in UTC; \"?\" when nil."
-  (if time (format-time-string "%Y-%m-%d" time t) "?"))
-
 (defun ossl-view--host-port (host port)
   "HOST and PORT as HOST:PORT, with brackets around an IPv6 address."
   (if (string-search ":" host) (format "[%s]:%s" host port)
@@ -168,8 +164,7 @@ Soon means within `ossl-view-expiry-warning-days' days."
 (defun ossl-view--cert-name (info)
   "The short name of the certificate with INFO: its CN, else its first SAN."
   (let ((subject (plist-get info :subject)))
-    (cond ((and subject (string-match "/CN=\\([^/]+\\)" subject))
-           (match-string 1 subject))
+    (cond ((ossl--x509-subject-cn subject))
           ((cdar (plist-get info :subject-alt-names)))
           ((and subject (not (string-empty-p subject))) subject)
           (t "(no name)"))))
@@ -330,10 +325,13 @@ A string such as \"DNS:*.example.org\"."
 
 (defun ossl-view--failure-kind (code)
   "What OpenSSL verify CODE is about: `dates', `issuer', `name' or `other'."
-  (pcase code
-    ((or 9 10) 'dates)
-    ((or 2 18 19 20 21) 'issuer)
-    ((or 62 64) 'name)
+  (pcase (ossl--verify-code-symbol code)
+    ((or 'cert-not-yet-valid 'cert-has-expired) 'dates)
+    ((or 'unable-to-get-issuer-cert 'depth-zero-self-signed-cert
+         'self-signed-cert-in-chain 'unable-to-get-issuer-cert-locally
+         'unable-to-verify-leaf-signature)
+     'issuer)
+    ((or 'hostname-mismatch 'ip-address-mismatch) 'name)
     (_ 'other)))
 
 (defun ossl-view--explain (code string info top-p host)
@@ -341,24 +339,32 @@ A string such as \"DNS:*.example.org\"."
 TOP-P is non-nil when that certificate is the last one the peer sent;
 HOST is the name checked.  The words follow the certificate's name:
 \"[0] example.org\" + \" expired on ...\"."
-  (pcase code
-    (10 (format "expired on %s" (ossl-view--date (plist-get info :valid-to))))
-    (9 (format "is not valid before %s"
-               (ossl-view--date (plist-get info :valid-from))))
-    (18 "is self-signed and not in the trust store")
-    (19 "is a self-signed root that is not in the trust store")
-    ((or 2 20 21)
+  (pcase (ossl--verify-code-symbol code)
+    ('cert-has-expired
+     (format "expired on %s" (ossl--x509-date (plist-get info :valid-to) "?")))
+    ('cert-not-yet-valid
+     (format "is not valid before %s"
+             (ossl--x509-date (plist-get info :valid-from) "?")))
+    ('depth-zero-self-signed-cert "is self-signed and not in the trust store")
+    ('self-signed-cert-in-chain
+     "is a self-signed root that is not in the trust store")
+    ((or 'unable-to-get-issuer-cert 'unable-to-get-issuer-cert-locally
+         'unable-to-verify-leaf-signature)
      (if (and top-p (not (plist-get info :ca-p)))
          (format "came without its issuer: the server sent no certificate for %s, and the trust store does not have it (incomplete chain)"
                  (plist-get info :issuer-rfc2253))
        (format "was issued by %s, which is not in the trust store (unknown issuer)"
                (plist-get info :issuer-rfc2253))))
-    ((or 62 64)
+    ((or 'hostname-mismatch 'ip-address-mismatch)
      (format "does not match the name %s: it is for %s" host
              (ossl-view--names-of info)))
-    (24 "is not a CA certificate, yet it issued another certificate")
-    (26 "may not be used for this purpose (its key usage forbids it)")
-    ((or 4 6 7) "has a signature that does not verify")
+    ('no-issuer-public-key
+     "is not a CA certificate, yet it issued another certificate")
+    ('invalid-purpose
+     "may not be used for this purpose (its key usage forbids it)")
+    ((or 'unable-to-decrypt-cert-signature 'unable-to-decode-issuer-public-key
+         'cert-signature-failure)
+     "has a signature that does not verify")
     (_ (format "fails verification: %s" string))))
 
 (defun ossl-view--issuer-finding (cert certs anchors trusted connp)
@@ -442,18 +448,21 @@ nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
             (`(expired ,days)
              (push (list 'error 'dates
                          (format "expired on %s (%d days ago)"
-                                 (ossl-view--date (plist-get info :valid-to)) days))
+                                 (ossl--x509-date (plist-get info :valid-to) "?")
+                                 days))
                    findings))
             (`(not-yet-valid ,days)
              (push (list 'error 'dates
                          (format "is not valid before %s (in %d days)"
-                                 (ossl-view--date (plist-get info :valid-from)) days))
+                                 (ossl--x509-date (plist-get info :valid-from)
+                                                  "?")
+                                 days))
                    findings))
             (`(expiring ,days)
              (push (list 'warning 'dates
                          (format "expires in %d day%s, on %s" days
                                  (if (= days 1) "" "s")
-                                 (ossl-view--date (plist-get info :valid-to))))
+                                 (ossl--x509-date (plist-get info :valid-to) "?")))
                    findings))))
         (unless (eq kind 'issuer)
           (push (ossl-view--issuer-finding (nth i pairs) pairs anchors trusted
@@ -818,8 +827,9 @@ PROTOCOL is one of `smtp', `imap', `pop3', `xmpp' and `ftp'."
 (defun ossl-view--validity-text (entry)
   "The validity line of ENTRY and its face: (TEXT . FACE)."
   (let* ((info (plist-get entry :info))
-         (range (format "%s to %s" (ossl-view--date (plist-get info :valid-from))
-                        (ossl-view--date (plist-get info :valid-to)))))
+         (range (format "%s to %s"
+                        (ossl--x509-date (plist-get info :valid-from) "?")
+                        (ossl--x509-date (plist-get info :valid-to) "?"))))
     (pcase (plist-get entry :validity)
       (`(expired ,days)
        (cons (format "%s: EXPIRED %d days ago" range days) 'ossl-view-expired))

@@ -839,13 +839,8 @@ character) reaches the filter, as a plain process's would at EOF."
 (defun ossl--cert-name (info)
   "The name a certificate with INFO (see `ossl-x509-info') is known by."
   (let ((subject (plist-get info :subject)))
-    (if (and subject (string-match "/CN=\\([^/]+\\)" subject))
-        (match-string 1 subject)
-      (or (cdar (plist-get info :subject-alt-names)) subject "?"))))
-
-(defun ossl--date (time)
-  "TIME as an ISO date, in UTC."
-  (format-time-string "%Y-%m-%d" time t))
+    (or (ossl--x509-subject-cn subject)
+        (cdar (plist-get info :subject-alt-names)) subject "?")))
 
 (defun ossl--verify-failure (handle)
   "(CODE DEPTH CERT STRING) of the first verification failure of HANDLE."
@@ -857,21 +852,25 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   (let* ((code (nth 0 failure))
          (cert (nth 2 failure))
          (info (and cert (ossl-x509-info (ossl--x509-wrap cert)))))
-    (pcase code
+    (pcase (ossl--verify-code-symbol code)
       ((guard (null info)) (nth 3 failure))
-      (10 (format "certificate for %s expired on %s"
-                  (ossl--cert-name info) (ossl--date (plist-get info :valid-to))))
-      (9 (format "certificate for %s is not valid before %s"
-                 (ossl--cert-name info) (ossl--date (plist-get info :valid-from))))
-      ((or 62 64)
+      ('cert-has-expired
+       (format "certificate for %s expired on %s" (ossl--cert-name info)
+               (ossl--x509-date (plist-get info :valid-to))))
+      ('cert-not-yet-valid
+       (format "certificate for %s is not valid before %s" (ossl--cert-name info)
+               (ossl--x509-date (plist-get info :valid-from))))
+      ((or 'hostname-mismatch 'ip-address-mismatch)
        (format "name mismatch: certificate is for %s; connected to %s"
                (mapconcat #'cdr (or (plist-get info :subject-alt-names)
                                     (list (cons nil (ossl--cert-name info))))
                           ", ")
                host))
-      (18 (format "self-signed certificate for %s is not trusted"
-                  (ossl--cert-name info)))
-      ((or 2 19 20 21)
+      ('depth-zero-self-signed-cert
+       (format "self-signed certificate for %s is not trusted"
+               (ossl--cert-name info)))
+      ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
+           'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature)
        (format "unknown issuer %s" (plist-get info :issuer-rfc2253)))
       (_ (format "%s (certificate %s)" (nth 3 failure)
                  (plist-get info :subject))))))

@@ -42,7 +42,8 @@ ossl_crypto_error (char *err, size_t errlen, const char *fmt, ...)
             snprintf (reason, sizeof reason, "%s", r);
           else
             ERR_error_string_n (e, reason, sizeof reason);
-          snprintf (err + used, errlen - used, ": %s", reason);
+          snprintf (err + used, errlen - used, "%s%s", used ? ": " : "",
+                    reason);
         }
     }
   ERR_clear_error ();

@@ -18,7 +18,9 @@
 #include <openssl/evp.h>
 
 /* Put the printf-style message FMT and the first of OpenSSL's queued
-   reasons into ERR, then clear OpenSSL's queue.  */
+   reasons into ERR, then clear OpenSSL's queue (also when ERR is NULL).
+   An empty message leaves the reason alone.  The one error helper of
+   the OpenSSL-side files (engine.c, x509.c, pkey.c, crypto.c).  */
 void ossl_crypto_error (char *err, size_t errlen, const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 

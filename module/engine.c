@@ -7,35 +7,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crypto.h"
 #include "engine.h"
 
-/* Put MSG and OpenSSL's queued reasons into ERR, then clear the queue.  */
-static void
-set_error (char *err, size_t errlen, const char *msg)
-{
-  unsigned long e;
-  size_t used;
-
-  if (!err || errlen == 0)
-    {
-      ERR_clear_error ();
-      return;
-    }
-  snprintf (err, errlen, "%s", msg);
-  used = strlen (err);
-  /* The earliest error is usually the most specific one.  */
-  if ((e = ERR_peek_error ()) != 0 && used + 3 < errlen)
-    {
-      char reason[256];
-      const char *r = ERR_reason_error_string (e);
-      if (r)
-        snprintf (reason, sizeof reason, "%s", r);
-      else
-        ERR_error_string_n (e, reason, sizeof reason);
-      snprintf (err + used, errlen - used, "%s%s", *msg ? ": " : "", reason);
-    }
-  ERR_clear_error ();
-}
+/* Put MSG and OpenSSL's first queued reason into ERR, then clear the
+   queue.  */
+#define set_error(err, errlen, msg) ossl_crypto_error (err, errlen, "%s", msg)
 
 const char *
 ossl_verify_string (int code)

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crypto.h"
 #include "x509.h"
 
 /* Files larger than this are not certificate files; the cap also stops
@@ -24,28 +25,7 @@
 
 /* Put MSG and OpenSSL's most specific queued reason into ERR, then
    clear the queue.  */
-static void
-set_error (char *err, size_t errlen, const char *msg)
-{
-  unsigned long e = ERR_peek_error ();
-  char reason[256];
-
-  if (err && errlen)
-    {
-      if (e)
-        {
-          const char *r = ERR_reason_error_string (e);
-          if (r)
-            snprintf (reason, sizeof reason, "%s", r);
-          else
-            ERR_error_string_n (e, reason, sizeof reason);
-          snprintf (err, errlen, "%s: %s", msg, reason);
-        }
-      else
-        snprintf (err, errlen, "%s", msg);
-    }
-  ERR_clear_error ();
-}
+#define set_error(err, errlen, msg) ossl_crypto_error (err, errlen, "%s", msg)
 
 static char *
 copy_bytes (const void *p, size_t n)
