@@ -35,16 +35,6 @@
                         :host (or host "127.0.0.1")
                         :service (plist-get peer :port)))
 
-(defmacro ossl-sec--with-proc (spec &rest body)
-  "Bind (VAR FORM) to a process; delete it and its buffer after BODY."
-  (declare (indent 1))
-  `(let ((,(car spec) ,(cadr spec)))
-     (unwind-protect (progn ,@body)
-       (when (processp ,(car spec))
-         (let ((buf (process-buffer ,(car spec))))
-           (delete-process ,(car spec))
-           (when (buffer-live-p buf) (kill-buffer buf)))))))
-
 (defun ossl-sec--mitm (&rest args)
   "A `record' peer with a certificate for wrong.example, trusted by root.pem.
 It stands for a man in the middle; ARGS are more keywords of
@@ -148,7 +138,7 @@ the peer never reads the secret in clear."
 A man in the middle (a certificate for another name) reads nothing
 the application sends next."
   (ossl-test-with-peer (peer (ossl-sec--mitm :extra-args '("--record-after-failure")))
-    (ossl-sec--with-proc (p (ossl-sec--connect peer))
+    (ossl-test-with-proc (p (ossl-sec--connect peer))
       (let ((inhibit-message t))
         (should-not (ossl-ssl-handshake p nil (ossl-test-file "root.pem"))))
       (should-not (process-live-p p))
@@ -162,14 +152,14 @@ Data sent while the non-blocking handshake runs, and by a callback
 that ignores the result, never reaches the man in the middle."
   (ossl-test-with-peer (peer (ossl-sec--mitm :count 2))
     ;; Blocking.
-    (ossl-sec--with-proc (p (ossl-sec--connect peer))
+    (ossl-test-with-proc (p (ossl-sec--connect peer))
       (should-error (ossl-starttls p :hostname "localhost"
                                    :ca (ossl-test-file "root.pem"))
                     :type 'ossl-verify-error)
       (should-not (process-live-p p))
       (ossl-sec--try-send p))
     ;; Non-blocking, with a careless callback.
-    (ossl-sec--with-proc (p (ossl-sec--connect peer))
+    (ossl-test-with-proc (p (ossl-sec--connect peer))
       (let ((result nil))
         (ossl-starttls p :hostname "localhost" :ca (ossl-test-file "root.pem")
                        :callback (lambda (r)
@@ -191,7 +181,7 @@ sent next do not reach the peer in clear."
                               "starttls" :cert (ossl-test-file "wrongname-chain.pem")
                               :key (ossl-test-file "wrongname.key")
                               :extra-args '("--record-after-failure")))
-    (ossl-sec--with-proc (proc (ossl-sec--connect peer))
+    (ossl-test-with-proc (proc (ossl-sec--connect peer))
       (let ((buf (process-buffer proc))
             (inhibit-message t))
         (ossl-test-wait-for (lambda () (with-current-buffer buf
@@ -212,7 +202,7 @@ sent next do not reach the peer in clear."
   "Finding 2: with :plain-on-failure the process stays open, plain.
 The caller asked for it: what it sends next goes out in clear."
   (ossl-test-with-peer (peer (ossl-sec--mitm :extra-args '("--record-after-failure")))
-    (ossl-sec--with-proc (p (ossl-sec--connect peer))
+    (ossl-test-with-proc (p (ossl-sec--connect peer))
       (should-error (ossl-starttls p :hostname "localhost" :plain-on-failure t
                                    :ca (ossl-test-file "root.pem"))
                     :type 'ossl-verify-error)
@@ -231,7 +221,7 @@ reason.  Non-blocking: what was sent meanwhile never reaches the peer."
   (ossl-test-with-peer (peer (ossl-test-python-peer "record" :count 4))
     (let ((root (ossl-test-file "root.pem")))
       ;; Signals.
-      (ossl-sec--with-proc (p (ossl-sec--connect peer))
+      (ossl-test-with-proc (p (ossl-sec--connect peer))
         (let ((err (should-error
                     (ossl-starttls p :hostname "localhost" :ca root
                                    :verify-function (lambda (_c _r) (error "Pin mismatch 42")))
@@ -239,14 +229,14 @@ reason.  Non-blocking: what was sent meanwhile never reaches the peer."
           (should (string-search "signalled: Pin mismatch 42" (cadr err)))
           (should-not (process-live-p p))))
       ;; Returns something that is not t.
-      (ossl-sec--with-proc (p (ossl-sec--connect peer))
+      (ossl-test-with-proc (p (ossl-sec--connect peer))
         (let ((err (should-error
                     (ossl-starttls p :hostname "localhost" :ca root
                                    :verify-function (lambda (_c _r) 'maybe))
                     :type 'ossl-verify-error)))
           (should (string-search "returned maybe, not t" (cadr err)))))
       ;; Non-blocking: the secret was queued before the verdict.
-      (ossl-sec--with-proc (p (ossl-sec--connect peer))
+      (ossl-test-with-proc (p (ossl-sec--connect peer))
         (let ((result nil))
           (ossl-starttls p :hostname "localhost" :ca root
                          :verify-function (lambda (_c _r) (error "No"))
@@ -256,7 +246,7 @@ reason.  Non-blocking: what was sent meanwhile never reaches the peer."
           (should (eq (car result) 'ossl-verify-error))
           (should (string-search "signalled: No" (cadr result)))))
       ;; Control: t accepts.
-      (ossl-sec--with-proc (p (ossl-sec--connect peer))
+      (ossl-test-with-proc (p (ossl-sec--connect peer))
         (should (ossl-starttls p :hostname "localhost" :ca root
                                :verify-function (lambda (_c r) (equal r '(0 . "ok")))))
         (process-send-string p "accepted\r\n")

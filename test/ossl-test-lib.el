@@ -695,6 +695,16 @@ is printed first (see `ossl-test-verbose-peers')."
          (unless ,ok (ossl-test--dump-peer ,var))
          (ossl-test-stop-peer ,var)))))
 
+(defmacro ossl-test-with-proc (spec &rest body)
+  "Bind (VAR FORM) to a process and delete it, and its buffer, after BODY."
+  (declare (indent 1) (debug ((symbolp form) body)))
+  `(let ((,(car spec) ,(cadr spec)))
+     (unwind-protect (progn ,@body)
+       (when (processp ,(car spec))
+         (let ((buf (process-buffer ,(car spec))))
+           (delete-process ,(car spec))
+           (when (buffer-live-p buf) (kill-buffer buf)))))))
+
 ;;;; Ports
 
 (defun ossl-test--probe-port (&optional host)

@@ -23,16 +23,6 @@
     (cons (lambda (_p s) (push s acc))
           (lambda () (apply #'concat (reverse acc))))))
 
-(defmacro ossl-tests--with-proc (spec &rest body)
-  "Bind (VAR FORM) to a process and delete it, and its buffer, after BODY."
-  (declare (indent 1))
-  `(let ((,(car spec) ,(cadr spec)))
-     (unwind-protect (progn ,@body)
-       (when (processp ,(car spec))
-         (let ((buf (process-buffer ,(car spec))))
-           (delete-process ,(car spec))
-           (when (buffer-live-p buf) (kill-buffer buf)))))))
-
 (defun ossl-tests--root ()
   "The test root CA file."
   (ossl-test-file "root.pem"))
@@ -42,7 +32,7 @@
 (ert-deftest ossl/openssl-server-tls13 ()
   "A client handshake with s_server, TLS 1.3, and an echo through the filter."
   (ossl-test-with-peer (peer (ossl-test-openssl-server :extra-args '("-rev")))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer "localhost"))
+    (ossl-test-with-proc (p (ossl-tests--connect peer "localhost"))
       (let* ((c (ossl-ssl-handshake p 'tls1.3 (ossl-tests--root)))
              (col (ossl-tests--collector)))
         (should (ossl-ssl-conn-p c))
@@ -67,7 +57,7 @@
                               :cert (ossl-test-file "server-rsa.pem")
                               :key (ossl-test-file "server-rsa.key")
                               :extra-args '("-rev")))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((c (ossl-ssl-handshake p 'tls1.2 (ossl-tests--root))))
         (should c)
         (should (eq (ossl-ssl-cipher-version c) 'TLSv1.2))
@@ -81,7 +71,7 @@
 (ert-deftest ossl/gnutls-server-echo ()
   "gnutls-serv in echo mode; default filter inserts cleartext at the mark."
   (ossl-test-with-peer (peer (ossl-test-gnutls-server))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((c (ossl-starttls p :ca (ossl-tests--root))))
         (should (memq (ossl-ssl-cipher-version c) '(TLSv1.2 TLSv1.3)))
         (with-current-buffer (process-buffer p)
@@ -98,7 +88,7 @@
 (ert-deftest ossl/python-echo-filters-and-coding ()
   "Filters and coding systems act on the cleartext of a coated process."
   (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer "localhost"))
+    (ossl-test-with-proc (p (ossl-tests--connect peer "localhost"))
       (let ((col (ossl-tests--collector))
             (c (ossl-starttls p :ca (ossl-tests--root))))
         (should (eq (process-filter p) #'internal-default-process-filter))
@@ -140,7 +130,7 @@
     (should (byte-code-function-p (symbol-function byte)))
     (when native (should (subr-native-elisp-p (symbol-function native))))
     (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
-      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (ossl-test-with-proc (p (ossl-tests--connect peer))
         (let ((col (ossl-tests--collector)))
           (ossl-starttls p :ca (ossl-tests--root))
           (set-process-filter p (car col))
@@ -156,7 +146,7 @@
 (ert-deftest ossl/multibyte-split-across-records ()
   "A UTF-8 text whose characters straddle TLS records arrives whole."
   (ossl-test-with-peer (peer (ossl-test-python-peer "split-utf8"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((col (ossl-tests--collector)))
         (set-process-coding-system p 'utf-8 'utf-8)
         (set-process-filter p (car col))
@@ -180,7 +170,7 @@
   "20 MB each way, checked by SHA-256."
   (let ((n (* 20 1024 1024)))
     (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes n))
-      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (ossl-test-with-proc (p (ossl-tests--connect peer))
         (let ((chunks nil) (got 0))
           (set-process-coding-system p 'binary 'binary)
           (set-process-filter p (lambda (_p s) (push s chunks)
@@ -196,7 +186,7 @@
             (should (equal (secure-hash 'sha256 data)
                            (match-string 1 (ossl-test-peer-output peer))))))))
     (ossl-test-with-peer (peer (ossl-test-python-peer "sink" :bytes n))
-      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (ossl-test-with-proc (p (ossl-tests--connect peer))
         (let* ((col (ossl-tests--collector))
                (block (apply #'unibyte-string
                              (mapcar (lambda (i) (% (* i 7) 256))
@@ -217,7 +207,7 @@
 (ert-deftest ossl/send-before-handshake-ends ()
   "Data sent while a non-blocking handshake runs is queued, then encrypted."
   (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let* ((col (ossl-tests--collector))
              (result nil)
              (c (ossl-starttls p :ca (ossl-tests--root)
@@ -255,7 +245,7 @@ handshake completes against a server in this same Emacs."
                     :key (ossl-test-file "server.key") :method 'tls1.2)
               (lambda (client) (process-send-string client "greeting\n")))))
     (unwind-protect
-        (ossl-tests--with-proc (p (open-network-stream
+        (ossl-test-with-proc (p (open-network-stream
                                    "ossl-pair" nil "127.0.0.1" (cdr srv)))
           (let ((col (ossl-tests--collector)))
             (set-process-filter p (car col))
@@ -272,7 +262,7 @@ handshake completes against a server in this same Emacs."
 (ert-deftest ossl/sxemacs-coat-then-finish ()
   "Coat a connection, finish it: the process stays a plain open process."
   (ossl-test-with-peer (peer (ossl-test-python-peer "starttls" :endtls t))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((col (ossl-tests--collector)))
         (set-process-filter p (car col))
         (ossl-test-wait-for (lambda () (string-search "220 " (funcall (cdr col)))))
@@ -301,7 +291,7 @@ handshake completes against a server in this same Emacs."
   "Plain greeting, STARTTLS, 220, handshake, then commands through the
 unchanged filter; the process buffer shows the whole dialogue."
   (ossl-test-with-peer (peer (ossl-test-python-peer "starttls"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer "localhost"))
+    (ossl-test-with-proc (p (ossl-tests--connect peer "localhost"))
       (let ((buf (process-buffer p)))
         (ossl-test-wait-for (lambda () (with-current-buffer buf
                                          (string-search "220 " (buffer-string)))))
@@ -322,7 +312,7 @@ unchanged filter; the process buffer shows the whole dialogue."
   "A blocking handshake started by the process's own filter, on seeing the
 server's go-ahead, completes; the same filter then gets cleartext."
   (ossl-test-with-peer (peer (ossl-test-python-peer "starttls"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((seen "") (conn nil))
         (set-process-filter
          p (lambda (proc s)
@@ -339,7 +329,7 @@ server's go-ahead, completes; the same filter then gets cleartext."
   "After unproselytising, the filter sees raw records; ossl-ssl-write and
 ossl-ssl-read talk through the layer."
   (ossl-test-with-peer (peer (ossl-test-python-peer "starttls"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((col (ossl-tests--collector)))
         (set-process-filter p (car col))
         (ossl-test-wait-for (lambda () (string-search "220 " (funcall (cdr col)))))
@@ -374,7 +364,7 @@ ossl-ssl-read talk through the layer."
 (ert-deftest ossl/methods ()
   "ssl2/ssl3 are refused; a pinned version the peer lacks fails with a reason."
   (ossl-test-with-peer (peer (ossl-test-openssl-server :extra-args '("-tls1_3")))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (should-error (ossl-ssl-handshake p 'ssl3) :type 'ossl-not-supported-error)
       (should-error (ossl-ssl-handshake p 'ssl2) :type 'ossl-not-supported-error)
       (should-error (ossl-ssl-handshake p 42) :type 'wrong-type-argument)
@@ -425,7 +415,7 @@ ossl-ssl-read talk through the layer."
 (ert-deftest ossl/peer-not-tls ()
   "A plain HTTP server: the handshake fails with OpenSSL's reason."
   (ossl-test-with-peer (peer (ossl-test-python-peer "http"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((err (should-error (ossl-starttls p :verify nil)
                                :type 'ossl-handshake-error)))
         (should (string-match-p "wrong version number\\|packet length\\|closed"
@@ -434,7 +424,7 @@ ossl-ssl-read talk through the layer."
 (ert-deftest ossl/peer-closes-mid-handshake ()
   "A peer that closes after the ClientHello: a handshake error, no hang."
   (ossl-test-with-peer (peer (ossl-test-python-peer "close-early"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((err (should-error (ossl-starttls p :verify nil :timeout 10)
                                :type 'ossl-handshake-error)))
         (should (string-match-p "closed" (cadr err)))))))
@@ -442,7 +432,7 @@ ossl-ssl-read talk through the layer."
 (ert-deftest ossl/peer-never-answers ()
   "A silent peer: `ossl-timeout-error' after :timeout seconds; closed."
   (ossl-test-with-peer (peer (ossl-test-python-peer "silent" :count 2))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let* ((start (float-time))
              (err (should-error (ossl-starttls p :verify nil :timeout 1)
                                 :type 'ossl-timeout-error)))
@@ -450,7 +440,7 @@ ossl-ssl-read talk through the layer."
         (should (string-match-p "timed out after 1 seconds" (cadr err)))
         (should (null (ossl-process-conn p)))
         (should-not (process-live-p p))))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((ossl-handshake-timeout 0.5)
             (ossl-verify-peer nil)
             (inhibit-message t))
@@ -461,7 +451,7 @@ ossl-ssl-read talk through the layer."
   "C-g during a blocking handshake aborts it cleanly: the process is
 closed, nothing was sent in clear, and Emacs goes on."
   (ossl-test-with-peer (peer (ossl-test-python-peer "silent"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((col (ossl-tests--collector)))
         (set-process-filter p (car col))
         (run-at-time 0.3 nil (lambda () (setq quit-flag t)))
@@ -479,7 +469,7 @@ closed, nothing was sent in clear, and Emacs goes on."
 (ert-deftest ossl/garbage-after-handshake ()
   "Non-TLS bytes after the handshake: the connection fails cleanly."
   (ossl-test-with-peer (peer (ossl-test-python-peer "garbage-after"))
-    (ossl-tests--with-proc (p (ossl-tests--connect peer))
+    (ossl-test-with-proc (p (ossl-tests--connect peer))
       (let ((c (ossl-starttls p :ca (ossl-tests--root)))
             (inhibit-message t))
         (ossl-test-wait-for (lambda () (eq (ossl-ssl-state c) 'failed)))
@@ -512,7 +502,7 @@ end of Emacs (SIGPIPE), also for the close_notify of `delete-process'."
                :ready-regexp "READY \\([0-9]+\\)"
                :port-regexp "READY \\([0-9]+\\)")))
     (unwind-protect
-        (ossl-tests--with-proc (p (ossl-tests--connect peer))
+        (ossl-test-with-proc (p (ossl-tests--connect peer))
           (ossl-starttls p :ca (ossl-tests--root))
           (process-send-string p "first")
           (ossl-test-peer-wait-output peer "RESET")
@@ -530,14 +520,14 @@ end of Emacs (SIGPIPE), also for the close_notify of `delete-process'."
   "A password function is called for an encrypted key only."
   (let ((calls 0))
     (ossl-test-with-peer (peer (ossl-test-openssl-server))
-      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (ossl-test-with-proc (p (ossl-tests--connect peer))
         (ossl-starttls p :ca (ossl-tests--root)
                        :cert (ossl-test-file "client.pem")
                        :key (ossl-test-file "client.key")
                        :password (lambda () (cl-incf calls) "unused"))
         (should (= calls 0))))
     (ossl-test-with-peer (peer (ossl-test-openssl-server))
-      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (ossl-test-with-proc (p (ossl-tests--connect peer))
         (ossl-starttls p :ca (ossl-tests--root)
                        :cert (ossl-test-file "server.pem")
                        :key (ossl-test-file "encrypted.key")
@@ -545,7 +535,7 @@ end of Emacs (SIGPIPE), also for the close_notify of `delete-process'."
         (should (= calls 1))))
     ;; A function that signals: its error comes through, nothing crashes.
     (ossl-test-with-peer (peer (ossl-test-openssl-server))
-      (ossl-tests--with-proc (p (ossl-tests--connect peer))
+      (ossl-test-with-proc (p (ossl-tests--connect peer))
         (should-error (ossl-starttls p :cert (ossl-test-file "server.pem")
                                      :key (ossl-test-file "encrypted.key")
                                      :password (lambda () (error "Cancelled")))
