@@ -390,16 +390,17 @@ DEFUN (Frelease)
   return em_nil;
 }
 
+static const char *const state_names[] = {
+  "handshaking", "open", "closing", "closed", "failed"
+};
+
 DEFUN (Fstate)
 {
-  static const char *const names[] = {
-    "handshaking", "open", "closing", "closed", "failed"
-  };
   struct ossl_conn *conn = any_conn (env, args[0]);
   UNUSED_ARGS;
   if (!conn)
     return NULL;
-  return env->intern (env, names[conn->state]);
+  return env->intern (env, state_names[conn->state]);
 }
 
 DEFUN (Freason)
@@ -480,17 +481,20 @@ DEFUN (Fcipher_names)
   return list;
 }
 
+/* (CODE . STRING), the outcome of verifying CONN's peer.  */
+static emacs_value
+verify_result (emacs_env *env, struct ossl_conn *conn)
+{
+  const char *text;
+  int code = ossl_conn_verify_result (conn, &text);
+  return em_cons (env, env->make_integer (env, code), em_str (env, text));
+}
+
 DEFUN (Fverify_result)
 {
   struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  const char *text;
-  int code;
   UNUSED_ARGS;
-
-  if (!conn)
-    return NULL;
-  code = ossl_conn_verify_result (conn, &text);
-  return em_cons (env, env->make_integer (env, code), em_str (env, text));
+  return conn ? verify_result (env, conn) : NULL;
 }
 
 /* ((CODE DEPTH CERT STRING)...) of the verification failures, first
@@ -517,6 +521,77 @@ DEFUN (Fverify_failures)
       CHECK (env);
     }
   return list;
+}
+
+/* The plist of what happened in step ST, newest key first (nil on
+   the steady path).  */
+static emacs_value
+step_events (emacs_env *env, struct ossl_conn *conn,
+             const struct ossl_step *st)
+{
+  emacs_value items[12];
+  int n = 0;
+
+  if (st->events & OSSL_EVENT_HANDSHAKE)
+    {
+      items[n++] = em_intern (env, ":handshake");
+      items[n++] = em_intern (env, state_names[st->state]);
+      if (conn->ssl)
+        {
+          items[n++] = em_intern (env, ":verify");
+          items[n++] = verify_result (env, conn);
+        }
+    }
+  if (st->events & OSSL_EVENT_FAILED)
+    {
+      items[n++] = em_intern (env, ":failed");
+      items[n++] = em_str (env, conn->reason);
+    }
+  if (st->events & OSSL_EVENT_CLOSE_NOTIFY)
+    {
+      items[n++] = em_intern (env, ":close-notify");
+      items[n++] = em_t;
+    }
+  if (st->events & OSSL_EVENT_SNI)
+    {
+      items[n++] = em_intern (env, ":sni");
+      items[n++] = em_str (env, conn->sni_name);
+    }
+  if (st->events & OSSL_EVENT_EOF)
+    {
+      items[n++] = em_intern (env, ":eof");
+      items[n++] = em_intern (env, st->events & OSSL_EVENT_TRUNCATED
+                              ? "truncated" : "clean");
+    }
+  CHECK (env);
+  return n ? em_list (env, items, n) : em_nil;
+}
+
+DEFUN (Fstep)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_step st;
+  emacs_value clear, out = em_nil, events;
+  char *in = NULL;
+  ptrdiff_t len = 0;
+  bool eof = nargs > 2 && !em_nilp (env, args[2]);
+  (void) data;
+
+  if (!conn || (!eof && !(in = em_string (env, args[1], &len))))
+    return NULL;
+  ossl_conn_step (conn, in, (size_t) len, eof, &st);
+  free (in);
+  clear = em_unibyte (env, (const char *) st.clear, st.clear_len);
+  CHECK (env);
+  if (st.out_len)
+    {
+      out = em_unibyte (env, st.out, st.out_len);
+      CHECK (env);
+      ossl_conn_taken (conn);
+    }
+  events = step_events (env, conn, &st);
+  CHECK (env);
+  return em_cons (env, clear, em_cons (env, out, events));
 }
 
 DEFUN (Fctx_add_sni)
@@ -778,6 +853,16 @@ ossl_tls_init (emacs_env *env)
             "Give ciphertext DATA to CONN; return the cleartext now "
             "available.\nFailures set CONN's state to `failed'.\n\n"
             "(fn CONN DATA)");
+  em_defun (env, "ossl--step", 2, 3, Fstep,
+            "Give ciphertext DATA to CONN, or with EOF non-nil tell it the\n"
+            "transport ended; return (CLEAR OUT . EVENTS).  CLEAR is the\n"
+            "cleartext now available, OUT the ciphertext to send (or nil),\n"
+            "EVENTS a plist of what happened, nil on the steady path:\n"
+            ":handshake STATE (it ended: open, closed or failed) with\n"
+            ":verify (CODE . STRING); :failed REASON; :close-notify t;\n"
+            ":sni NAME (waiting for `ossl--sni-choose'); :eof clean or\n"
+            "truncated (after EOF).\n\n"
+            "(fn CONN DATA &optional EOF)");
   em_defun (env, "ossl--take", 1, 1, Ftake,
             "Return the ciphertext CONN has for the network, or nil.\n\n"
             "(fn CONN)");

@@ -1031,6 +1031,63 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
   return 0;
 }
 
+/* The transport ended: a handshake cannot finish any more; a stream
+   without the peer's close_notify was cut short.  Nothing more can
+   be read: whatever cleartext was complete came out with the last
+   feed.  */
+static int
+conn_eof (struct ossl_conn *conn)
+{
+  if (conn->eof)
+    return 0;
+  conn->eof = 1;
+  if (conn->peer_closed)
+    return 0;
+  if (conn->state == OSSL_HANDSHAKING)
+    {
+      snprintf (conn->reason, sizeof conn->reason,
+                "TLS handshake failed: the connection closed during "
+                "the handshake");
+      conn->state = OSSL_FAILED;
+      return -1;
+    }
+  if (conn->state == OSSL_OPEN || conn->state == OSSL_CLOSING)
+    conn->truncated = 1;
+  return 0;
+}
+
+int
+ossl_conn_step (struct ossl_conn *conn, const char *data, size_t len,
+                int eof, struct ossl_step *st)
+{
+  enum ossl_state was = conn->state;
+  int closed = conn->peer_closed;
+  int rc = 0;
+
+  memset (st, 0, sizeof *st);
+  if (was != OSSL_FAILED)
+    {
+      if (eof)
+        rc = conn_eof (conn);
+      else
+        rc = ossl_conn_feed (conn, data, len, &st->clear, &st->clear_len);
+    }
+  st->state = conn->state;
+  if (was == OSSL_HANDSHAKING && conn->state != OSSL_HANDSHAKING)
+    st->events |= OSSL_EVENT_HANDSHAKE;
+  if (was != OSSL_FAILED && conn->state == OSSL_FAILED)
+    st->events |= OSSL_EVENT_FAILED;
+  if (!closed && conn->peer_closed)
+    st->events |= OSSL_EVENT_CLOSE_NOTIFY;
+  if (conn->sni_pending && conn->state == OSSL_HANDSHAKING)
+    st->events |= OSSL_EVENT_SNI;
+  if (eof && conn->eof)
+    st->events |= OSSL_EVENT_EOF
+      | (conn->truncated ? OSSL_EVENT_TRUNCATED : 0);
+  st->out_len = ossl_conn_pending (conn, &st->out);
+  return rc;
+}
+
 size_t
 ossl_conn_pending (struct ossl_conn *conn, const char **data)
 {

@@ -92,6 +92,8 @@ struct ossl_conn
   char *hostname;               /* client: the name checked, or NULL */
   STACK_OF (X509) *resumed_chain; /* the chain of the session resumed */
   int overflow;                 /* too many bytes after close_notify */
+  int eof;                      /* the transport ended (ossl_conn_step) */
+  int truncated;                /* ... without the peer's close_notify */
 };
 
 /* Raw bytes kept after the peer's close_notify, for a protocol that
@@ -151,6 +153,45 @@ void ossl_conn_free (struct ossl_conn *conn);
    connection failed (see conn->reason), 0 otherwise.  */
 int ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
                     const unsigned char **out, size_t *outlen);
+/* What one ossl_conn_step call saw happen, as bits of
+   struct ossl_step's EVENTS.  */
+enum ossl_event
+{
+  OSSL_EVENT_HANDSHAKE = 1 << 0,     /* the handshake ended: see STATE */
+  OSSL_EVENT_FAILED = 1 << 1,        /* the connection failed: see reason */
+  OSSL_EVENT_CLOSE_NOTIFY = 1 << 2,  /* the peer's close_notify arrived */
+  OSSL_EVENT_SNI = 1 << 3,           /* the handshake waits for an SNI
+                                        choice (ossl_conn_sni_choose) */
+  OSSL_EVENT_EOF = 1 << 4,           /* the transport ended: clean after
+                                        the peer's close_notify */
+  OSSL_EVENT_TRUNCATED = 1 << 5      /* ... ended without it */
+};
+
+/* The outcome of one step: what to deliver, what to send, what
+   happened.  */
+struct ossl_step
+{
+  enum ossl_state state;            /* where the connection stands now */
+  unsigned events;                  /* enum ossl_event bits */
+  const unsigned char *clear;       /* cleartext: the scratch buffer of
+                                       ossl_conn_feed, valid until the
+                                       next feed */
+  size_t clear_len;
+  const char *out;                  /* ciphertext for the network, valid
+                                       until ossl_conn_taken */
+  size_t out_len;
+};
+
+/* One step of the engine for one chunk received from the network:
+   feed DATA (LEN bytes) as ossl_conn_feed does, or, when EOF, tell the
+   engine that the transport ended (as CPython's MemoryBIO.write_eof):
+   a handshake in progress then fails, an open connection whose peer
+   sent no close_notify is truncated.  Fills *ST; the caller sends
+   ST->out, then calls ossl_conn_taken.  A connection already failed
+   takes nothing and reports nothing.  Returns -1 when the connection
+   failed in this step, 0 otherwise.  */
+int ossl_conn_step (struct ossl_conn *conn, const char *data, size_t len,
+                    int eof, struct ossl_step *st);
 /* Ciphertext waiting to go to the network.  *DATA stays valid until
    ossl_conn_taken is called.  */
 size_t ossl_conn_pending (struct ossl_conn *conn, const char **data);
