@@ -102,7 +102,7 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--ctx-use-cert "ossl-module" (ctx kind value))
 (declare-function ossl--ctx-use-key "ossl-module" (ctx kind value password))
 (declare-function ossl--conn-new "ossl-module" (ctx hostname mode))
-(declare-function ossl--feed "ossl-module" (conn data))
+(declare-function ossl--step "ossl-module" (conn data &optional eof))
 (declare-function ossl--take "ossl-module" (conn))
 (declare-function ossl--write "ossl-module" (conn string))
 (declare-function ossl--shutdown "ossl-module" (conn))
@@ -118,7 +118,6 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--verify-failures "ossl-module" (conn))
 (declare-function ossl--ctx-add-sni "ossl-module" (ctx name sni-ctx))
 (declare-function ossl--ctx-pause-for-sni "ossl-module" (ctx))
-(declare-function ossl--sni-request "ossl-module" (conn))
 (declare-function ossl--sni-choose "ossl-module" (conn sni-ctx))
 (declare-function ossl--conn-use-cert "ossl-module" (conn kind value))
 (declare-function ossl--conn-use-key "ossl-module" (conn kind value password))
@@ -476,11 +475,15 @@ sentinel instead of signalling: the engine's own answers (handshake
 flights, alerts, close_notify) go out from the filter, where an
 error would reach no caller, and the cleartext that came with them
 must still be delivered."
-  (let ((out (ossl--take (ossl-ssl-conn-handle conn))))
-    (when (and out (process-live-p (ossl-ssl-conn-process conn)))
-      (if quiet
-          (condition-case nil (ossl--send-raw conn out) (ossl-closed-error nil))
-        (ossl--send-raw conn out)))))
+  (ossl--send-out conn (ossl--take (ossl-ssl-conn-handle conn)) quiet))
+
+(defun ossl--send-out (conn out &optional quiet)
+  "Send ciphertext OUT (a string or nil) from CONN's engine to the network.
+QUIET as for `ossl--flush'."
+  (when (and out (process-live-p (ossl-ssl-conn-process conn)))
+    (if quiet
+        (condition-case nil (ossl--send-raw conn out) (ossl-closed-error nil))
+      (ossl--send-raw conn out))))
 
 (defun ossl--encode (conn string)
   "STRING as bytes for CONN, encoded the way `process-send-string' would."
@@ -544,53 +547,56 @@ a CRLF, is held back until the rest arrives, unless FINAL."
       (unless (ossl-ssl-conn-relay conn)
         (ossl-socket--maybe-relay conn)))))
 
-(defun ossl--input (conn bytes)
+(defun ossl--input (conn bytes &optional eof)
   "Feed ciphertext BYTES to CONN; deliver cleartext and answer the peer.
+With EOF non-nil, tell CONN's engine instead that the transport
+ended.  One module call: the engine returns the cleartext, the
+ciphertext to send back and what happened (see `ossl--step').
 Return the cleartext bytes."
-  (let* ((h (ossl-ssl-conn-handle conn))
-         (was (ossl--state h))
-         (clear (ossl--feed h bytes))
-         (now (ossl--state h)))
-    (ossl--flush conn t)
-    (when (and (eq now 'handshaking) (ossl-ssl-conn-sni-function conn))
-      (ossl--choose-sni conn))
-    (when (and (eq was 'handshaking) (not (eq now 'handshaking)))
-      (ossl--handshake-ended conn))
+  (let* ((step (ossl--step (ossl-ssl-conn-handle conn) bytes eof))
+         (clear (car step))
+         (events (cddr step)))
+    (ossl--send-out conn (cadr step) t)
+    (when events
+      (when (and (plist-get events :sni) (ossl-ssl-conn-sni-function conn))
+        (ossl--choose-sni conn (plist-get events :sni)))
+      (when (plist-get events :handshake)
+        (if (plist-get events :eof)
+            (ossl--handshake-lost conn)
+          (ossl--handshake-ended conn (plist-get events :handshake)))))
     (when (and (> (length clear) 0) (null (ossl-ssl-conn-error conn))
                (ossl-ssl-conn-linked conn))
       (ossl--deliver conn clear))
-    (when (ossl-ssl-conn-linked conn)
-      (cond ((and (eq now 'failed) (not (eq was 'failed))
-                  (not (eq was 'handshaking)))
-             (ossl--fatal conn))
-            ((and (ossl--peer-closed-p h) (ossl-ssl-conn-carry conn))
+    (when (and events (ossl-ssl-conn-linked conn))
+      (cond ((and (plist-get events :failed) (not (plist-get events :handshake)))
+             (ossl--fatal conn (plist-get events :failed)))
+            ((and (or (plist-get events :close-notify) (plist-get events :eof))
+                  (ossl-ssl-conn-carry conn))
              (ossl--deliver conn "" t))))
     clear))
 
-(defun ossl--choose-sni (conn)
-  "If CONN's server handshake waits for a certificate choice, make it.
+(defun ossl--choose-sni (conn name)
+  "Choose a certificate for NAME, which CONN's server handshake waits for.
 The connection's SNI function gets the name the client asked for
 \(\"\" when none) and returns nil for the default certificate, or
 the keys of a context: (:cert CERT :key KEY ...)."
-  (let* ((h (ossl-ssl-conn-handle conn))
-         (name (ossl--sni-request h)))
-    (when name
-      (condition-case err
-          (let ((keys (funcall (ossl-ssl-conn-sni-function conn) name)))
-            (ossl--sni-choose h (and keys (ossl--context t keys))))
-        (error
-         (ossl--abort conn 'ossl-handshake-error
-                      (format "TLS handshake with %s failed: SNI function: %s"
-                              (process-name (ossl-ssl-conn-process conn))
-                              (error-message-string err)))))
-      (unless (ossl-ssl-conn-error conn)
-        (ossl--input conn "")))))
+  (condition-case err
+      (let ((keys (funcall (ossl-ssl-conn-sni-function conn) name)))
+        (ossl--sni-choose (ossl-ssl-conn-handle conn)
+                          (and keys (ossl--context t keys))))
+    (error
+     (ossl--abort conn 'ossl-handshake-error
+                  (format "TLS handshake with %s failed: SNI function: %s"
+                          (process-name (ossl-ssl-conn-process conn))
+                          (error-message-string err)))))
+  (unless (ossl-ssl-conn-error conn)
+    (ossl--input conn "")))
 
-(defun ossl--fatal (conn)
-  "CONN's TLS stream broke after the handshake: report it, close it."
+(defun ossl--fatal (conn reason)
+  "CONN's TLS stream broke after the handshake for REASON: report it, close it."
   (let ((msg (format "TLS connection %s failed: %s"
                      (process-name (ossl-ssl-conn-process conn))
-                     (ossl--reason (ossl-ssl-conn-handle conn)))))
+                     reason)))
     (setf (ossl-ssl-conn-error conn) (list 'ossl-protocol-error msg))
     (message "ossl: %s" msg)
     (funcall (ossl--orig 'delete-process) (ossl-ssl-conn-process conn))))
@@ -812,10 +818,15 @@ A handshake in progress fails; cleartext held back (the start of a
 character) reaches the filter, as a plain process's would at EOF."
   (let ((conn (process-get proc 'ossl--conn)))
     (when (and conn (not (process-live-p proc)))
-      (if (eq (ossl--conn-phase conn) 'handshaking)
-          (ossl--handshake-lost conn)
-        (when (and (ossl-ssl-conn-carry conn) (ossl-ssl-conn-linked conn))
-          (ossl--deliver conn "" t))))))
+      (cond ((ossl--relayed-p conn)     ; the relay saw the end itself
+             (when (eq (ossl--conn-phase conn) 'handshaking)
+               (ossl--handshake-lost conn)))
+            ;; The engine tells a handshake cut short, and a clean end
+            ;; from a truncated one.
+            ((memq (ossl--conn-phase conn) '(handshaking open closing))
+             (ossl--input conn nil t))
+            ((and (ossl-ssl-conn-carry conn) (ossl-ssl-conn-linked conn))
+             (ossl--deliver conn "" t))))))
 
 (defun ossl--handshake-lost (conn)
   "CONN's connection closed during its handshake."
@@ -884,16 +895,16 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
         (ossl--explain-verify-failure failure (ossl-ssl-conn-hostname conn))
       (cdr result))))
 
-(defun ossl--handshake-ended (conn)
-  "CONN's engine finished its handshake: decide, then go on or fail."
+(defun ossl--handshake-ended (conn state)
+  "CONN's engine finished its handshake in STATE: decide, then go on or fail."
   (let* ((h (ossl-ssl-conn-handle conn))
          (proc (ossl-ssl-conn-process conn))
          (peer (ossl--describe-peer proc (ossl-ssl-conn-hostname conn)))
-         (refusal (and (not (eq (ossl--state h) 'failed))
+         (refusal (and (not (eq state 'failed))
                        (ossl-ssl-conn-verify-function conn)
                        (ossl--verify-function-refusal conn))))
     (cond
-     ((eq (ossl--state h) 'failed)
+     ((eq state 'failed)
       (setf (ossl-ssl-conn-error conn)
             (if (and (ossl--verify-failure h) (ossl-ssl-conn-verify conn))
                 (list 'ossl-verify-error
@@ -1281,10 +1292,15 @@ a certificate is not ok."
   (ossl--conn-of process))
 
 (defun ossl--truncated-p (conn)
-  "Non-nil if CONN's transport ended without the peer's close_notify."
-  (and (not (ossl--peer-closed-p (ossl-ssl-conn-handle conn)))
-       (memq (ossl--conn-phase conn) '(open closing))
-       (not (process-live-p (ossl-ssl-conn-process conn)))))
+  "Non-nil if CONN's transport ended without the peer's close_notify.
+On the Lisp path the engine tells, once told that the transport
+ended (telling it again changes nothing)."
+  (let ((h (ossl-ssl-conn-handle conn)))
+    (and (memq (ossl--conn-phase conn) '(open closing))
+         (not (process-live-p (ossl-ssl-conn-process conn)))
+         (if (ossl--relayed-p conn)
+             (not (ossl--peer-closed-p h))
+           (eq (plist-get (cddr (ossl--step h nil t)) :eof) 'truncated)))))
 
 (defun ossl-ssl-status (ssl-conn)
   "Return a plist describing SSL-CONN.
