@@ -8,59 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-
 #include "bindings.h"
-#include "relay.h"
 
-#define DEFUN(name)                                                     \
-  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
-                           emacs_value *args, void *data) EMACS_NOEXCEPT
-#define UNUSED_ARGS (void) nargs; (void) data
 #define CHECK(env) \
   if ((env)->non_local_exit_check (env) != emacs_funcall_exit_return) \
     return NULL
-
-void
-ossl_ctx_fin (void *p) EMACS_NOEXCEPT
-{
-  ossl_ctx_free (p);
-}
-
-void
-ossl_conn_fin (void *p) EMACS_NOEXCEPT
-{
-  /* A relay still serving the connection frees it when done.  */
-  ossl_lock ();
-  if (!ossl_relay_adopt (p))
-    ossl_conn_free (p);
-  ossl_unlock ();
-}
-
-struct ossl_ctx *
-ossl_bind_ctx (emacs_env *env, emacs_value v)
-{
-  return em_user_ptr (env, v, ossl_ctx_fin, "ossl--context-p");
-}
-
-/* A connection object, live or released.  */
-static struct ossl_conn *
-any_conn (emacs_env *env, emacs_value v)
-{
-  return em_user_ptr (env, v, ossl_conn_fin, "ossl--connection-p");
-}
-
-struct ossl_conn *
-ossl_bind_conn (emacs_env *env, emacs_value v)
-{
-  struct ossl_conn *conn = any_conn (env, v);
-  if (conn && !conn->ssl)
-    {
-      em_signal (env, "ossl-closed-error", "TLS connection is finished");
-      return NULL;
-    }
-  return conn;
-}
 
 /* The string or nil in V as a C string (or NULL); *FAILED on error.  */
 static char *
@@ -69,15 +21,24 @@ opt_string (emacs_env *env, emacs_value v, bool *failed)
   return em_string_or_nil (env, v, failed);
 }
 
+/* S as a Lisp string, or nil when S is NULL or empty.  */
+static emacs_value
+str_or_nil (emacs_env *env, const char *s)
+{
+  return s && *s ? em_str (env, s) : em_nil;
+}
+
 /* Contexts.  */
 
-DEFUN (Fctx_new)
+EM_DEFUN (Fctx_new, "ossl--ctx-new", 1, 1,
+          (emacs_env *env, emacs_value _serverp),
+          "Make a TLS context for a server if SERVERP, else a client.\n\n"
+          "(fn SERVERP)")
 {
   char err[OSSL_ERRLEN];
   struct ossl_ctx *c;
-  UNUSED_ARGS;
 
-  c = ossl_ctx_new (!em_nilp (env, args[0]), err, sizeof err);
+  c = ossl_ctx_new (!em_nilp (env, _serverp), err, sizeof err);
   if (!c)
     {
       em_signal (env, "ossl-error", err);
@@ -86,15 +47,18 @@ DEFUN (Fctx_new)
   return env->make_user_ptr (env, ossl_ctx_fin, c);
 }
 
-DEFUN (Fctx_versions)
+EM_DEFUN (Fctx_versions, "ossl--ctx-versions", 3, 3,
+          (emacs_env *env, emacs_value _ctx, emacs_value _min,
+           emacs_value _max),
+          "Bound CTX's protocol versions to MIN..MAX (0 = no bound).\n\n"
+          "(fn CTX MIN MAX)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   long min, max;
-  UNUSED_ARGS;
 
-  if (!c || !em_int (env, args[1], 0, 0xFFFF, &min)
-      || !em_int (env, args[2], 0, 0xFFFF, &max))
+  if (!c || !em_int (env, _min, 0, 0xFFFF, &min)
+      || !em_int (env, _max, 0, 0xFFFF, &max))
     return NULL;
   if (ossl_ctx_set_versions (c, (int) min, (int) max, err, sizeof err))
     {
@@ -104,21 +68,24 @@ DEFUN (Fctx_versions)
   return em_t;
 }
 
-DEFUN (Fctx_ciphers)
+EM_DEFUN (Fctx_ciphers, "ossl--ctx-ciphers", 3, 3,
+          (emacs_env *env, emacs_value _ctx, emacs_value _ciphers,
+           emacs_value _suites),
+          "Set CTX's TLS 1.2 CIPHERS and TLS 1.3 SUITES (nil = default)."
+          "\n\n(fn CTX CIPHERS SUITES)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   char *ciphers, *suites;
   bool failed;
   int rc;
-  UNUSED_ARGS;
 
   if (!c)
     return NULL;
-  ciphers = opt_string (env, args[1], &failed);
+  ciphers = opt_string (env, _ciphers, &failed);
   if (failed)
     return NULL;
-  suites = opt_string (env, args[2], &failed);
+  suites = opt_string (env, _suites, &failed);
   if (failed)
     {
       free (ciphers);
@@ -141,35 +108,39 @@ kind_name (emacs_env *env, emacs_value kind, const char *const *allowed)
   return NULL;
 }
 
-DEFUN (Fctx_add_ca)
+EM_DEFUN (Fctx_add_ca, "ossl--ctx-add-ca", 3, 3,
+          (emacs_env *env, emacs_value _ctx, emacs_value _kind,
+           emacs_value _value),
+          "Trust CAs of KIND (system, file, dir, pem) from VALUE in CTX."
+          "\n\n(fn CTX KIND VALUE)")
 {
   static const char *const kinds[] = { "system", "file", "dir", "pem", NULL };
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   const char *kind;
   char *value = NULL;
   ptrdiff_t len = 0;
   int rc;
-  UNUSED_ARGS;
 
-  if (!c || !(kind = kind_name (env, args[1], kinds)))
+  if (!c || !(kind = kind_name (env, _kind, kinds)))
     return NULL;
   if (strcmp (kind, "system") != 0
-      && !(value = em_string (env, args[2], &len)))
+      && !(value = em_string (env, _value, &len)))
     return NULL;
   rc = ossl_ctx_add_ca (c, kind, value, (size_t) len, err, sizeof err);
   free (value);
   return em_status (env, rc, "ossl-certificate-error", err);
 }
 
-DEFUN (Fctx_add_ca_x509)
+EM_DEFUN (Fctx_add_ca_x509, "ossl--ctx-add-ca-x509", 2, 2,
+          (emacs_env *env, emacs_value _ctx, emacs_value _cert),
+          "Trust certificate object CERT in CTX.\n\n(fn CTX CERT)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
-  X509 *x;
-  UNUSED_ARGS;
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
+  struct x509_st *x;
 
-  if (!c || !(x = ossl_bind_x509 (env, args[1])))
+  if (!c || !(x = ossl_bind_x509 (env, _cert)))
     return NULL;
   if (ossl_ctx_add_ca_x509 (c, x, err, sizeof err))
     {
@@ -181,18 +152,21 @@ DEFUN (Fctx_add_ca_x509)
 
 static const char *const source_kinds[] = { "file", "pem", NULL };
 
-DEFUN (Fctx_use_cert)
+EM_DEFUN (Fctx_use_cert, "ossl--ctx-use-cert", 3, 3,
+          (emacs_env *env, emacs_value _ctx, emacs_value _kind,
+           emacs_value _value),
+          "Use the certificate chain of KIND (file, pem) VALUE in CTX."
+          "\n\n(fn CTX KIND VALUE)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   const char *kind;
   char *value;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!c || !(kind = kind_name (env, args[1], source_kinds))
-      || !(value = em_string (env, args[2], &len)))
+  if (!c || !(kind = kind_name (env, _kind, source_kinds))
+      || !(value = em_string (env, _value, &len)))
     return NULL;
   rc = ossl_ctx_use_cert (c, value, (size_t) len, *kind == 'f',
                           err, sizeof err);
@@ -200,11 +174,11 @@ DEFUN (Fctx_use_cert)
   return em_status (env, rc, "ossl-certificate-error", err);
 }
 
-/* Load the key of KIND VALUE with PASSWORD (args[0..2]) into the
-   context C or else the connection CONN.  */
+/* Load the key of KIND VALUE with PASSWORD into the context C or else
+   the connection CONN.  */
 static emacs_value
-use_key (emacs_env *env, emacs_value *args, struct ossl_ctx *c,
-         struct ossl_conn *conn)
+use_key (emacs_env *env, emacs_value _kind, emacs_value _value,
+         emacs_value _password, struct ossl_ctx *c, struct ossl_conn *conn)
 {
   char err[OSSL_ERRLEN];
   struct em_password pw;
@@ -214,11 +188,11 @@ use_key (emacs_env *env, emacs_value *args, struct ossl_ctx *c,
   ptrdiff_t len;
   int rc;
 
-  if (!(kind = kind_name (env, args[0], source_kinds))
-      || !em_password (env, args[2], &pw))
+  if (!(kind = kind_name (env, _kind, source_kinds))
+      || !em_password (env, _password, &pw))
     return NULL;
   with_password = em_password_p (&pw);
-  if (!(value = em_string (env, args[1], &len)))
+  if (!(value = em_string (env, _value, &len)))
     {
       em_password_free (&pw);
       return NULL;
@@ -235,36 +209,46 @@ use_key (emacs_env *env, emacs_value *args, struct ossl_ctx *c,
   return em_status (env, rc, "ossl-key-error", err);
 }
 
-DEFUN (Fctx_use_key)
+EM_DEFUN (Fctx_use_key, "ossl--ctx-use-key", 4, 4,
+          (emacs_env *env, emacs_value _ctx, emacs_value _kind,
+           emacs_value _value, emacs_value _password),
+          "Use the private key of KIND (file, pem) VALUE in CTX.\n"
+          "PASSWORD, a string or a function returning one (called only\n"
+          "for an encrypted key), decrypts it.\n\n"
+          "(fn CTX KIND VALUE PASSWORD)")
 {
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
-  UNUSED_ARGS;
-  return c ? use_key (env, args + 1, c, NULL) : NULL;
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
+  return c ? use_key (env, _kind, _value, _password, c, NULL) : NULL;
 }
 
 /* Connections.  */
 
-DEFUN (Fconn_new)
+EM_DEFUN (Fconn_new, "ossl--conn-new", 3, 3,
+          (emacs_env *env, emacs_value _ctx, emacs_value _hostname,
+           emacs_value _mode),
+          "Make a TLS connection in CTX verifying HOSTNAME.\n"
+          "MODE: 0 record the outcome (server: no client cert),\n"
+          "1 request a client cert, 2 abort on failure.\n\n"
+          "(fn CTX HOSTNAME MODE)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   struct ossl_conn *conn;
   char *host = NULL;
   ptrdiff_t hostlen = 0;
   long mode;
-  UNUSED_ARGS;
 
-  if (!c || !em_int (env, args[2], 0, 2, &mode))
+  if (!c || !em_int (env, _mode, 0, 2, &mode))
     return NULL;
-  if (!em_nilp (env, args[1])
-      && !(host = em_string (env, args[1], &hostlen)))
+  if (!em_nilp (env, _hostname)
+      && !(host = em_string (env, _hostname, &hostlen)))
     return NULL;
   /* A name with a NUL or a control byte in it is no host name; an
      empty one is none.  */
   if (host && !ossl_host_name_ok (host, (size_t) hostlen))
     {
       free (host);
-      em_wrong_type (env, "ossl-host-name-p", args[1]);
+      em_wrong_type (env, "ossl-host-name-p", _hostname);
       return NULL;
     }
   if (host && !*host)
@@ -282,18 +266,21 @@ DEFUN (Fconn_new)
   return env->make_user_ptr (env, ossl_conn_fin, conn);
 }
 
-DEFUN (Ffeed)
+EM_DEFUN (Ffeed, "ossl--feed", 2, 2,
+          (emacs_env *env, emacs_value _conn, emacs_value _data),
+          "Give ciphertext DATA to CONN; return the cleartext now "
+          "available.\nFailures set CONN's state to `failed'.\n\n"
+          "(fn CONN DATA)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   const unsigned char *out;
   size_t outlen;
   char *in;
   ptrdiff_t len;
-  UNUSED_ARGS;
 
-  if (!conn || !(in = em_string (env, args[1], &len)))
+  if (!conn || !(in = em_string (env, _data, &len)))
     return NULL;
-  if (conn->state == OSSL_FAILED)
+  if (ossl_conn_state (conn) == OSSL_FAILED)
     {
       free (in);
       return em_unibyte (env, "", 0);
@@ -303,13 +290,15 @@ DEFUN (Ffeed)
   return em_unibyte (env, (const char *) out, outlen);
 }
 
-DEFUN (Ftake)
+EM_DEFUN (Ftake, "ossl--take", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return the ciphertext CONN has for the network, or nil.\n\n"
+          "(fn CONN)")
 {
-  struct ossl_conn *conn = any_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   const char *p;
   size_t n;
   emacs_value v;
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
@@ -321,54 +310,59 @@ DEFUN (Ftake)
   return v;
 }
 
-DEFUN (Fwrite)
+EM_DEFUN (Fwrite, "ossl--write", 2, 2,
+          (emacs_env *env, emacs_value _conn, emacs_value _string),
+          "Encrypt the bytes of STRING on CONN.\n\n(fn CONN STRING)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   char *in;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
-  if (conn->state != OSSL_OPEN)
+  if (ossl_conn_state (conn) != OSSL_OPEN)
     {
       em_signal (env, "ossl-closed-error",
-                 conn->state == OSSL_HANDSHAKING
+                 ossl_conn_state (conn) == OSSL_HANDSHAKING
                  ? "TLS handshake not finished"
-                 : conn->state == OSSL_FAILED ? conn->reason
+                 : ossl_conn_state (conn) == OSSL_FAILED
+                 ? ossl_conn_reason (conn)
                  : "TLS connection is closed for writing");
       return NULL;
     }
-  if (!(in = em_string (env, args[1], &len)))
+  if (!(in = em_string (env, _string, &len)))
     return NULL;
   rc = ossl_conn_write (conn, in, (size_t) len);
   free (in);
   if (rc)
     {
-      em_signal (env, "ossl-error", conn->reason);
+      em_signal (env, "ossl-error", ossl_conn_reason (conn));
       return NULL;
     }
   return em_t;
 }
 
-DEFUN (Fshutdown)
+EM_DEFUN (Fshutdown, "ossl--shutdown", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Send close_notify on CONN.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   if (!conn)
     return NULL;
   ossl_conn_shutdown (conn);
   return em_t;
 }
 
-DEFUN (Fleftover)
+EM_DEFUN (Fleftover, "ossl--leftover", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return the raw bytes CONN received after the TLS stream ended."
+          "\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   char *p;
   size_t n;
   emacs_value v;
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
@@ -380,10 +374,11 @@ DEFUN (Fleftover)
   return v;
 }
 
-DEFUN (Frelease)
+EM_DEFUN (Frelease, "ossl--release", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Free CONN's OpenSSL objects now.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = any_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   if (!conn)
     return NULL;
   ossl_conn_release (conn);
@@ -394,90 +389,87 @@ static const char *const state_names[] = {
   "handshaking", "open", "closing", "closed", "failed"
 };
 
-DEFUN (Fstate)
+EM_DEFUN (Fstate, "ossl--state", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return CONN's state: handshaking, open, closing, closed, "
+          "failed.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = any_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   if (!conn)
     return NULL;
-  return env->intern (env, state_names[conn->state]);
+  return env->intern (env, state_names[ossl_conn_state (conn)]);
 }
 
-DEFUN (Freason)
+EM_DEFUN (Freason, "ossl--reason", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return why CONN failed, or nil.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = any_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   if (!conn)
     return NULL;
-  return conn->reason[0] ? em_str (env, conn->reason) : em_nil;
+  return str_or_nil (env, ossl_conn_reason (conn));
 }
 
-DEFUN (Fpeer_closed_p)
+EM_DEFUN (Fpeer_closed_p, "ossl--peer-closed-p", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return t if CONN's peer sent close_notify.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = any_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   if (!conn)
     return NULL;
-  return conn->peer_closed ? em_t : em_nil;
+  return ossl_conn_peer_closed (conn) ? em_t : em_nil;
 }
 
-DEFUN (Fprotocol)
+EM_DEFUN (Fprotocol, "ossl--protocol", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return CONN's negotiated protocol name, or nil.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   if (!conn)
     return NULL;
-  if (!SSL_is_init_finished (conn->ssl))
-    return em_nil;
-  return em_str (env, SSL_get_version (conn->ssl));
+  return str_or_nil (env, ossl_conn_protocol (conn));
 }
 
-DEFUN (Fcipher)
+EM_DEFUN (Fcipher, "ossl--cipher", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return (NAME BITS DESCRIPTION) of CONN's cipher, or nil.\n\n"
+          "(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  const SSL_CIPHER *cipher;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
+  const char *name;
+  int bits;
   char desc[256];
   emacs_value items[3];
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
-  cipher = SSL_get_current_cipher (conn->ssl);
-  if (!cipher)
+  if (ossl_conn_cipher (conn, &name, &bits, desc, sizeof desc))
     return em_nil;
-  items[0] = em_str (env, SSL_CIPHER_get_name (cipher));
-  items[1] = env->make_integer (env, SSL_CIPHER_get_bits (cipher, NULL));
-  SSL_CIPHER_description (cipher, desc, sizeof desc);
-  desc[strcspn (desc, "\n")] = '\0';
+  items[0] = em_str (env, name);
+  items[1] = env->make_integer (env, bits);
   items[2] = em_str (env, desc);
   return em_list (env, items, 3);
 }
 
-DEFUN (Fcipher_names)
+EM_DEFUN (Fcipher_names, "ossl--cipher-names", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return the names of the ciphers CONN may use.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  STACK_OF (SSL_CIPHER) *sk;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
+  const char **names;
   emacs_value list = em_nil;
-  int i;
-  UNUSED_ARGS;
+  size_t n;
 
   if (!conn)
     return NULL;
-  ERR_clear_error ();
-  sk = SSL_get1_supported_ciphers (conn->ssl);
-  if (!sk)
+  names = ossl_conn_cipher_names (conn, &n);
+  while (n > 0)
     {
-      ERR_clear_error ();
-      return em_nil;
-    }
-  for (i = sk_SSL_CIPHER_num (sk) - 1; i >= 0; i--)
-    {
-      list = em_cons (env, em_str (env, SSL_CIPHER_get_name
-                                   (sk_SSL_CIPHER_value (sk, i))), list);
+      list = em_cons (env, em_str (env, names[--n]), list);
       if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
         break;
     }
-  sk_SSL_CIPHER_free (sk);
+  free (names);
   return list;
 }
 
@@ -490,33 +482,38 @@ verify_result (emacs_env *env, struct ossl_conn *conn)
   return em_cons (env, env->make_integer (env, code), em_str (env, text));
 }
 
-DEFUN (Fverify_result)
+EM_DEFUN (Fverify_result, "ossl--verify-result", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return (CODE . STRING), the outcome of verifying CONN's peer."
+          "\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   return conn ? verify_result (env, conn) : NULL;
 }
 
 /* ((CODE DEPTH CERT STRING)...) of the verification failures, first
    first.  */
-DEFUN (Fverify_failures)
+EM_DEFUN (Fverify_failures, "ossl--verify-failures", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return ((CODE DEPTH CERT STRING)...), CONN's verification "
+          "failures,\nthe first one first.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = any_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   emacs_value list = em_nil;
   int i;
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
-  for (i = conn->nfailures - 1; i >= 0; i--)
+  for (i = ossl_conn_nfailures (conn) - 1; i >= 0; i--)
     {
-      struct ossl_failure *f = &conn->failures[i];
+      struct x509_st *cert;
+      int depth, code = ossl_conn_failure (conn, i, &depth, &cert);
       emacs_value items[4];
-      items[0] = env->make_integer (env, f->code);
-      items[1] = env->make_integer (env, f->depth);
-      items[2] = f->cert ? ossl_make_x509 (env, f->cert) : em_nil;
+      items[0] = env->make_integer (env, code);
+      items[1] = env->make_integer (env, depth);
+      items[2] = cert ? ossl_make_x509 (env, cert) : em_nil;
       CHECK (env);
-      items[3] = em_str (env, ossl_verify_string (f->code));
+      items[3] = em_str (env, ossl_verify_string (code));
       list = em_cons (env, em_list (env, items, 4), list);
       CHECK (env);
     }
@@ -536,7 +533,7 @@ step_events (emacs_env *env, struct ossl_conn *conn,
     {
       items[n++] = em_intern (env, ":handshake");
       items[n++] = em_intern (env, state_names[st->state]);
-      if (conn->ssl)
+      if (!ossl_conn_released (conn))
         {
           items[n++] = em_intern (env, ":verify");
           items[n++] = verify_result (env, conn);
@@ -545,7 +542,7 @@ step_events (emacs_env *env, struct ossl_conn *conn,
   if (st->events & OSSL_EVENT_FAILED)
     {
       items[n++] = em_intern (env, ":failed");
-      items[n++] = em_str (env, conn->reason);
+      items[n++] = em_str (env, ossl_conn_reason (conn));
     }
   if (st->events & OSSL_EVENT_CLOSE_NOTIFY)
     {
@@ -555,7 +552,7 @@ step_events (emacs_env *env, struct ossl_conn *conn,
   if (st->events & OSSL_EVENT_SNI)
     {
       items[n++] = em_intern (env, ":sni");
-      items[n++] = em_str (env, conn->sni_name);
+      items[n++] = em_str (env, ossl_conn_sni_request (conn));
     }
   if (st->events & OSSL_EVENT_EOF)
     {
@@ -567,17 +564,27 @@ step_events (emacs_env *env, struct ossl_conn *conn,
   return n ? em_list (env, items, n) : em_nil;
 }
 
-DEFUN (Fstep)
+EM_DEFUN (Fstep, "ossl--step", 2, 3,
+          (emacs_env *env, emacs_value _conn, emacs_value _data,
+           emacs_value _eof),
+          "Give ciphertext DATA to CONN, or with EOF non-nil tell it the\n"
+          "transport ended; return (CLEAR OUT . EVENTS).  CLEAR is the\n"
+          "cleartext now available, OUT the ciphertext to send (or nil),\n"
+          "EVENTS a plist of what happened, nil on the steady path:\n"
+          ":handshake STATE (it ended: open, closed or failed) with\n"
+          ":verify (CODE . STRING); :failed REASON; :close-notify t;\n"
+          ":sni NAME (waiting for `ossl--sni-choose'); :eof clean or\n"
+          "truncated (after EOF).\n\n"
+          "(fn CONN DATA &optional EOF)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   struct ossl_step st;
   emacs_value clear, out = em_nil, events;
   char *in = NULL;
   ptrdiff_t len = 0;
-  bool eof = nargs > 2 && !em_nilp (env, args[2]);
-  (void) data;
+  bool eof = !em_nilp (env, _eof);
 
-  if (!conn || (!eof && !(in = em_string (env, args[1], &len))))
+  if (!conn || (!eof && !(in = em_string (env, _data, &len))))
     return NULL;
   ossl_conn_step (conn, in, (size_t) len, eof, &st);
   free (in);
@@ -594,17 +601,20 @@ DEFUN (Fstep)
   return em_cons (env, clear, em_cons (env, out, events));
 }
 
-DEFUN (Fctx_add_sni)
+EM_DEFUN (Fctx_add_sni, "ossl--ctx-add-sni", 3, 3,
+          (emacs_env *env, emacs_value _ctx, emacs_value _name,
+           emacs_value _sni_ctx),
+          "Make server context CTX use server context SNI-CTX for NAME."
+          "\n\n(fn CTX NAME SNI-CTX)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   struct ossl_ctx *sni;
   char *name;
   int rc;
-  UNUSED_ARGS;
 
-  if (!c || !(sni = ossl_bind_ctx (env, args[2]))
-      || !(name = em_string (env, args[1], NULL)))
+  if (!c || !(sni = ossl_bind_ctx (env, _sni_ctx))
+      || !(name = em_string (env, _name, NULL)))
     return NULL;
   rc = ossl_ctx_add_sni (c, name, sni, err, sizeof err);
   free (name);
@@ -616,7 +626,7 @@ static struct ossl_conn *
 fresh_conn (emacs_env *env, emacs_value v)
 {
   struct ossl_conn *conn = ossl_bind_conn (env, v);
-  if (conn && conn->state != OSSL_HANDSHAKING)
+  if (conn && ossl_conn_state (conn) != OSSL_HANDSHAKING)
     {
       em_signal (env, "ossl-error",
                  "too late: the handshake is over");
@@ -625,18 +635,21 @@ fresh_conn (emacs_env *env, emacs_value v)
   return conn;
 }
 
-DEFUN (Fconn_use_cert)
+EM_DEFUN (Fconn_use_cert, "ossl--conn-use-cert", 3, 3,
+          (emacs_env *env, emacs_value _conn, emacs_value _kind,
+           emacs_value _value),
+          "Use the certificate chain of KIND (file, pem) VALUE on CONN."
+          "\n\n(fn CONN KIND VALUE)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  struct ossl_conn *conn = fresh_conn (env, _conn);
   const char *kind;
   char *value;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!conn || !(kind = kind_name (env, args[1], source_kinds))
-      || !(value = em_string (env, args[2], &len)))
+  if (!conn || !(kind = kind_name (env, _kind, source_kinds))
+      || !(value = em_string (env, _value, &len)))
     return NULL;
   rc = ossl_conn_use_cert (conn, value, (size_t) len, *kind == 'f',
                            err, sizeof err);
@@ -644,34 +657,41 @@ DEFUN (Fconn_use_cert)
   return em_status (env, rc, "ossl-certificate-error", err);
 }
 
-DEFUN (Fconn_use_key)
+EM_DEFUN (Fconn_use_key, "ossl--conn-use-key", 4, 4,
+          (emacs_env *env, emacs_value _conn, emacs_value _kind,
+           emacs_value _value, emacs_value _password),
+          "Use the private key of KIND VALUE on CONN, with PASSWORD."
+          "\n\n(fn CONN KIND VALUE PASSWORD)")
 {
-  struct ossl_conn *conn = fresh_conn (env, args[0]);
-  UNUSED_ARGS;
-  return conn ? use_key (env, args + 1, NULL, conn) : NULL;
+  struct ossl_conn *conn = fresh_conn (env, _conn);
+  return conn ? use_key (env, _kind, _value, _password, NULL, conn) : NULL;
 }
 
-DEFUN (Fconn_inject_ca)
+EM_DEFUN (Fconn_inject_ca, "ossl--conn-inject-ca", 3, 3,
+          (emacs_env *env, emacs_value _conn, emacs_value _kind,
+           emacs_value _value),
+          "Trust CA VALUE of KIND (file, dir, pem, x509) on CONN alone.\n"
+          "After the handshake, verify the peer again.\n\n"
+          "(fn CONN KIND VALUE)")
 {
   static const char *const kinds[] = { "file", "dir", "pem", "x509", NULL };
   char err[OSSL_ERRLEN];
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   const char *kind;
   char *value = NULL;
   ptrdiff_t len = 0;
-  X509 *x = NULL;
+  struct x509_st *x = NULL;
   int rc;
-  UNUSED_ARGS;
 
-  if (!conn || !(kind = kind_name (env, args[1], kinds)))
+  if (!conn || !(kind = kind_name (env, _kind, kinds)))
     return NULL;
   if (strcmp (kind, "x509") == 0)
     {
-      if (!(x = ossl_bind_x509 (env, args[2])))
+      if (!(x = ossl_bind_x509 (env, _value)))
         return NULL;
       kind = NULL;
     }
-  else if (!(value = em_string (env, args[2], &len)))
+  else if (!(value = em_string (env, _value, &len)))
     return NULL;
   rc = ossl_conn_inject_ca (conn, kind, value, (size_t) len, x,
                             err, sizeof err);
@@ -679,16 +699,18 @@ DEFUN (Fconn_inject_ca)
   return em_status (env, rc, "ossl-certificate-error", err);
 }
 
-DEFUN (Fconn_alpn)
+EM_DEFUN (Fconn_alpn, "ossl--conn-alpn", 2, 2,
+          (emacs_env *env, emacs_value _conn, emacs_value _wire),
+          "Offer (client) or accept (server) the ALPN protocols in WIRE "
+          "form.\n\n(fn CONN WIRE)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  struct ossl_conn *conn = fresh_conn (env, _conn);
   char *wire;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!conn || !(wire = em_string (env, args[1], &len)))
+  if (!conn || !(wire = em_string (env, _wire, &len)))
     return NULL;
   rc = ossl_conn_set_alpn (conn, (unsigned char *) wire, (size_t) len,
                            err, sizeof err);
@@ -696,16 +718,19 @@ DEFUN (Fconn_alpn)
   return em_status (env, rc, "ossl-error", err);
 }
 
-DEFUN (Fset_session)
+EM_DEFUN (Fset_session, "ossl--set-session", 2, 2,
+          (emacs_env *env, emacs_value _conn, emacs_value _session),
+          "Offer to resume SESSION on client CONN; t if offered, nil if\n"
+          "it was verified for another name or trust.\n\n"
+          "(fn CONN SESSION)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_conn *conn = fresh_conn (env, args[0]);
+  struct ossl_conn *conn = fresh_conn (env, _conn);
   char *der;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!conn || !(der = em_string (env, args[1], &len)))
+  if (!conn || !(der = em_string (env, _session, &len)))
     return NULL;
   rc = ossl_conn_set_session (conn, (unsigned char *) der, (size_t) len,
                               err, sizeof err);
@@ -718,36 +743,33 @@ DEFUN (Fset_session)
   return rc ? em_t : em_nil;
 }
 
-DEFUN (Fsession)
+EM_DEFUN (Fsession, "ossl--session", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return CONN's resumable session with its host name and chain,\n"
+          "or nil.\n\n"
+          "(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   unsigned char *der;
   size_t len;
   emacs_value v;
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
   if (ossl_conn_get_session (conn, &der, &len))
     return em_nil;
   v = em_unibyte (env, (const char *) der, len);
-  OPENSSL_cleanse (der, len);
-  free (der);
+  em_free_secret ((char *) der, (ptrdiff_t) len);
   return v;
 }
 
-static emacs_value
-str_or_nil (emacs_env *env, const char *s)
+EM_DEFUN (Fconn_info, "ossl--conn-info", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return a plist of what CONN negotiated.\n\n(fn CONN)")
 {
-  return s && *s ? em_str (env, s) : em_nil;
-}
-
-DEFUN (Fconn_info)
-{
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   struct ossl_conn_info info;
   emacs_value items[20];
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
@@ -777,13 +799,15 @@ DEFUN (Fconn_info)
   return em_list (env, items, 20);
 }
 
-DEFUN (Fctx_pause_for_sni)
+EM_DEFUN (Fctx_pause_for_sni, "ossl--ctx-pause-for-sni", 1, 1,
+          (emacs_env *env, emacs_value _ctx),
+          "Pause server handshakes in CTX after the ClientHello.\n\n"
+          "(fn CTX)")
 {
-  struct ossl_ctx *c = ossl_bind_ctx (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_ctx *c = ossl_bind_ctx (env, _ctx);
   if (!c)
     return NULL;
-  if (!c->server)
+  if (!ossl_ctx_is_server (c))
     {
       em_signal (env, "ossl-error", "SNI functions are for servers");
       return NULL;
@@ -792,25 +816,31 @@ DEFUN (Fctx_pause_for_sni)
   return em_t;
 }
 
-DEFUN (Fsni_request)
+EM_DEFUN (Fsni_request, "ossl--sni-request", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return the name CONN's paused handshake asks for (\"\" for "
+          "none), or nil.\n\n(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
+  const char *name;
   if (!conn)
     return NULL;
-  return conn->sni_pending ? em_str (env, conn->sni_name) : em_nil;
+  name = ossl_conn_sni_request (conn);
+  return name ? em_str (env, name) : em_nil;
 }
 
-DEFUN (Fsni_choose)
+EM_DEFUN (Fsni_choose, "ossl--sni-choose", 2, 2,
+          (emacs_env *env, emacs_value _conn, emacs_value _sni_ctx),
+          "Go on with CONN's paused handshake in context SNI-CTX "
+          "(nil: its own).\n\n(fn CONN SNI-CTX)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   struct ossl_ctx *sni = NULL;
-  UNUSED_ARGS;
   if (!conn)
     return NULL;
-  if (!em_nilp (env, args[1]) && !(sni = ossl_bind_ctx (env, args[1])))
+  if (!em_nilp (env, _sni_ctx) && !(sni = ossl_bind_ctx (env, _sni_ctx)))
     return NULL;
-  if (!conn->sni_pending)
+  if (!ossl_conn_sni_request (conn))
     {
       em_signal (env, "ossl-error", "no handshake waits for an SNI choice");
       return NULL;
@@ -819,115 +849,3 @@ DEFUN (Fsni_choose)
   return em_t;
 }
 
-void
-ossl_tls_init (emacs_env *env)
-{
-  em_defun (env, "ossl--ctx-new", 1, 1, Fctx_new,
-            "Make a TLS context for a server if SERVERP, else a client.\n\n"
-            "(fn SERVERP)");
-  em_defun (env, "ossl--ctx-versions", 3, 3, Fctx_versions,
-            "Bound CTX's protocol versions to MIN..MAX (0 = no bound).\n\n"
-            "(fn CTX MIN MAX)");
-  em_defun (env, "ossl--ctx-ciphers", 3, 3, Fctx_ciphers,
-            "Set CTX's TLS 1.2 CIPHERS and TLS 1.3 SUITES (nil = default)."
-            "\n\n(fn CTX CIPHERS SUITES)");
-  em_defun (env, "ossl--ctx-add-ca", 3, 3, Fctx_add_ca,
-            "Trust CAs of KIND (system, file, dir, pem) from VALUE in CTX."
-            "\n\n(fn CTX KIND VALUE)");
-  em_defun (env, "ossl--ctx-add-ca-x509", 2, 2, Fctx_add_ca_x509,
-            "Trust certificate object CERT in CTX.\n\n(fn CTX CERT)");
-  em_defun (env, "ossl--ctx-use-cert", 3, 3, Fctx_use_cert,
-            "Use the certificate chain of KIND (file, pem) VALUE in CTX."
-            "\n\n(fn CTX KIND VALUE)");
-  em_defun (env, "ossl--ctx-use-key", 4, 4, Fctx_use_key,
-            "Use the private key of KIND (file, pem) VALUE in CTX.\n"
-            "PASSWORD, a string or a function returning one (called only\n"
-            "for an encrypted key), decrypts it.\n\n"
-            "(fn CTX KIND VALUE PASSWORD)");
-  em_defun (env, "ossl--conn-new", 3, 3, Fconn_new,
-            "Make a TLS connection in CTX verifying HOSTNAME.\n"
-            "MODE: 0 record the outcome (server: no client cert),\n"
-            "1 request a client cert, 2 abort on failure.\n\n"
-            "(fn CTX HOSTNAME MODE)");
-  em_defun (env, "ossl--feed", 2, 2, Ffeed,
-            "Give ciphertext DATA to CONN; return the cleartext now "
-            "available.\nFailures set CONN's state to `failed'.\n\n"
-            "(fn CONN DATA)");
-  em_defun (env, "ossl--step", 2, 3, Fstep,
-            "Give ciphertext DATA to CONN, or with EOF non-nil tell it the\n"
-            "transport ended; return (CLEAR OUT . EVENTS).  CLEAR is the\n"
-            "cleartext now available, OUT the ciphertext to send (or nil),\n"
-            "EVENTS a plist of what happened, nil on the steady path:\n"
-            ":handshake STATE (it ended: open, closed or failed) with\n"
-            ":verify (CODE . STRING); :failed REASON; :close-notify t;\n"
-            ":sni NAME (waiting for `ossl--sni-choose'); :eof clean or\n"
-            "truncated (after EOF).\n\n"
-            "(fn CONN DATA &optional EOF)");
-  em_defun (env, "ossl--take", 1, 1, Ftake,
-            "Return the ciphertext CONN has for the network, or nil.\n\n"
-            "(fn CONN)");
-  em_defun (env, "ossl--write", 2, 2, Fwrite,
-            "Encrypt the bytes of STRING on CONN.\n\n(fn CONN STRING)");
-  em_defun (env, "ossl--shutdown", 1, 1, Fshutdown,
-            "Send close_notify on CONN.\n\n(fn CONN)");
-  em_defun (env, "ossl--leftover", 1, 1, Fleftover,
-            "Return the raw bytes CONN received after the TLS stream ended."
-            "\n\n(fn CONN)");
-  em_defun (env, "ossl--release", 1, 1, Frelease,
-            "Free CONN's OpenSSL objects now.\n\n(fn CONN)");
-  em_defun (env, "ossl--state", 1, 1, Fstate,
-            "Return CONN's state: handshaking, open, closing, closed, "
-            "failed.\n\n(fn CONN)");
-  em_defun (env, "ossl--reason", 1, 1, Freason,
-            "Return why CONN failed, or nil.\n\n(fn CONN)");
-  em_defun (env, "ossl--peer-closed-p", 1, 1, Fpeer_closed_p,
-            "Return t if CONN's peer sent close_notify.\n\n(fn CONN)");
-  em_defun (env, "ossl--protocol", 1, 1, Fprotocol,
-            "Return CONN's negotiated protocol name, or nil.\n\n(fn CONN)");
-  em_defun (env, "ossl--cipher", 1, 1, Fcipher,
-            "Return (NAME BITS DESCRIPTION) of CONN's cipher, or nil.\n\n"
-            "(fn CONN)");
-  em_defun (env, "ossl--cipher-names", 1, 1, Fcipher_names,
-            "Return the names of the ciphers CONN may use.\n\n(fn CONN)");
-  em_defun (env, "ossl--verify-result", 1, 1, Fverify_result,
-            "Return (CODE . STRING), the outcome of verifying CONN's peer."
-            "\n\n(fn CONN)");
-  em_defun (env, "ossl--ctx-add-sni", 3, 3, Fctx_add_sni,
-            "Make server context CTX use server context SNI-CTX for NAME."
-            "\n\n(fn CTX NAME SNI-CTX)");
-  em_defun (env, "ossl--ctx-pause-for-sni", 1, 1, Fctx_pause_for_sni,
-            "Pause server handshakes in CTX after the ClientHello.\n\n"
-            "(fn CTX)");
-  em_defun (env, "ossl--sni-request", 1, 1, Fsni_request,
-            "Return the name CONN's paused handshake asks for (\"\" for "
-            "none), or nil.\n\n(fn CONN)");
-  em_defun (env, "ossl--sni-choose", 2, 2, Fsni_choose,
-            "Go on with CONN's paused handshake in context SNI-CTX "
-            "(nil: its own).\n\n(fn CONN SNI-CTX)");
-  em_defun (env, "ossl--conn-use-cert", 3, 3, Fconn_use_cert,
-            "Use the certificate chain of KIND (file, pem) VALUE on CONN."
-            "\n\n(fn CONN KIND VALUE)");
-  em_defun (env, "ossl--conn-use-key", 4, 4, Fconn_use_key,
-            "Use the private key of KIND VALUE on CONN, with PASSWORD."
-            "\n\n(fn CONN KIND VALUE PASSWORD)");
-  em_defun (env, "ossl--conn-inject-ca", 3, 3, Fconn_inject_ca,
-            "Trust CA VALUE of KIND (file, dir, pem, x509) on CONN alone.\n"
-            "After the handshake, verify the peer again.\n\n"
-            "(fn CONN KIND VALUE)");
-  em_defun (env, "ossl--conn-alpn", 2, 2, Fconn_alpn,
-            "Offer (client) or accept (server) the ALPN protocols in WIRE "
-            "form.\n\n(fn CONN WIRE)");
-  em_defun (env, "ossl--set-session", 2, 2, Fset_session,
-            "Offer to resume SESSION on client CONN; t if offered, nil if\n"
-            "it was verified for another name or trust.\n\n"
-            "(fn CONN SESSION)");
-  em_defun (env, "ossl--session", 1, 1, Fsession,
-            "Return CONN's resumable session with its host name and chain,\n"
-            "or nil.\n\n"
-            "(fn CONN)");
-  em_defun (env, "ossl--conn-info", 1, 1, Fconn_info,
-            "Return a plist of what CONN negotiated.\n\n(fn CONN)");
-  em_defun (env, "ossl--verify-failures", 1, 1, Fverify_failures,
-            "Return ((CODE DEPTH CERT STRING)...), CONN's verification "
-            "failures,\nthe first one first.\n\n(fn CONN)");
-}

@@ -582,7 +582,7 @@ DEFUN (Fown_cert)
   UNUSED_ARGS;
   if (!conn)
     return NULL;
-  return handle_or_nil (env, SSL_get_certificate (conn->ssl));
+  return handle_or_nil (env, ossl_conn_own_cert (conn));
 }
 
 DEFUN (Fpeer_cert)
@@ -591,7 +591,7 @@ DEFUN (Fpeer_cert)
   UNUSED_ARGS;
   if (!conn)
     return NULL;
-  return handle_or_nil (env, SSL_get0_peer_certificate (conn->ssl));
+  return handle_or_nil (env, ossl_conn_peer_cert (conn));
 }
 
 DEFUN (Fpeer_chain)
@@ -603,7 +603,7 @@ DEFUN (Fpeer_chain)
 
   if (!conn)
     return NULL;
-  if (ossl_x509_peer_chain (conn->ssl, conn->server, &l, err, sizeof err))
+  if (ossl_conn_peer_chain (conn, &l, err, sizeof err))
     {
       em_signal (env, "ossl-error", err);
       return NULL;

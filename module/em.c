@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <openssl/crypto.h>
 
 #include "em.h"
 #include "relay.h"
@@ -133,12 +132,17 @@ em_string_or_nil (emacs_env *env, emacs_value v, bool *failed)
   return s;
 }
 
+/* memset through a volatile pointer: the compiler cannot tell that
+   it only writes memory about to be freed, and keeps the call (what
+   OPENSSL_cleanse does, without OpenSSL in this file).  */
+static void *(*volatile wipe) (void *, int, size_t) = memset;
+
 void
 em_free_secret (char *s, ptrdiff_t len)
 {
   if (!s)
     return;
-  OPENSSL_cleanse (s, len >= 0 ? (size_t) len : strlen (s));
+  wipe (s, 0, len >= 0 ? (size_t) len : strlen (s));
   free (s);
 }
 
@@ -298,4 +302,25 @@ em_defun (emacs_env *env, const char *name, ptrdiff_t min, ptrdiff_t max,
   args[0] = env->intern (env, name);
   args[1] = func;
   env->funcall (env, env->intern (env, "defalias"), 2, args);
+}
+
+static struct em_defn *em_defns;
+
+void
+em_register (struct em_defn *d)
+{
+  d->next = em_defns;
+  em_defns = d;
+}
+
+void
+em_defun_all (emacs_env *env)
+{
+  struct em_defn *d;
+  for (d = em_defns; d; d = d->next)
+    {
+      em_defun (env, d->name, d->min, d->max, d->fn, d->doc);
+      if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+        return;
+    }
 }

@@ -82,4 +82,62 @@ void em_defun (emacs_env *env, const char *name, ptrdiff_t min,
                                   void *) EMACS_NOEXCEPT,
                const char *doc);
 
+/* Primitives defined with EM_DEFUN, registered when the module is
+   loaded (before emacs_module_init runs).  */
+struct em_defn
+{
+  const char *name;
+  ptrdiff_t min, max;
+  emacs_value (*fn) (emacs_env *, ptrdiff_t, emacs_value *, void *)
+    EMACS_NOEXCEPT;
+  const char *doc;
+  struct em_defn *next;
+};
+void em_register (struct em_defn *d);
+/* Bind every registered primitive.  */
+void em_defun_all (emacs_env *env);
+
+/* Define the primitive C_NAME, bound to LISP_NAME, taking MIN to MAX
+   arguments, with its docstring DOC (ending in "\n\n(fn ARGS)") right
+   above its body (after libegit2's EGIT_DOC and emacs-zmq's EZMQ_DOC),
+   and named parameters PARAMS: (emacs_env *env, emacs_value _a, ...),
+   one emacs_value for each of the MAX arguments, an optional one nil
+   when not given.  The body follows the macro:
+
+     EM_DEFUN (Ffoo, "ossl--foo", 1, 2,
+               (emacs_env *env, emacs_value _conn, emacs_value _flag),
+               "Do foo on CONN.\n\n(fn CONN &optional FLAG)")
+     {
+       ...
+     }
+
+   MAX is a literal from 0 to 5.  */
+#define EM_DEFUN(c_name, lisp_name, min, max, params, doc)               \
+  static emacs_value c_name params;                                     \
+  static emacs_value                                                    \
+  c_name##_entry (emacs_env *env, ptrdiff_t nargs, emacs_value *args,   \
+                  void *data) EMACS_NOEXCEPT                            \
+  {                                                                     \
+    emacs_value a[(max) + 1];                                           \
+    (void) data;                                                        \
+    for (ptrdiff_t i = 0; i < (max); i++)                               \
+      a[i] = i < nargs ? args[i] : em_nil;                              \
+    return c_name (env EM_ARGS_##max);                                  \
+  }                                                                     \
+  static struct em_defn c_name##_defn                                   \
+    = { lisp_name, min, max, c_name##_entry, doc, NULL };               \
+  __attribute__ ((constructor)) static void                             \
+  c_name##_register (void)                                              \
+  {                                                                     \
+    em_register (&c_name##_defn);                                       \
+  }                                                                     \
+  static emacs_value c_name params
+
+#define EM_ARGS_0
+#define EM_ARGS_1 , a[0]
+#define EM_ARGS_2 , a[0], a[1]
+#define EM_ARGS_3 , a[0], a[1], a[2]
+#define EM_ARGS_4 , a[0], a[1], a[2], a[3]
+#define EM_ARGS_5 , a[0], a[1], a[2], a[3], a[4]
+
 #endif /* OSSL_EM_H */

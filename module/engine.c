@@ -8,11 +8,18 @@
 #include <openssl/x509v3.h>
 
 #include "crypto.h"
-#include "engine.h"
+#include "engine-impl.h"
+#include "x509.h"
 
 /* Put MSG and OpenSSL's first queued reason into ERR, then clear the
    queue.  */
 #define set_error(err, errlen, msg) ossl_crypto_error (err, errlen, "%s", msg)
+
+int
+ossl_openssl_ok (void)
+{
+  return OpenSSL_version_num () >= 0x30000000L;
+}
 
 const char *
 ossl_verify_string (int code)
@@ -1049,6 +1056,7 @@ conn_eof (struct ossl_conn *conn)
                 "TLS handshake failed: the connection closed during "
                 "the handshake");
       conn->state = OSSL_FAILED;
+      conn->truncated = 1;
       return -1;
     }
   if (conn->state == OSSL_OPEN || conn->state == OSSL_CLOSING)
@@ -1649,4 +1657,136 @@ ossl_conn_verify_result (struct ossl_conn *conn, const char **text)
     }
   *text = X509_verify_cert_error_string (code);
   return (int) code;
+}
+
+/* Reading a connection.  */
+
+enum ossl_state
+ossl_conn_state (const struct ossl_conn *conn)
+{
+  return conn->state;
+}
+
+const char *
+ossl_conn_reason (const struct ossl_conn *conn)
+{
+  return conn->reason;
+}
+
+int
+ossl_conn_peer_closed (const struct ossl_conn *conn)
+{
+  return conn->peer_closed;
+}
+
+int
+ossl_conn_released (const struct ossl_conn *conn)
+{
+  return conn->ssl == NULL;
+}
+
+const char *
+ossl_conn_sni_request (const struct ossl_conn *conn)
+{
+  return conn->sni_pending ? conn->sni_name : NULL;
+}
+
+int
+ossl_conn_nfailures (const struct ossl_conn *conn)
+{
+  return conn->nfailures;
+}
+
+int
+ossl_conn_failure (const struct ossl_conn *conn, int i, int *depth,
+                   X509 **cert)
+{
+  *depth = conn->failures[i].depth;
+  *cert = conn->failures[i].cert;
+  return conn->failures[i].code;
+}
+
+const char *
+ossl_conn_protocol (const struct ossl_conn *conn)
+{
+  if (!conn->ssl || !SSL_is_init_finished (conn->ssl))
+    return NULL;
+  return SSL_get_version (conn->ssl);
+}
+
+int
+ossl_conn_cipher (const struct ossl_conn *conn, const char **name,
+                  int *bits, char *desc, size_t desclen)
+{
+  const SSL_CIPHER *cipher = conn->ssl ? SSL_get_current_cipher (conn->ssl)
+    : NULL;
+
+  if (!cipher)
+    return -1;
+  *name = SSL_CIPHER_get_name (cipher);
+  *bits = SSL_CIPHER_get_bits (cipher, NULL);
+  SSL_CIPHER_description (cipher, desc, (int) desclen);
+  desc[strcspn (desc, "\n")] = '\0';
+  return 0;
+}
+
+const char **
+ossl_conn_cipher_names (const struct ossl_conn *conn, size_t *n)
+{
+  STACK_OF (SSL_CIPHER) *sk;
+  const char **names = NULL;
+  int i, count;
+
+  *n = 0;
+  ERR_clear_error ();
+  sk = SSL_get1_supported_ciphers (conn->ssl);
+  ERR_clear_error ();
+  if (!sk)
+    return NULL;
+  count = sk_SSL_CIPHER_num (sk);
+  if (count > 0 && (names = malloc (count * sizeof *names)))
+    {
+      for (i = 0; i < count; i++)
+        names[i] = SSL_CIPHER_get_name (sk_SSL_CIPHER_value (sk, i));
+      *n = (size_t) count;
+    }
+  sk_SSL_CIPHER_free (sk);
+  return names;
+}
+
+X509 *
+ossl_conn_own_cert (const struct ossl_conn *conn)
+{
+  return SSL_get_certificate (conn->ssl);
+}
+
+X509 *
+ossl_conn_peer_cert (const struct ossl_conn *conn)
+{
+  return SSL_get0_peer_certificate (conn->ssl);
+}
+
+int
+ossl_conn_peer_chain (const struct ossl_conn *conn,
+                      struct ossl_x509_list *out, char *err, size_t errlen)
+{
+  return ossl_x509_peer_chain (conn->ssl, conn->server, out, err, errlen);
+}
+
+int
+ossl_ctx_is_server (const struct ossl_ctx *c)
+{
+  return c->server;
+}
+
+int
+ossl_cert_up_ref (X509 *x)
+{
+  return X509_up_ref (x);
+}
+
+void
+ossl_cert_free (X509 *x)
+{
+  X509_free (x);
 }

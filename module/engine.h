@@ -15,9 +15,17 @@
 #define OSSL_ENGINE_H
 
 #include <stddef.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/pem.h>
+
+/* A certificate: OpenSSL's X509, under the name OpenSSL gives its
+   struct (X509 is a typedef of struct x509_st), so that the engine
+   passes X509 pointers without casts while the files that include no
+   OpenSSL header can hold one but not look inside.  */
+struct x509_st;
+
+/* Where an encrypted key's password comes from: OpenSSL's
+   pem_password_cb, spelt out.  */
+typedef int ossl_password_cb (char *buf, int size, int rwflag,
+                              void *userdata);
 
 #define OSSL_ERRLEN 512
 #define OSSL_MAX_FAILURES 8
@@ -45,56 +53,10 @@ enum ossl_verify
   OSSL_VERIFY_ENFORCE = 2       /* abort the handshake on failure */
 };
 
-/* One name a server answers for with its own context (SNI).  */
-struct ossl_sni
-{
-  char *name;                   /* "host.example" or "*.example" */
-  SSL_CTX *ctx;                 /* owned reference */
-};
-
-struct ossl_ctx
-{
-  SSL_CTX *ctx;
-  int server;
-  int system_store;             /* trusts the system store */
-  int default_ciphers;          /* the caller chose no TLS 1.2 ciphers */
-  int legacy;                   /* TLS 1.0 or 1.1 allowed */
-  struct ossl_sni *sni;         /* server: other names' contexts */
-  size_t nsni;
-};
-
-struct ossl_conn
-{
-  SSL *ssl;                     /* NULL once freed */
-  BIO *rbio;                    /* network -> SSL: we write here */
-  BIO *wbio;                    /* SSL -> network: we read here */
-  enum ossl_state state;
-  int server;
-  int peer_closed;              /* the peer's close_notify arrived */
-  int verify_mode;              /* enum ossl_verify */
-  /* The verification failures the callback saw, first first.  */
-  struct ossl_failure
-  {
-    int code;                   /* X509_V_ERR_* */
-    int depth;                  /* 0 = the peer's own certificate */
-    X509 *cert;                 /* owned reference, or NULL */
-  } failures[OSSL_MAX_FAILURES];
-  int nfailures;
-  X509_STORE *store;            /* own trust store after inject_ca */
-  unsigned char *alpn;          /* server: protocols offered, wire form */
-  /* Server with an SNI function: the handshake pauses after the
-     ClientHello until Lisp has chosen a context for the name.  */
-  int sni_pending;              /* paused, waiting for a choice */
-  int sni_done;                 /* chosen: go on */
-  char sni_name[256];           /* the name asked for, or "" */
-  size_t alpn_len;
-  char reason[OSSL_ERRLEN];     /* why the connection failed */
-  char *hostname;               /* client: the name checked, or NULL */
-  STACK_OF (X509) *resumed_chain; /* the chain of the session resumed */
-  int overflow;                 /* too many bytes after close_notify */
-  int eof;                      /* the transport ended (ossl_conn_step) */
-  int truncated;                /* ... without the peer's close_notify */
-};
+/* Contexts and connections are opaque here: their fields are the
+   engine's (engine-impl.h).  */
+struct ossl_ctx;
+struct ossl_conn;
 
 /* Raw bytes kept after the peer's close_notify, for a protocol that
    goes on in clear (ossl_conn_leftover); more fail the connection.  */
@@ -102,6 +64,9 @@ struct ossl_conn
 /* Raw bytes a handshake may leave unprocessed (while it waits for an
    SNI choice); more fail it.  */
 #define OSSL_HANDSHAKE_INPUT_MAX (1024 * 1024)
+
+/* Is the OpenSSL this module runs with 3.0 or later?  */
+int ossl_openssl_ok (void);
 
 /* Contexts.  */
 struct ossl_ctx *ossl_ctx_new (int server, char *err, size_t errlen);
@@ -116,7 +81,7 @@ int ossl_ctx_set_ciphers (struct ossl_ctx *c, const char *ciphers,
 int ossl_ctx_add_ca (struct ossl_ctx *c, const char *kind,
                      const char *data, size_t len, char *err, size_t errlen);
 /* Add one parsed certificate to the trust store.  */
-int ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err,
+int ossl_ctx_add_ca_x509 (struct ossl_ctx *c, struct x509_st *x, char *err,
                           size_t errlen);
 /* Own certificate chain (leaf first) and private key, from a file
    (IS_FILE) or from PEM/DER data in memory.  An encrypted key asks
@@ -125,7 +90,7 @@ int ossl_ctx_add_ca_x509 (struct ossl_ctx *c, X509 *x, char *err,
 int ossl_ctx_use_cert (struct ossl_ctx *c, const char *data, size_t len,
                        int is_file, char *err, size_t errlen);
 int ossl_ctx_use_key (struct ossl_ctx *c, const char *data, size_t len,
-                      int is_file, pem_password_cb *password_cb,
+                      int is_file, ossl_password_cb *password_cb,
                       void *userdata, char *err, size_t errlen);
 
 /* Server: use context SNI (a server context with its own certificate)
@@ -213,13 +178,13 @@ void ossl_conn_sni_choose (struct ossl_conn *conn, struct ossl_ctx *sni);
 int ossl_conn_use_cert (struct ossl_conn *conn, const char *data,
                         size_t len, int is_file, char *err, size_t errlen);
 int ossl_conn_use_key (struct ossl_conn *conn, const char *data, size_t len,
-                       int is_file, pem_password_cb *password_cb,
+                       int is_file, ossl_password_cb *password_cb,
                        void *userdata, char *err, size_t errlen);
 /* Trust more CAs on this connection only (KIND as ossl_ctx_add_ca, or
    the certificate X when KIND is NULL).  After the handshake, the
    peer's chain is verified again and the verify result updated.  */
 int ossl_conn_inject_ca (struct ossl_conn *conn, const char *kind,
-                         const char *data, size_t len, X509 *x,
+                         const char *data, size_t len, struct x509_st *x,
                          char *err, size_t errlen);
 /* ALPN protocols in wire form (length-prefixed names): a client
    offers them, a server picks the first of its own the client offers.  */
@@ -258,15 +223,53 @@ struct ossl_conn_info
 };
 void ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info);
 
-/* Re-verify the peer's chain against STORE (plus the connection's
-   own settings); returns the X509_V_* code.  */
-int ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store);
-
 /* The outcome of verifying CONN's peer as an X509_V_* code and its
    text in *TEXT.  A peer without certificate, and a client's peer
    whose name was not checked (no host name), are not ok (code
    X509_V_ERR_APPLICATION_VERIFICATION).  */
 int ossl_conn_verify_result (struct ossl_conn *conn, const char **text);
+
+/* Reading a connection: the bindings see no field of the structs.  */
+enum ossl_state ossl_conn_state (const struct ossl_conn *conn);
+/* Why the connection failed, or "".  */
+const char *ossl_conn_reason (const struct ossl_conn *conn);
+/* Did the peer's close_notify arrive?  */
+int ossl_conn_peer_closed (const struct ossl_conn *conn);
+/* Were its OpenSSL objects freed (ossl_conn_release)?  */
+int ossl_conn_released (const struct ossl_conn *conn);
+/* The name a handshake paused for an SNI choice asks for ("" for
+   none), or NULL when no handshake waits.  */
+const char *ossl_conn_sni_request (const struct ossl_conn *conn);
+/* The number of verification failures kept, and the Ith of them
+   (first first): its X509_V_* code, the depth in *DEPTH and the
+   certificate (NULL if none; the connection's reference) in *CERT.  */
+int ossl_conn_nfailures (const struct ossl_conn *conn);
+int ossl_conn_failure (const struct ossl_conn *conn, int i, int *depth,
+                       struct x509_st **cert);
+/* The protocol negotiated ("TLSv1.3"), NULL before the end of the
+   handshake.  */
+const char *ossl_conn_protocol (const struct ossl_conn *conn);
+/* The cipher in use: its name, secret bits and one-line description
+   (in DESC of DESCLEN bytes).  Returns -1 when there is none yet.  */
+int ossl_conn_cipher (const struct ossl_conn *conn, const char **name,
+                      int *bits, char *desc, size_t desclen);
+/* The names of the ciphers CONN may use, in preference order: a
+   malloc'd array of *N static strings, or NULL.  */
+const char **ossl_conn_cipher_names (const struct ossl_conn *conn, size_t *n);
+/* Our own certificate and the peer's (no new reference), or NULL.  */
+struct x509_st *ossl_conn_own_cert (const struct ossl_conn *conn);
+struct x509_st *ossl_conn_peer_cert (const struct ossl_conn *conn);
+/* The peer's chain as it sent it (leaf first), in *OUT (see x509.h).  */
+struct ossl_x509_list;
+int ossl_conn_peer_chain (const struct ossl_conn *conn,
+                          struct ossl_x509_list *out, char *err,
+                          size_t errlen);
+/* Is C a server context?  */
+int ossl_ctx_is_server (const struct ossl_ctx *c);
+
+/* Certificates handed around by reference: take one more, drop one.  */
+int ossl_cert_up_ref (struct x509_st *x);
+void ossl_cert_free (struct x509_st *x);
 
 /* Text of an X509_V_* verification code.  */
 const char *ossl_verify_string (int code);

@@ -1,8 +1,6 @@
 /* module.c -- entry point of the ossl dynamic module.  */
 
 #include <signal.h>
-#include <openssl/opensslv.h>
-#include <openssl/crypto.h>
 
 #include "bindings.h"
 
@@ -45,7 +43,7 @@ emacs_module_init (struct emacs_runtime *ert)
         em_signal (env, "error", "ossl needs Emacs 28 or later");
       return 2;
     }
-  if (OpenSSL_version_num () < 0x30000000L)
+  if (!ossl_openssl_ok ())
     {
       em_signal (env, "error", "ossl needs OpenSSL 3.0 or later");
       return 3;
@@ -63,11 +61,11 @@ emacs_module_init (struct emacs_runtime *ert)
   em_defun (env, "ossl--module-version", 0, 0, Fmodule_version,
             "Return the version of ossl this module was built from.\n\n"
             "(fn)");
-  ossl_tls_init (env);
   ossl_x509_init (env);
   ossl_crypto_init (env);
   ossl_pkey_init (env);
   ossl_relay_init (env);
+  em_defun_all (env);
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
     return 5;
   {

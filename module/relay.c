@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "engine-impl.h"
 
 /* Bytes read from either side at once.  */
 #define OSSL_RELAY_CHUNK 65536

@@ -35,7 +35,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "engine.h"
+#include "engine-impl.h"
 #include "x509.h"
 
 #ifndef OSSL_FUZZ_TARGET
@@ -258,37 +258,39 @@ drain (struct ossl_conn *conn)
   ossl_conn_taken (conn);
 }
 
-/* Feed one chunk, as the Lisp layer does: feed, send what the engine
-   has, and write once open.  Returns the state after.  */
+/* Feed one chunk, as the Lisp layer does: one engine step, then
+   act on what it reports, and write once open.  The ciphertext the
+   step reports stays pending for the caller.  Returns the state
+   after.  */
 static int
 step (struct ossl_conn *conn, const unsigned char *data, size_t len,
       struct ossl_ctx *sni_choice)
 {
-  const unsigned char *out;
-  size_t outlen;
-  int was = conn->state;
+  struct ossl_step st;
 
   if (!conn->ssl || conn->state == OSSL_FAILED)
     return conn->state;
-  ossl_conn_feed (conn, (const char *) data, len, &out, &outlen);
-  if (conn->sni_pending)
+  ossl_conn_step (conn, (const char *) data, len, 0, &st);
+  if (st.events & OSSL_EVENT_SNI)
     {
       ossl_conn_sni_choose (conn, sni_choice);
-      ossl_conn_feed (conn, "", 0, &out, &outlen);
+      ossl_conn_step (conn, "", 0, 0, &st);
     }
-  if (conn->state == OSSL_OPEN && was == OSSL_HANDSHAKING)
+  if ((st.events & OSSL_EVENT_HANDSHAKE) && st.state == OSSL_OPEN)
     {
       inspect_conn (conn);
       ossl_conn_write (conn, "GET / HTTP/1.0\r\n\r\n", 18);
     }
-  else if (conn->state == OSSL_OPEN && outlen > 0)
-    ossl_conn_write (conn, (const char *) out, outlen > 64 ? 64 : outlen);
+  else if (st.state == OSSL_OPEN && st.clear_len > 0)
+    ossl_conn_write (conn, (const char *) st.clear,
+                     st.clear_len > 64 ? 64 : st.clear_len);
   return conn->state;
 }
 
 static void
 finish (struct ossl_conn *conn)
 {
+  struct ossl_step st;
   char *left;
   if (conn->ssl)
     {
@@ -298,6 +300,8 @@ finish (struct ossl_conn *conn)
                              sizeof err);
       ossl_conn_shutdown (conn);
       drain (conn);
+      /* The transport ends: the engine says how.  */
+      ossl_conn_step (conn, NULL, 0, 1, &st);
       if (ossl_conn_leftover (conn, &left))
         free (left);
     }

@@ -1,0 +1,53 @@
+/* handles.c -- the Lisp objects that hold engine objects.
+
+   A context, a connection or a certificate reaches Lisp as a user
+   pointer whose finalizer is the one below for its kind: finalizers
+   double as type tags (after emacs-zmq), so a user pointer is of a
+   kind exactly when its finalizer is ours.  They free memory only
+   and never call into Emacs.  Every bind-*.c file takes its
+   arguments through the ossl_bind_* functions here, so the bind
+   files never call each other.  */
+
+#include "bindings.h"
+#include "relay.h"
+
+void
+ossl_ctx_fin (void *p) EMACS_NOEXCEPT
+{
+  ossl_ctx_free (p);
+}
+
+void
+ossl_conn_fin (void *p) EMACS_NOEXCEPT
+{
+  /* A relay still serving the connection frees it when done.  */
+  ossl_lock ();
+  if (!ossl_relay_adopt (p))
+    ossl_conn_free (p);
+  ossl_unlock ();
+}
+
+struct ossl_ctx *
+ossl_bind_ctx (emacs_env *env, emacs_value v)
+{
+  return em_user_ptr (env, v, ossl_ctx_fin, "ossl--context-p");
+}
+
+struct ossl_conn *
+ossl_bind_any_conn (emacs_env *env, emacs_value v)
+{
+  return em_user_ptr (env, v, ossl_conn_fin, "ossl--connection-p");
+}
+
+struct ossl_conn *
+ossl_bind_conn (emacs_env *env, emacs_value v)
+{
+  struct ossl_conn *conn = ossl_bind_any_conn (env, v);
+  if (conn && ossl_conn_released (conn))
+    {
+      em_signal (env, "ossl-closed-error", "TLS connection is finished");
+      return NULL;
+    }
+  return conn;
+}
+
