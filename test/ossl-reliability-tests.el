@@ -138,6 +138,81 @@ the connection fails with a reason, and stays failed without a crash."
       (should (equal (ossl--feed c (substring rec 3 10)) ""))
       (should (equal (ossl--feed c (substring rec 10)) "hello")))))
 
+;;;; One engine step per chunk (ossl--step)
+
+(ert-deftest ossl-rel/engine-step-events ()
+  "One step gives the cleartext, the ciphertext to send and what happened:
+nothing on the steady path, the end of the handshake with its verify
+outcome, the peer's close_notify, and a clean end of the transport."
+  (let* ((c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 2))
+         (s (ossl--conn-new (ossl-rel--ctx t) nil 0))
+         (hello (ossl--step c "")))
+    (should (equal (car hello) ""))
+    (should (stringp (cadr hello)))
+    (should-not (cddr hello))
+    (let* ((flight (ossl--step s (cadr hello)))
+           (done (ossl--step c (cadr flight))))
+      (should-not (cddr flight))
+      (should (eq (plist-get (cddr done) :handshake) 'open))
+      (should (equal (car (plist-get (cddr done) :verify)) 0))
+      (should (eq (ossl--state c) 'open))
+      (let ((finished (ossl--step s (cadr done))))
+        (should (eq (plist-get (cddr finished) :handshake) 'open))
+        ;; The steady path: cleartext, and nothing happened.
+        (ossl--write s "hello")
+        (let ((data (ossl--step c (concat (or (cadr finished) "")
+                                          (ossl--take s)))))
+          (should (equal (car data) "hello"))
+          (should-not (cddr data)))))
+    ;; Nothing was left for --take: the steps handed it all out.
+    (should-not (ossl--take c))
+    (ossl--shutdown s)
+    (let ((bye (ossl--step c (ossl--take s))))
+      (should (eq (plist-get (cddr bye) :close-notify) t))
+      (should (stringp (cadr bye)))   ; our close_notify in answer
+      (should (eq (ossl--state c) 'closed)))
+    (should (equal (ossl--step c nil t) '("" nil :eof clean)))))
+
+(ert-deftest ossl-rel/engine-step-eof ()
+  "The engine tells a truncated stream, and a handshake cut short;
+telling it again changes nothing; a failed connection reports nothing."
+  (let* ((pair (ossl-rel--pair)) (c (car pair)))
+    (should (equal (ossl--step c nil t) '("" nil :eof truncated)))
+    (should (equal (ossl--step c nil t) '("" nil :eof truncated)))
+    (should (eq (ossl--state c) 'open)))
+  (let ((c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 2)))
+    (ossl--step c "")
+    (let ((events (cddr (ossl--step c nil t))))
+      (should (eq (plist-get events :handshake) 'failed))
+      (should (string-match-p "closed during the handshake"
+                              (plist-get events :failed)))
+      (should (eq (plist-get events :eof) 'truncated)))
+    (should (eq (ossl--state c) 'failed))
+    (should (equal (ossl--step c "more") '("" nil)))
+    (should (equal (ossl--step c nil t) '("" nil)))))
+
+(ert-deftest ossl-rel/engine-step-failure-and-sni ()
+  "A failure says why in the step that failed; an SNI pause names the host."
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+    (let ((events (cddr (ossl--step s "GET / HTTP/1.0\r\n\r\n"))))
+      (should (eq (plist-get events :handshake) 'failed))
+      (should (equal (plist-get events :failed) (ossl--reason s)))))
+  (let* ((pair (ossl-rel--pair)) (c (car pair)))
+    (let ((events (cddr (ossl--step c (make-string 300 ?\xff)))))
+      (should-not (plist-member events :handshake))
+      (should (stringp (plist-get events :failed)))))
+  (let* ((sctx (ossl-rel--ctx t))
+         (_ (ossl--ctx-pause-for-sni sctx))
+         (c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 2))
+         (s (ossl--conn-new sctx nil 0))
+         (paused (ossl--step s (cadr (ossl--step c "")))))
+    (should (equal (plist-get (cddr paused) :sni) "localhost"))
+    (ossl--sni-choose s nil)
+    (let ((flight (ossl--step s "")))
+      (should-not (plist-member (cddr flight) :sni))
+      (should (eq (plist-get (cddr (ossl--step c (cadr flight))) :handshake)
+                  'open)))))
+
 (ert-deftest ossl-rel/engine-use-after-release ()
   "Every primitive on a released connection signals or answers; none crashes.
 Certificates taken from it stay valid after it is freed."
@@ -158,7 +233,8 @@ Certificates taken from it stay valid after it is freed."
     (should-not (ossl--take c))
     (should (memq (ossl--peer-closed-p c) '(nil t)))
     (should-not (ossl--verify-failures c))
-    (dolist (f '(ossl--feed ossl--write ossl--conn-alpn ossl--set-session))
+    (dolist (f '(ossl--feed ossl--step ossl--write ossl--conn-alpn
+                 ossl--set-session))
       (should-error (funcall f c "x") :type 'ossl-closed-error))
     (dolist (f '(ossl--shutdown ossl--leftover ossl--protocol ossl--cipher
                  ossl--cipher-names ossl--verify-result ossl--session

@@ -10,7 +10,7 @@
 ;;
 ;; ossl talks to openssl s_server (TLS 1.2 and 1.3), gnutls-serv and
 ;; Python's ssl as a client, and to openssl s_client as a server, while
-;; `ossl--feed' is watched: every block of ciphertext the engine gets is
+;; `ossl--step' is watched: every block of ciphertext the engine gets is
 ;; one chunk of a seed (a flags byte 0, then 2-byte big-endian lengths
 ;; and the bytes), in the format of test/fuzz/fuzz_engine.c.  These
 ;; handshakes do not replay to the end in the fuzzer (their randomness
@@ -25,11 +25,11 @@
 
 (defvar ossl-record--chunks nil "Alist handle -> chunks received, reversed.")
 
-(defun ossl-record--feed (orig h data)
-  "Record DATA fed to handle H, then call ORIG."
+(defun ossl-record--feed (orig h data &optional eof)
+  "Record DATA fed to handle H, then call ORIG (with EOF)."
   (when (> (length data) 0)
     (push data (alist-get h ossl-record--chunks nil nil #'eq)))
-  (funcall orig h data))
+  (funcall orig h data eof))
 
 (defun ossl-record--write (dir name chunks)
   "Write CHUNKS (oldest first) as the seed NAME in DIR."
@@ -93,7 +93,7 @@
     (setq command-line-args-left nil)
     (make-directory client-dir t)
     (make-directory server-dir t)
-    (advice-add 'ossl--feed :around #'ossl-record--feed)
+    (advice-add 'ossl--step :around #'ossl-record--feed)
     (ossl-record--client client-dir "real-openssl-tls13"
                          '(ossl-test-openssl-server :extra-args '("-tls1_3")))
     (ossl-record--client client-dir "real-openssl-tls12"
