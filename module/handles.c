@@ -51,3 +51,25 @@ ossl_bind_conn (emacs_env *env, emacs_value v)
   return conn;
 }
 
+void
+ossl_x509_fin (void *p) EMACS_NOEXCEPT
+{
+  ossl_cert_free (p);
+}
+
+struct x509_st *
+ossl_bind_x509 (emacs_env *env, emacs_value v)
+{
+  return em_user_ptr (env, v, ossl_x509_fin, "ossl--x509-handle-p");
+}
+
+emacs_value
+ossl_make_x509 (emacs_env *env, struct x509_st *x)
+{
+  if (!ossl_cert_up_ref (x))
+    {
+      em_signal (env, "ossl-error", "cannot reference certificate");
+      return NULL;
+    }
+  return env->make_user_ptr (env, ossl_x509_fin, x);
+}
