@@ -16,10 +16,6 @@
 #include "bindings.h"
 #include "crypto.h"
 
-#define DEFUN(name)                                                     \
-  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
-                           emacs_value *args, void *data) EMACS_NOEXCEPT
-#define UNUSED_ARGS (void) nargs; (void) data
 #define FAILED(env) \
   ((env)->non_local_exit_check (env) != emacs_funcall_exit_return)
 
@@ -166,10 +162,10 @@ result (emacs_env *env, int rc, const unsigned char *buf, size_t len,
 
 /* General.  */
 
-DEFUN (Fversion)
+EM_DEFUN (Fversion, "ossl--crypto-version", 0, 0,
+          (emacs_env *env),
+          "Return OpenSSL's version text.\n\n(fn)")
 {
-  UNUSED_ARGS;
-  (void) args;
   return em_str (env, ossl_crypto_version ());
 }
 
@@ -188,23 +184,27 @@ add_name (const char *name, void *arg)
   a->list = em_cons (a->env, em_str (a->env, name), a->list);
 }
 
-DEFUN (Fnames)
+EM_DEFUN (Fnames, "ossl--crypto-names", 1, 1,
+          (emacs_env *env, emacs_value _ciphers),
+          "Return the names of every digest, or cipher when CIPHERS.\n"
+          "Aliases included, names may repeat.\n\n(fn CIPHERS)")
 {
   struct names_acc a = { env, em_nil };
-  UNUSED_ARGS;
-  ossl_crypto_names (!em_nilp (env, args[0]), add_name, &a);
+  ossl_crypto_names (!em_nilp (env, _ciphers), add_name, &a);
   return FAILED (env) ? NULL : a.list;
 }
 
-DEFUN (Fdigest_info)
+EM_DEFUN (Fdigest_info, "ossl--digest-info", 1, 1,
+          (emacs_env *env, emacs_value _name),
+          "Return (SIZE BLOCK-SIZE) of digest NAME, or nil if unknown."
+          "\n\n(fn NAME)")
 {
   char err[OSSL_ERRLEN];
   char *name;
   int size, block, rc;
   emacs_value items[2];
-  UNUSED_ARGS;
 
-  if (!(name = em_string (env, args[0], NULL)))
+  if (!(name = em_string (env, _name, NULL)))
     return NULL;
   rc = ossl_crypto_md_info (name, &size, &block, err, sizeof err);
   free (name);
@@ -215,16 +215,18 @@ DEFUN (Fdigest_info)
   return em_list (env, items, 2);
 }
 
-DEFUN (Fcipher_info)
+EM_DEFUN (Fcipher_info, "ossl--cipher-info", 1, 1,
+          (emacs_env *env, emacs_value _name),
+          "Return (KEY-LENGTH IV-LENGTH BLOCK-SIZE MODE AEAD VARIABLE)\n"
+          "of cipher NAME, or nil if unknown.\n\n(fn NAME)")
 {
   char err[OSSL_ERRLEN];
   struct ossl_cipher_info info;
   char *name;
   emacs_value items[6];
   int rc;
-  UNUSED_ARGS;
 
-  if (!(name = em_string (env, args[0], NULL)))
+  if (!(name = em_string (env, _name, NULL)))
     return NULL;
   rc = ossl_crypto_cipher_info (name, &info, err, sizeof err);
   free (name);
@@ -241,16 +243,17 @@ DEFUN (Fcipher_info)
 
 /* Random bytes, digests, MACs.  */
 
-DEFUN (Frand_bytes)
+EM_DEFUN (Frand_bytes, "ossl--rand-bytes", 1, 1,
+          (emacs_env *env, emacs_value _n),
+          "Return N random bytes.\n\n(fn N)")
 {
   char err[OSSL_ERRLEN];
   unsigned char *buf;
   emacs_value v;
   long n;
   int rc;
-  UNUSED_ARGS;
 
-  if (!em_int (env, args[0], 0, INT_MAX, &n))
+  if (!em_int (env, _n, 0, INT_MAX, &n))
     return NULL;
   if (!(buf = malloc (n ? (size_t) n : 1)))
     {
@@ -264,7 +267,9 @@ DEFUN (Frand_bytes)
   return v;
 }
 
-DEFUN (Fdigest)
+EM_DEFUN (Fdigest, "ossl--digest", 2, 2,
+          (emacs_env *env, emacs_value _name, emacs_value _data),
+          "Return the digest NAME of the string DATA.\n\n(fn NAME DATA)")
 {
   char err[OSSL_ERRLEN];
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -273,11 +278,10 @@ DEFUN (Fdigest)
   unsigned char *in;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(name = em_string (env, args[0], NULL)))
+  if (!(name = em_string (env, _name, NULL)))
     return NULL;
-  if (!(in = data_copy (env, args[1], 0, &len)))
+  if (!(in = data_copy (env, _data, 0, &len)))
     {
       free (name);
       return NULL;
@@ -289,18 +293,20 @@ DEFUN (Fdigest)
   return result (env, rc, md, mdlen, err);
 }
 
-DEFUN (Fdigest_file)
+EM_DEFUN (Fdigest_file, "ossl--digest-file", 2, 2,
+          (emacs_env *env, emacs_value _name, emacs_value _file),
+          "Return the digest NAME of FILE (an encoded name).\n\n"
+          "(fn NAME FILE)")
 {
   char err[OSSL_ERRLEN + PATH_MAX];
   unsigned char md[EVP_MAX_MD_SIZE];
   size_t mdlen = 0;
   char *name, *file;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(name = em_string (env, args[0], NULL)))
+  if (!(name = em_string (env, _name, NULL)))
     return NULL;
-  if (!(file = em_string (env, args[1], NULL)))
+  if (!(file = em_string (env, _file, NULL)))
     {
       free (name);
       return NULL;
@@ -311,7 +317,11 @@ DEFUN (Fdigest_file)
   return result (env, rc, md, mdlen, err);
 }
 
-DEFUN (Fhmac)
+EM_DEFUN (Fhmac, "ossl--hmac", 3, 3,
+          (emacs_env *env, emacs_value _name, emacs_value _data,
+           emacs_value _key),
+          "Return the HMAC with digest NAME of DATA under KEY.\n\n"
+          "(fn NAME DATA KEY)")
 {
   char err[OSSL_ERRLEN];
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -322,11 +332,10 @@ DEFUN (Fhmac)
   unsigned char *in = NULL;
   ptrdiff_t len = 0;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(p[0] = em_string (env, args[0], NULL))
-      || !bytes (env, args[2], false, &p[1], &lens[1])
-      || !(in = data_copy (env, args[1], 0, &len)))
+  if (!(p[0] = em_string (env, _name, NULL))
+      || !bytes (env, _key, false, &p[1], &lens[1])
+      || !(in = data_copy (env, _data, 0, &len)))
     {
       wipe_all (p, lens, 2);
       return NULL;
@@ -340,7 +349,12 @@ DEFUN (Fhmac)
 
 /* Key derivation.  */
 
-DEFUN (Fbytes_to_key)
+EM_DEFUN (Fbytes_to_key, "ossl--bytes-to-key", 5, 5,
+          (emacs_env *env, emacs_value _cipher, emacs_value _digest,
+           emacs_value _salt, emacs_value _password, emacs_value _count),
+          "Return (KEY . IV) for CIPHER by EVP_BytesToKey.\n"
+          "SALT is nil or 8 bytes.\n\n"
+          "(fn CIPHER DIGEST SALT PASSWORD COUNT)")
 {
   char err[OSSL_ERRLEN];
   unsigned char key[EVP_MAX_KEY_LENGTH], iv[EVP_MAX_IV_LENGTH];
@@ -349,13 +363,12 @@ DEFUN (Fbytes_to_key)
   ptrdiff_t lens[4] = { -1, -1, 0, 0 };
   long count;
   emacs_value k, i, v = NULL;
-  UNUSED_ARGS;
 
-  if (!(p[0] = em_string (env, args[0], NULL))
-      || !(p[1] = em_string (env, args[1], NULL))
-      || !bytes (env, args[2], true, &p[2], &lens[2])
-      || !bytes (env, args[3], false, &p[3], &lens[3])
-      || !em_int (env, args[4], 1, INT_MAX, &count))
+  if (!(p[0] = em_string (env, _cipher, NULL))
+      || !(p[1] = em_string (env, _digest, NULL))
+      || !bytes (env, _salt, true, &p[2], &lens[2])
+      || !bytes (env, _password, false, &p[3], &lens[3])
+      || !em_int (env, _count, 1, INT_MAX, &count))
     goto out;
   if (p[2] && lens[2] != 8)
     {
@@ -413,7 +426,11 @@ derived (emacs_env *env, int rc, unsigned char *buf, size_t len,
   return v;
 }
 
-DEFUN (Fpbkdf2)
+EM_DEFUN (Fpbkdf2, "ossl--pbkdf2", 5, 5,
+          (emacs_env *env, emacs_value _digest, emacs_value _password,
+           emacs_value _salt, emacs_value _iterations, emacs_value _length),
+          "Return LENGTH bytes of PBKDF2-HMAC-DIGEST.\n\n"
+          "(fn DIGEST PASSWORD SALT ITERATIONS LENGTH)")
 {
   char err[OSSL_ERRLEN];
   char *p[3] = { NULL, NULL, NULL };
@@ -422,13 +439,12 @@ DEFUN (Fpbkdf2)
   size_t len = 0;
   long iter;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(p[0] = em_string (env, args[0], NULL))
-      || !bytes (env, args[1], false, &p[1], &lens[1])
-      || !bytes (env, args[2], false, &p[2], &lens[2])
-      || !em_int (env, args[3], 1, INT_MAX, &iter)
-      || !(buf = out_buffer (env, args[4], KDF_MAX, &len)))
+  if (!(p[0] = em_string (env, _digest, NULL))
+      || !bytes (env, _password, false, &p[1], &lens[1])
+      || !bytes (env, _salt, false, &p[2], &lens[2])
+      || !em_int (env, _iterations, 1, INT_MAX, &iter)
+      || !(buf = out_buffer (env, _length, KDF_MAX, &len)))
     {
       wipe_all (p, lens, 3);
       return NULL;
@@ -440,7 +456,11 @@ DEFUN (Fpbkdf2)
   return derived (env, rc, buf, len, err);
 }
 
-DEFUN (Fhkdf)
+EM_DEFUN (Fhkdf, "ossl--hkdf", 5, 5,
+          (emacs_env *env, emacs_value _digest, emacs_value _key,
+           emacs_value _salt, emacs_value _info, emacs_value _length),
+          "Return LENGTH bytes of HKDF-DIGEST; SALT and INFO may be nil."
+          "\n\n(fn DIGEST KEY SALT INFO LENGTH)")
 {
   char err[OSSL_ERRLEN];
   char *p[4] = { NULL, NULL, NULL, NULL };
@@ -448,13 +468,12 @@ DEFUN (Fhkdf)
   unsigned char *buf;
   size_t len = 0;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(p[0] = em_string (env, args[0], NULL))
-      || !bytes (env, args[1], false, &p[1], &lens[1])
-      || !bytes (env, args[2], true, &p[2], &lens[2])
-      || !bytes (env, args[3], true, &p[3], &lens[3])
-      || !(buf = out_buffer (env, args[4], KDF_MAX, &len)))
+  if (!(p[0] = em_string (env, _digest, NULL))
+      || !bytes (env, _key, false, &p[1], &lens[1])
+      || !bytes (env, _salt, true, &p[2], &lens[2])
+      || !bytes (env, _info, true, &p[3], &lens[3])
+      || !(buf = out_buffer (env, _length, KDF_MAX, &len)))
     {
       wipe_all (p, lens, 4);
       return NULL;
@@ -470,7 +489,12 @@ DEFUN (Fhkdf)
 /* scrypt's memory ceiling: 1 GiB, enough for N = 2^20, R = 8.  */
 #define SCRYPT_MAXMEM ((uint64_t) 1 << 30)
 
-DEFUN (Fscrypt)
+EM_DEFUN (Fscrypt, "ossl--scrypt", 6, 6,
+          (emacs_env *env, emacs_value _password, emacs_value _salt,
+           emacs_value _n, emacs_value _r, emacs_value _p,
+           emacs_value _length),
+          "Return LENGTH bytes of scrypt.\n\n"
+          "(fn PASSWORD SALT N R P LENGTH)")
 {
   char err[OSSL_ERRLEN];
   char *p[2] = { NULL, NULL };
@@ -479,14 +503,13 @@ DEFUN (Fscrypt)
   size_t len = 0;
   long n, r, par;
   int rc;
-  UNUSED_ARGS;
 
-  if (!bytes (env, args[0], false, &p[0], &lens[0])
-      || !bytes (env, args[1], false, &p[1], &lens[1])
-      || !em_int (env, args[2], 2, LONG_MAX, &n)
-      || !em_int (env, args[3], 1, INT_MAX, &r)
-      || !em_int (env, args[4], 1, INT_MAX, &par)
-      || !(buf = out_buffer (env, args[5], KDF_MAX, &len)))
+  if (!bytes (env, _password, false, &p[0], &lens[0])
+      || !bytes (env, _salt, false, &p[1], &lens[1])
+      || !em_int (env, _n, 2, LONG_MAX, &n)
+      || !em_int (env, _r, 1, INT_MAX, &r)
+      || !em_int (env, _p, 1, INT_MAX, &par)
+      || !(buf = out_buffer (env, _length, KDF_MAX, &len)))
     {
       wipe_all (p, lens, 2);
       return NULL;
@@ -501,7 +524,13 @@ DEFUN (Fscrypt)
 
 /* Symmetric ciphers.  */
 
-DEFUN (Fcrypt)
+EM_DEFUN (Fcrypt, "ossl--crypt", 6, 6,
+          (emacs_env *env, emacs_value _cipher, emacs_value _encrypt,
+           emacs_value _data, emacs_value _key, emacs_value _iv,
+           emacs_value _aad),
+          "Encrypt (ENCRYPT non-nil) or decrypt DATA with CIPHER.\n"
+          "IV and AAD may be nil.\n\n"
+          "(fn CIPHER ENCRYPT DATA KEY IV AAD)")
 {
   char err[OSSL_ERRLEN];
   /* name, key, iv, aad */
@@ -512,15 +541,14 @@ DEFUN (Fcrypt)
   size_t outlen = 0;
   emacs_value v = NULL;
   int encrypt, rc;
-  UNUSED_ARGS;
 
-  encrypt = !em_nilp (env, args[1]);
-  if (!(p[0] = em_string (env, args[0], NULL))
-      || !bytes (env, args[3], false, &p[1], &lens[1])
-      || !bytes (env, args[4], true, &p[2], &lens[2])
-      || !bytes (env, args[5], true, &p[3], &lens[3])
+  encrypt = !em_nilp (env, _encrypt);
+  if (!(p[0] = em_string (env, _cipher, NULL))
+      || !bytes (env, _key, false, &p[1], &lens[1])
+      || !bytes (env, _iv, true, &p[2], &lens[2])
+      || !bytes (env, _aad, true, &p[3], &lens[3])
       /* Room for padding and tag: the work is done in place.  */
-      || !(buf = data_copy (env, args[2], OSSL_CRYPTO_SLACK, &len)))
+      || !(buf = data_copy (env, _data, OSSL_CRYPTO_SLACK, &len)))
     goto out;
   if ((size_t) len > OSSL_CRYPTO_PIECE)
     {
@@ -540,45 +568,3 @@ DEFUN (Fcrypt)
   return v;
 }
 
-void
-ossl_crypto_init (emacs_env *env)
-{
-  em_defun (env, "ossl--crypto-version", 0, 0, Fversion,
-            "Return OpenSSL's version text.\n\n(fn)");
-  em_defun (env, "ossl--crypto-names", 1, 1, Fnames,
-            "Return the names of every digest, or cipher when CIPHERS.\n"
-            "Aliases included, names may repeat.\n\n(fn CIPHERS)");
-  em_defun (env, "ossl--digest-info", 1, 1, Fdigest_info,
-            "Return (SIZE BLOCK-SIZE) of digest NAME, or nil if unknown."
-            "\n\n(fn NAME)");
-  em_defun (env, "ossl--cipher-info", 1, 1, Fcipher_info,
-            "Return (KEY-LENGTH IV-LENGTH BLOCK-SIZE MODE AEAD VARIABLE)\n"
-            "of cipher NAME, or nil if unknown.\n\n(fn NAME)");
-  em_defun (env, "ossl--rand-bytes", 1, 1, Frand_bytes,
-            "Return N random bytes.\n\n(fn N)");
-  em_defun (env, "ossl--digest", 2, 2, Fdigest,
-            "Return the digest NAME of the string DATA.\n\n(fn NAME DATA)");
-  em_defun (env, "ossl--digest-file", 2, 2, Fdigest_file,
-            "Return the digest NAME of FILE (an encoded name).\n\n"
-            "(fn NAME FILE)");
-  em_defun (env, "ossl--hmac", 3, 3, Fhmac,
-            "Return the HMAC with digest NAME of DATA under KEY.\n\n"
-            "(fn NAME DATA KEY)");
-  em_defun (env, "ossl--bytes-to-key", 5, 5, Fbytes_to_key,
-            "Return (KEY . IV) for CIPHER by EVP_BytesToKey.\n"
-            "SALT is nil or 8 bytes.\n\n"
-            "(fn CIPHER DIGEST SALT PASSWORD COUNT)");
-  em_defun (env, "ossl--pbkdf2", 5, 5, Fpbkdf2,
-            "Return LENGTH bytes of PBKDF2-HMAC-DIGEST.\n\n"
-            "(fn DIGEST PASSWORD SALT ITERATIONS LENGTH)");
-  em_defun (env, "ossl--hkdf", 5, 5, Fhkdf,
-            "Return LENGTH bytes of HKDF-DIGEST; SALT and INFO may be nil."
-            "\n\n(fn DIGEST KEY SALT INFO LENGTH)");
-  em_defun (env, "ossl--scrypt", 6, 6, Fscrypt,
-            "Return LENGTH bytes of scrypt.\n\n"
-            "(fn PASSWORD SALT N R P LENGTH)");
-  em_defun (env, "ossl--crypt", 6, 6, Fcrypt,
-            "Encrypt (ENCRYPT non-nil) or decrypt DATA with CIPHER.\n"
-            "IV and AAD may be nil.\n\n"
-            "(fn CIPHER ENCRYPT DATA KEY IV AAD)");
-}

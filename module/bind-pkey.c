@@ -14,10 +14,6 @@
 #include "crypto.h"
 #include "pkey.h"
 
-#define DEFUN(name)                                                     \
-  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
-                           emacs_value *args, void *data) EMACS_NOEXCEPT
-#define UNUSED_ARGS (void) nargs; (void) data
 #define FAILED(env) \
   ((env)->non_local_exit_check (env) != emacs_funcall_exit_return)
 #define ERROR "ossl-crypto-error"
@@ -99,18 +95,21 @@ digest (emacs_env *env, emacs_value v, bool *none)
 
 /* Keys.  */
 
-DEFUN (Fhandle_p)
+EM_DEFUN (Fhandle_p, "ossl--pkey-handle-p", 1, 1,
+          (emacs_env *env, emacs_value _object),
+          "Return t if OBJECT is a key handle.\n\n(fn OBJECT)")
 {
-  UNUSED_ARGS;
-  return em_user_ptr_p (env, args[0], ossl_pkey_fin) ? em_t : em_nil;
+  return em_user_ptr_p (env, _object, ossl_pkey_fin) ? em_t : em_nil;
 }
 
-DEFUN (Finfo)
+EM_DEFUN (Finfo, "ossl--pkey-info", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return (TYPE BITS PRIVATE-P) of key H, TYPE an upper-case "
+          "string.\n\n(fn H)")
 {
-  EVP_PKEY *k = bind_pkey (env, args[0]);
+  EVP_PKEY *k = bind_pkey (env, _h);
   struct ossl_pkey_info info;
   emacs_value items[3];
-  UNUSED_ARGS;
 
   if (!k)
     return NULL;
@@ -121,21 +120,25 @@ DEFUN (Finfo)
   return em_list (env, items, 3);
 }
 
-DEFUN (Fgenerate)
+EM_DEFUN (Fgenerate, "ossl--pkey-generate", 4, 4,
+          (emacs_env *env, emacs_value _type, emacs_value _bits,
+           emacs_value _exponent, emacs_value _curve),
+          "Return a new key of TYPE (\"RSA\", \"EC\", \"ED25519\", "
+          "\"X25519\", \"DSA\"...).\nBITS and EXPONENT for RSA, BITS for "
+          "DSA, CURVE (a string) for EC.\n\n(fn TYPE BITS EXPONENT CURVE)")
 {
   char err[OSSL_ERRLEN];
   char *type, *curve = NULL;
   long bits = 0, exponent = 0;
   bool failed = false;
   EVP_PKEY *k;
-  UNUSED_ARGS;
 
-  if (!(type = em_string (env, args[0], NULL)))
+  if (!(type = em_string (env, _type, NULL)))
     return NULL;
-  if ((!em_nilp (env, args[1]) && !em_int (env, args[1], 0, 16384, &bits))
-      || (!em_nilp (env, args[2])
-          && !em_int (env, args[2], 0, 0x7fffffffL, &exponent))
-      || (curve = em_string_or_nil (env, args[3], &failed), failed))
+  if ((!em_nilp (env, _bits) && !em_int (env, _bits, 0, 16384, &bits))
+      || (!em_nilp (env, _exponent)
+          && !em_int (env, _exponent, 0, 0x7fffffffL, &exponent))
+      || (curve = em_string_or_nil (env, _curve, &failed), failed))
     {
       free (type);
       return NULL;
@@ -156,32 +159,34 @@ push_name (const char *name, void *arg)
     a[1] = em_cons (env, em_str (env, name), a[1]);
 }
 
-DEFUN (Fcurves)
+EM_DEFUN (Fcurves, "ossl--pkey-curves", 0, 0,
+          (emacs_env *env),
+          "Return the names of OpenSSL's named curves.\n\n(fn)")
 {
   void *a[2] = { env, em_nil };
-  UNUSED_ARGS;
-  (void) args;
   ossl_pkey_curves (push_name, a);
   return FAILED (env) ? NULL : a[1];
 }
 
-DEFUN (Fpublic)
+EM_DEFUN (Fpublic, "ossl--pkey-public", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return a new key with the public half of key H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, args[0]);
-  UNUSED_ARGS;
+  EVP_PKEY *k = bind_pkey (env, _h);
 
   if (!k)
     return NULL;
   return make_pkey (env, ossl_pkey_public (k, err, sizeof err), err);
 }
 
-DEFUN (Fsame_public)
+EM_DEFUN (Fsame_public, "ossl--pkey-same-public", 2, 2,
+          (emacs_env *env, emacs_value _a, emacs_value _b),
+          "Return t if keys A and B have the same public key.\n\n(fn A B)")
 {
-  EVP_PKEY *a = bind_pkey (env, args[0]), *b;
-  UNUSED_ARGS;
+  EVP_PKEY *a = bind_pkey (env, _a), *b;
 
-  if (!a || !(b = bind_pkey (env, args[1])))
+  if (!a || !(b = bind_pkey (env, _b)))
     return NULL;
   return ossl_pkey_same_public (a, b) ? em_t : em_nil;
 }
@@ -204,12 +209,14 @@ padding (emacs_env *env, emacs_value v, enum ossl_padding *pad)
   return false;
 }
 
-/* args: KEY DIGEST DATA [SIGNATURE] PADDING.  */
+/* Sign DATA with key H and DIGEST, or verify signature SIG of it.  */
 static emacs_value
-sign_or_verify (emacs_env *env, emacs_value *args, int verify)
+sign_or_verify (emacs_env *env, emacs_value _h, emacs_value _digest,
+                emacs_value _data, emacs_value _sig, emacs_value _padding,
+                int verify)
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, args[0]);
+  EVP_PKEY *k = bind_pkey (env, _h);
   enum ossl_padding pad;
   unsigned char *msg = NULL, *sig = NULL;
   size_t len = 0, siglen = 0;
@@ -218,11 +225,11 @@ sign_or_verify (emacs_env *env, emacs_value *args, int verify)
   bool none;
   int rc;
 
-  if (!k || !padding (env, args[verify ? 4 : 3], &pad))
+  if (!k || !padding (env, _padding, &pad))
     return NULL;
-  md = digest (env, args[1], &none);
-  if ((!md && !none) || !(msg = bytes (env, args[2], &len))
-      || (verify && !(sig = bytes (env, args[3], &siglen))))
+  md = digest (env, _digest, &none);
+  if ((!md && !none) || !(msg = bytes (env, _data, &len))
+      || (verify && !(sig = bytes (env, _sig, &siglen))))
     goto out;
   if (verify)
     {
@@ -242,29 +249,37 @@ sign_or_verify (emacs_env *env, emacs_value *args, int verify)
   return v;
 }
 
-DEFUN (Fsign)
+EM_DEFUN (Fsign, "ossl--pkey-sign", 4, 4,
+          (emacs_env *env, emacs_value _h, emacs_value _digest,
+           emacs_value _data, emacs_value _padding),
+          "Sign unibyte DATA with key H and DIGEST (a string, or nil).\n"
+          "PADDING is nil or `pss'.\n\n(fn H DIGEST DATA PADDING)")
 {
-  UNUSED_ARGS;
-  return sign_or_verify (env, args, 0);
+  return sign_or_verify (env, _h, _digest, _data, NULL, _padding, 0);
 }
 
-DEFUN (Fverify)
+EM_DEFUN (Fverify, "ossl--pkey-verify", 5, 5,
+          (emacs_env *env, emacs_value _h, emacs_value _digest,
+           emacs_value _data, emacs_value _sig, emacs_value _padding),
+          "Return t if SIG is key H's signature of DATA with DIGEST.\n\n"
+          "(fn H DIGEST DATA SIG PADDING)")
 {
-  UNUSED_ARGS;
-  return sign_or_verify (env, args, 1);
+  return sign_or_verify (env, _h, _digest, _data, _sig, _padding, 1);
 }
 
 /* Key agreement and envelopes.  */
 
-DEFUN (Fderive)
+EM_DEFUN (Fderive, "ossl--pkey-derive", 2, 2,
+          (emacs_env *env, emacs_value _h, emacs_value _peer),
+          "Return the secret private key H shares with public key PEER."
+          "\n\n(fn H PEER)")
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, args[0]), *peer;
+  EVP_PKEY *k = bind_pkey (env, _h), *peer;
   unsigned char *out;
   size_t len;
-  UNUSED_ARGS;
 
-  if (!k || !(peer = bind_pkey (env, args[1])))
+  if (!k || !(peer = bind_pkey (env, _peer)))
     return NULL;
   if (ossl_pkey_derive (k, peer, &out, &len, err, sizeof err))
     {
@@ -275,18 +290,22 @@ DEFUN (Fderive)
 }
 
 /* (ossl--pkey-seal CIPHER DATA KEYS): (CIPHERTEXT (EK...) IV).  */
-DEFUN (Fseal)
+EM_DEFUN (Fseal, "ossl--pkey-seal", 3, 3,
+          (emacs_env *env, emacs_value _cipher, emacs_value _data,
+           emacs_value _keys),
+          "Seal unibyte DATA with CIPHER (a string) for the key handles "
+          "KEYS.\nReturn (CIPHERTEXT ENCRYPTED-KEYS IV).\n\n"
+          "(fn CIPHER DATA KEYS)")
 {
   char err[OSSL_ERRLEN];
   struct ossl_envelope e;
   EVP_PKEY **keys = NULL;
-  emacs_value v = NULL, rest = args[2], items[3], *eks = NULL;
+  emacs_value v = NULL, rest = _keys, items[3], *eks = NULL;
   unsigned char *msg = NULL;
   char *cipher;
   size_t len = 0, n = 0, i;
-  UNUSED_ARGS;
 
-  if (!(cipher = em_string (env, args[0], NULL)))
+  if (!(cipher = em_string (env, _cipher, NULL)))
     return NULL;
   /* The keys, a non-empty list of handles.  */
   while (!em_nilp (env, rest))
@@ -308,10 +327,10 @@ DEFUN (Fseal)
     }
   if (n == 0)
     {
-      em_wrong_type (env, "consp", args[2]);
+      em_wrong_type (env, "consp", _keys);
       goto out;
     }
-  if (!(msg = bytes (env, args[1], &len)))
+  if (!(msg = bytes (env, _data, &len)))
     goto out;
   if (ossl_pkey_seal (cipher, keys, n, msg, len, &e, err, sizeof err))
     {
@@ -340,7 +359,11 @@ DEFUN (Fseal)
 }
 
 /* (ossl--pkey-open CIPHER CIPHERTEXT KEY EK IV).  */
-DEFUN (Fopen)
+EM_DEFUN (Fopen, "ossl--pkey-open", 5, 5,
+          (emacs_env *env, emacs_value _cipher, emacs_value _ciphertext,
+           emacs_value _h, emacs_value _encrypted_key, emacs_value _iv),
+          "Open the envelope CIPHERTEXT sealed with CIPHER with key H.\n\n"
+          "(fn CIPHER CIPHERTEXT H ENCRYPTED-KEY IV)")
 {
   char err[OSSL_ERRLEN];
   EVP_PKEY *k;
@@ -348,13 +371,12 @@ DEFUN (Fopen)
   unsigned char *ct = NULL, *ek = NULL, *iv = NULL, *out;
   size_t ctlen, eklen, ivlen = 0, outlen;
   emacs_value v = NULL;
-  UNUSED_ARGS;
 
-  if (!(cipher = em_string (env, args[0], NULL)))
+  if (!(cipher = em_string (env, _cipher, NULL)))
     return NULL;
-  if (!(k = bind_pkey (env, args[2])) || !(ct = bytes (env, args[1], &ctlen))
-      || !(ek = bytes (env, args[3], &eklen))
-      || (!em_nilp (env, args[4]) && !(iv = bytes (env, args[4], &ivlen))))
+  if (!(k = bind_pkey (env, _h)) || !(ct = bytes (env, _ciphertext, &ctlen))
+      || !(ek = bytes (env, _encrypted_key, &eklen))
+      || (!em_nilp (env, _iv) && !(iv = bytes (env, _iv, &ivlen))))
     goto out;
   if (ossl_pkey_open (cipher, k, ek, eklen, iv, ivlen, ct, ctlen, &out,
                       &outlen, err, sizeof err))
@@ -373,24 +395,29 @@ DEFUN (Fopen)
 
 /* (ossl--pkey-read KIND VALUE PUBLIC-ONLY PASSWORD): KIND `file' or
    `data'.  */
-DEFUN (Fread)
+EM_DEFUN (Fread, "ossl--pkey-read", 4, 4,
+          (emacs_env *env, emacs_value _kind, emacs_value _value,
+           emacs_value _public_only, emacs_value _password),
+          "Return a key read from KIND (`file' or `data') VALUE.\n"
+          "PUBLIC-ONLY reads its public half; PASSWORD is nil, a string "
+          "or a function.\n\n(fn KIND VALUE PUBLIC-ONLY PASSWORD)")
 {
   char err[OSSL_ERRLEN];
   struct em_password pw;
-  bool is_file = env->eq (env, args[0], env->intern (env, "file"));
+  bool is_file = env->eq (env, _kind, env->intern (env, "file"));
   char *value;
   ptrdiff_t len;
   EVP_PKEY *k;
-  UNUSED_ARGS;
 
-  if (!em_password (env, args[3], &pw))
+  if (!em_password (env, _password, &pw))
     return NULL;
-  if (!(value = em_string (env, args[1], &len)))
+  if (!(value = em_string (env, _value, &len)))
     {
       em_password_free (&pw);
       return NULL;
     }
-  k = ossl_pkey_read (value, (size_t) len, is_file, !em_nilp (env, args[2]),
+  k = ossl_pkey_read (value, (size_t) len, is_file,
+                      !em_nilp (env, _public_only),
                       em_password_p (&pw) ? em_password_cb : NULL, &pw,
                       err, sizeof err);
   em_free_secret (value, len);
@@ -403,12 +430,15 @@ DEFUN (Fread)
   return make_pkey (env, k, err);
 }
 
-/* Encode args: KEY PRIVATE PEM CIPHER PASSWORD; *OUT is malloc'd.  */
+/* Encode key H (its PRIVATE part or not, PEM or DER, encrypted with
+   CIPHER and PASSWORD); *OUT is malloc'd.  */
 static bool
-encode (emacs_env *env, emacs_value *args, char **out, size_t *len)
+encode (emacs_env *env, emacs_value _h, emacs_value _private,
+        emacs_value _pem, emacs_value _cipher, emacs_value _password,
+        char **out, size_t *len)
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, args[0]);
+  EVP_PKEY *k = bind_pkey (env, _h);
   struct em_password pw;
   bool failed = false;
   char *cipher;
@@ -416,15 +446,15 @@ encode (emacs_env *env, emacs_value *args, char **out, size_t *len)
 
   if (!k)
     return false;
-  cipher = em_string_or_nil (env, args[3], &failed);
+  cipher = em_string_or_nil (env, _cipher, &failed);
   if (failed)
     return false;
-  if (!em_password (env, args[4], &pw))
+  if (!em_password (env, _password, &pw))
     {
       free (cipher);
       return false;
     }
-  rc = ossl_pkey_encode (k, !em_nilp (env, args[1]), !em_nilp (env, args[2]),
+  rc = ossl_pkey_encode (k, !em_nilp (env, _private), !em_nilp (env, _pem),
                          cipher, em_password_cb, &pw, out, len,
                          err, sizeof err);
   em_password_free (&pw);
@@ -440,14 +470,19 @@ encode (emacs_env *env, emacs_value *args, char **out, size_t *len)
   return rc == 0;
 }
 
-DEFUN (Fencode)
+EM_DEFUN (Fencode, "ossl--pkey-encode", 5, 5,
+          (emacs_env *env, emacs_value _h, emacs_value _private,
+           emacs_value _pem, emacs_value _cipher, emacs_value _password),
+          "Return key H in PEM (PEM non-nil) or DER, a unibyte string.\n"
+          "PRIVATE gives PKCS#8, encrypted with CIPHER and PASSWORD when "
+          "CIPHER\nis non-nil; else SubjectPublicKeyInfo.\n\n"
+          "(fn H PRIVATE PEM CIPHER PASSWORD)")
 {
   char *out;
   size_t len;
   emacs_value v;
-  UNUSED_ARGS;
 
-  if (!encode (env, args, &out, &len))
+  if (!encode (env, _h, _private, _pem, _cipher, _password, &out, &len))
     return NULL;
   v = em_unibyte (env, out, len);
   em_free_secret (out, (ptrdiff_t) len);
@@ -456,23 +491,26 @@ DEFUN (Fencode)
 
 /* (ossl--pkey-write-file FILE KEY PRIVATE CIPHER PASSWORD): always
    PEM.  The encoding never leaves C.  */
-DEFUN (Fwrite_file)
+EM_DEFUN (Fwrite_file, "ossl--pkey-write-file", 5, 5,
+          (emacs_env *env, emacs_value _file, emacs_value _h,
+           emacs_value _private, emacs_value _cipher, emacs_value _password),
+          "Write key H to FILE (an encoded name) in PEM.\n"
+          "PRIVATE as for `ossl--pkey-encode'; the file then has mode "
+          "0600.\n\n(fn FILE H PRIVATE CIPHER PASSWORD)")
 {
   char err[OSSL_ERRLEN];
-  emacs_value eargs[5] = { args[1], args[2], em_t, args[3], args[4] };
   char *file, *out;
   size_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(file = em_string (env, args[0], NULL)))
+  if (!(file = em_string (env, _file, NULL)))
     return NULL;
-  if (!encode (env, eargs, &out, &len))
+  if (!encode (env, _h, _private, em_t, _cipher, _password, &out, &len))
     {
       free (file);
       return NULL;
     }
-  rc = ossl_pkey_write_file (file, out, len, !em_nilp (env, args[2]),
+  rc = ossl_pkey_write_file (file, out, len, !em_nilp (env, _private),
                              err, sizeof err);
   em_free_secret (out, (ptrdiff_t) len);
   free (file);
@@ -481,79 +519,29 @@ DEFUN (Fwrite_file)
 
 /* Certificates.  */
 
-DEFUN (Fx509_pubkey)
+EM_DEFUN (Fx509_pubkey, "ossl--x509-get-pubkey", 1, 1,
+          (emacs_env *env, emacs_value _x),
+          "Return a key handle for certificate handle X's public key.\n\n"
+          "(fn X)")
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, args[0]);
-  UNUSED_ARGS;
+  X509 *x = ossl_bind_x509 (env, _x);
 
   if (!x)
     return NULL;
   return make_pkey (env, ossl_pkey_of_x509 (x, err, sizeof err), err);
 }
 
-DEFUN (Fx509_signed_by)
+EM_DEFUN (Fx509_signed_by, "ossl--x509-signed-by", 2, 2,
+          (emacs_env *env, emacs_value _x, emacs_value _k),
+          "Return t if key handle K verifies certificate handle X's "
+          "signature.\n\n(fn X K)")
 {
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _x);
   EVP_PKEY *k;
-  UNUSED_ARGS;
 
-  if (!x || !(k = bind_pkey (env, args[1])))
+  if (!x || !(k = bind_pkey (env, _k)))
     return NULL;
   return ossl_pkey_x509_signed_by (x, k) ? em_t : em_nil;
 }
 
-void
-ossl_pkey_init (emacs_env *env)
-{
-  em_defun (env, "ossl--pkey-handle-p", 1, 1, Fhandle_p,
-            "Return t if OBJECT is a key handle.\n\n(fn OBJECT)");
-  em_defun (env, "ossl--pkey-info", 1, 1, Finfo,
-            "Return (TYPE BITS PRIVATE-P) of key H, TYPE an upper-case "
-            "string.\n\n(fn H)");
-  em_defun (env, "ossl--pkey-generate", 4, 4, Fgenerate,
-            "Return a new key of TYPE (\"RSA\", \"EC\", \"ED25519\", "
-            "\"X25519\", \"DSA\"...).\nBITS and EXPONENT for RSA, BITS for "
-            "DSA, CURVE (a string) for EC.\n\n(fn TYPE BITS EXPONENT CURVE)");
-  em_defun (env, "ossl--pkey-curves", 0, 0, Fcurves,
-            "Return the names of OpenSSL's named curves.\n\n(fn)");
-  em_defun (env, "ossl--pkey-public", 1, 1, Fpublic,
-            "Return a new key with the public half of key H.\n\n(fn H)");
-  em_defun (env, "ossl--pkey-same-public", 2, 2, Fsame_public,
-            "Return t if keys A and B have the same public key.\n\n(fn A B)");
-  em_defun (env, "ossl--pkey-sign", 4, 4, Fsign,
-            "Sign unibyte DATA with key H and DIGEST (a string, or nil).\n"
-            "PADDING is nil or `pss'.\n\n(fn H DIGEST DATA PADDING)");
-  em_defun (env, "ossl--pkey-verify", 5, 5, Fverify,
-            "Return t if SIG is key H's signature of DATA with DIGEST.\n\n"
-            "(fn H DIGEST DATA SIG PADDING)");
-  em_defun (env, "ossl--pkey-derive", 2, 2, Fderive,
-            "Return the secret private key H shares with public key PEER."
-            "\n\n(fn H PEER)");
-  em_defun (env, "ossl--pkey-seal", 3, 3, Fseal,
-            "Seal unibyte DATA with CIPHER (a string) for the key handles "
-            "KEYS.\nReturn (CIPHERTEXT ENCRYPTED-KEYS IV).\n\n"
-            "(fn CIPHER DATA KEYS)");
-  em_defun (env, "ossl--pkey-open", 5, 5, Fopen,
-            "Open the envelope CIPHERTEXT sealed with CIPHER with key H.\n\n"
-            "(fn CIPHER CIPHERTEXT H ENCRYPTED-KEY IV)");
-  em_defun (env, "ossl--pkey-read", 4, 4, Fread,
-            "Return a key read from KIND (`file' or `data') VALUE.\n"
-            "PUBLIC-ONLY reads its public half; PASSWORD is nil, a string "
-            "or a function.\n\n(fn KIND VALUE PUBLIC-ONLY PASSWORD)");
-  em_defun (env, "ossl--pkey-encode", 5, 5, Fencode,
-            "Return key H in PEM (PEM non-nil) or DER, a unibyte string.\n"
-            "PRIVATE gives PKCS#8, encrypted with CIPHER and PASSWORD when "
-            "CIPHER\nis non-nil; else SubjectPublicKeyInfo.\n\n"
-            "(fn H PRIVATE PEM CIPHER PASSWORD)");
-  em_defun (env, "ossl--pkey-write-file", 5, 5, Fwrite_file,
-            "Write key H to FILE (an encoded name) in PEM.\n"
-            "PRIVATE as for `ossl--pkey-encode'; the file then has mode "
-            "0600.\n\n(fn FILE H PRIVATE CIPHER PASSWORD)");
-  em_defun (env, "ossl--x509-get-pubkey", 1, 1, Fx509_pubkey,
-            "Return a key handle for certificate handle X's public key.\n\n"
-            "(fn X)");
-  em_defun (env, "ossl--x509-signed-by", 2, 2, Fx509_signed_by,
-            "Return t if key handle K verifies certificate handle X's "
-            "signature.\n\n(fn X K)");
-}

@@ -111,7 +111,7 @@ void em_defun_all (emacs_env *env);
        ...
      }
 
-   MAX is a literal from 0 to 5.  */
+   MAX is a literal from 0 to 7.  */
 #define EM_DEFUN(c_name, lisp_name, min, max, params, doc)               \
   static emacs_value c_name params;                                     \
   static emacs_value                                                    \
@@ -120,6 +120,7 @@ void em_defun_all (emacs_env *env);
   {                                                                     \
     emacs_value a[(max) + 1];                                           \
     (void) data;                                                        \
+    (void) a;                                                           \
     for (ptrdiff_t i = 0; i < (max); i++)                               \
       a[i] = i < nargs ? args[i] : em_nil;                              \
     return c_name (env EM_ARGS_##max);                                  \
@@ -139,5 +140,7 @@ void em_defun_all (emacs_env *env);
 #define EM_ARGS_3 , a[0], a[1], a[2]
 #define EM_ARGS_4 , a[0], a[1], a[2], a[3]
 #define EM_ARGS_5 , a[0], a[1], a[2], a[3], a[4]
+#define EM_ARGS_6 , a[0], a[1], a[2], a[3], a[4], a[5]
+#define EM_ARGS_7 , a[0], a[1], a[2], a[3], a[4], a[5], a[6]
 
 #endif /* OSSL_EM_H */
