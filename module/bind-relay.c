@@ -13,10 +13,6 @@
 #include "bindings.h"
 #include "relay.h"
 
-#define DEFUN(name)                                                     \
-  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
-                           emacs_value *args, void *data) EMACS_NOEXCEPT
-#define UNUSED_ARGS (void) nargs; (void) data
 
 static void
 ossl_relay_fin (void *p) EMACS_NOEXCEPT
@@ -78,15 +74,19 @@ sockaddr_of (emacs_env *env, emacs_value v, struct sockaddr_storage *ss)
   }
 }
 
-DEFUN (Frelay_find)
+EM_DEFUN (Frelay_find, "ossl--relay-find", 2, 2,
+          (emacs_env *env, emacs_value _local, emacs_value _remote),
+          "Return the descriptor of the socket from LOCAL to REMOTE.\n"
+          "Addresses are vectors as `process-contact' gives them.  "
+          "Return nil\nwhen there is none, `ambiguous' when there are "
+          "several.\n\n(fn LOCAL REMOTE)")
 {
   struct sockaddr_storage local, peer;
   socklen_t llen, plen;
   int fd;
-  UNUSED_ARGS;
 
-  if (!(llen = sockaddr_of (env, args[0], &local))
-      || !(plen = sockaddr_of (env, args[1], &peer)))
+  if (!(llen = sockaddr_of (env, _local, &local))
+      || !(plen = sockaddr_of (env, _remote, &peer)))
     return NULL;
   fd = ossl_relay_find ((struct sockaddr *) &local, llen,
                         (struct sockaddr *) &peer, plen);
@@ -95,29 +95,33 @@ DEFUN (Frelay_find)
   return fd < 0 ? em_nil : env->make_integer (env, fd);
 }
 
-DEFUN (Frelay_channel)
+EM_DEFUN (Frelay_channel, "ossl--relay-channel", 1, 1,
+          (emacs_env *env, emacs_value _pipe_process),
+          "Send relay events to PIPE-PROCESS, a pipe process.\n\n"
+          "(fn PIPE-PROCESS)")
 {
   int fd;
-  UNUSED_ARGS;
 
-  fd = env->open_channel (env, args[0]);
+  fd = env->open_channel (env, _pipe_process);
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
     return NULL;
   ossl_relay_set_channel (fd);
   return em_t;
 }
 
-DEFUN (Frelay_start)
+EM_DEFUN (Frelay_start, "ossl--relay-start", 3, 3,
+          (emacs_env *env, emacs_value _fd, emacs_value _conn, emacs_value _id),
+          "Relay descriptor FD through open connection CONN; return "
+          "the relay.\nEvents name the relay by ID.\n\n(fn FD CONN ID)")
 {
   char err[OSSL_ERRLEN];
   struct ossl_conn *conn;
   struct ossl_relay *r;
   long fd, id;
-  UNUSED_ARGS;
 
-  if (!em_int (env, args[0], 0, 1 << 30, &fd)
-      || !(conn = ossl_bind_conn (env, args[1]))
-      || !em_int (env, args[2], 0, 1L << 30, &id))
+  if (!em_int (env, _fd, 0, 1 << 30, &fd)
+      || !(conn = ossl_bind_conn (env, _conn))
+      || !em_int (env, _id, 0, 1L << 30, &id))
     return NULL;
   r = ossl_relay_start ((int) fd, conn, id, err, sizeof err);
   if (!r)
@@ -128,46 +132,57 @@ DEFUN (Frelay_start)
   return env->make_user_ptr (env, ossl_relay_fin, r);
 }
 
-DEFUN (Frelay_events)
+EM_DEFUN (Frelay_events, "ossl--relay-events", 1, 1,
+          (emacs_env *env, emacs_value _relay),
+          "Return and clear RELAY's events, a bit mask: 1 failed, 2 "
+          "peer closed,\n4 end of the socket, 8 done.\n\n(fn RELAY)")
 {
-  struct ossl_relay *r = bind_relay (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_relay *r = bind_relay (env, _relay);
   return r ? env->make_integer (env, ossl_relay_events (r)) : NULL;
 }
 
-DEFUN (Frelay_pump)
+EM_DEFUN (Frelay_pump, "ossl--relay-pump", 1, 1,
+          (emacs_env *env, emacs_value _relay),
+          "Serve RELAY now: what Emacs sent or shut reaches its "
+          "connection.\n\n(fn RELAY)")
 {
-  struct ossl_relay *r = bind_relay (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_relay *r = bind_relay (env, _relay);
   if (!r)
     return NULL;
   ossl_relay_pump (r);
   return em_t;
 }
 
-DEFUN (Frelay_shutdown)
+EM_DEFUN (Frelay_shutdown, "ossl--relay-shutdown", 1, 1,
+          (emacs_env *env, emacs_value _relay),
+          "Make RELAY send close_notify, before the socket goes back."
+          "\n\n(fn RELAY)")
 {
-  struct ossl_relay *r = bind_relay (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_relay *r = bind_relay (env, _relay);
   if (!r)
     return NULL;
   ossl_relay_shutdown (r);
   return em_t;
 }
 
-DEFUN (Frelay_stop)
+EM_DEFUN (Frelay_stop, "ossl--relay-stop", 2, 2,
+          (emacs_env *env, emacs_value _relay, emacs_value _restore),
+          "Stop RELAY; with RESTORE put the socket back in place.\n"
+          "Return (TO-EMACS FROM-EMACS TO-NET RESTORED): the cleartext "
+          "Emacs\nhad not read, the cleartext Emacs sent that was not "
+          "encrypted, the\nciphertext not sent, and whether the socket "
+          "is back.\n\n(fn RELAY RESTORE)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_relay *r = bind_relay (env, args[0]);
+  struct ossl_relay *r = bind_relay (env, _relay);
   struct ossl_buf bufs[3];
   emacs_value items[4];
   int rc, i;
-  UNUSED_ARGS;
 
   if (!r)
     return NULL;
   memset (bufs, 0, sizeof bufs);
-  rc = ossl_relay_stop (r, !em_nilp (env, args[1]), &bufs[0], &bufs[1],
+  rc = ossl_relay_stop (r, !em_nilp (env, _restore), &bufs[0], &bufs[1],
                         &bufs[2], err, sizeof err);
   for (i = 0; i < 3; i++)
     {
@@ -183,43 +198,11 @@ DEFUN (Frelay_stop)
   return em_list (env, items, 4);
 }
 
-DEFUN (Frelay_count)
+EM_DEFUN (Frelay_count, "ossl--relay-count", 0, 1,
+          (emacs_env *env, emacs_value _all),
+          "Return how many relays still serve; with ALL, how many are "
+          "not freed.\n\n(fn &optional ALL)")
 {
-  UNUSED_ARGS;
-  return env->make_integer (env, ossl_relay_count (nargs > 0
-                                                   && !em_nilp (env, args[0])));
+  return env->make_integer (env, ossl_relay_count (!em_nilp (env, _all)));
 }
 
-void
-ossl_relay_init (emacs_env *env)
-{
-  em_defun (env, "ossl--relay-find", 2, 2, Frelay_find,
-            "Return the descriptor of the socket from LOCAL to REMOTE.\n"
-            "Addresses are vectors as `process-contact' gives them.  "
-            "Return nil\nwhen there is none, `ambiguous' when there are "
-            "several.\n\n(fn LOCAL REMOTE)");
-  em_defun (env, "ossl--relay-channel", 1, 1, Frelay_channel,
-            "Send relay events to PIPE-PROCESS, a pipe process.\n\n"
-            "(fn PIPE-PROCESS)");
-  em_defun (env, "ossl--relay-start", 3, 3, Frelay_start,
-            "Relay descriptor FD through open connection CONN; return "
-            "the relay.\nEvents name the relay by ID.\n\n(fn FD CONN ID)");
-  em_defun (env, "ossl--relay-events", 1, 1, Frelay_events,
-            "Return and clear RELAY's events, a bit mask: 1 failed, 2 "
-            "peer closed,\n4 end of the socket, 8 done.\n\n(fn RELAY)");
-  em_defun (env, "ossl--relay-pump", 1, 1, Frelay_pump,
-            "Serve RELAY now: what Emacs sent or shut reaches its "
-            "connection.\n\n(fn RELAY)");
-  em_defun (env, "ossl--relay-shutdown", 1, 1, Frelay_shutdown,
-            "Make RELAY send close_notify, before the socket goes back."
-            "\n\n(fn RELAY)");
-  em_defun (env, "ossl--relay-stop", 2, 2, Frelay_stop,
-            "Stop RELAY; with RESTORE put the socket back in place.\n"
-            "Return (TO-EMACS FROM-EMACS TO-NET RESTORED): the cleartext "
-            "Emacs\nhad not read, the cleartext Emacs sent that was not "
-            "encrypted, the\nciphertext not sent, and whether the socket "
-            "is back.\n\n(fn RELAY RESTORE)");
-  em_defun (env, "ossl--relay-count", 0, 1, Frelay_count,
-            "Return how many relays still serve; with ALL, how many are "
-            "not freed.\n\n(fn &optional ALL)");
-}

@@ -31,6 +31,5 @@ emacs_value ossl_make_x509 (emacs_env *env, struct x509_st *x);
 /* Register the primitives of each area not defined with EM_DEFUN
    (which register themselves).  */
 void ossl_x509_init (emacs_env *env);
-void ossl_relay_init (emacs_env *env);
 
 #endif /* OSSL_BINDINGS_H */

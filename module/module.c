@@ -62,7 +62,6 @@ emacs_module_init (struct emacs_runtime *ert)
             "Return the version of ossl this module was built from.\n\n"
             "(fn)");
   ossl_x509_init (env);
-  ossl_relay_init (env);
   em_defun_all (env);
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
     return 5;
