@@ -110,7 +110,8 @@ EM_DEFUN (Frelay_channel, "ossl--relay-channel", 1, 1,
 }
 
 EM_DEFUN (Frelay_start, "ossl--relay-start", 3, 3,
-          (emacs_env *env, emacs_value _fd, emacs_value _conn, emacs_value _id),
+          (emacs_env *env, emacs_value _fd, emacs_value _conn,
+           emacs_value _id),
           "Relay descriptor FD through open connection CONN; return "
           "the relay.\nEvents name the relay by ID.\n\n(fn FD CONN ID)")
 {

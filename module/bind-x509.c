@@ -14,10 +14,6 @@
 #include "bindings.h"
 #include "x509.h"
 
-#define DEFUN(name)                                                     \
-  static emacs_value name (emacs_env *env, ptrdiff_t nargs,             \
-                           emacs_value *args, void *data) EMACS_NOEXCEPT
-#define UNUSED_ARGS (void) nargs; (void) data
 #define FAILED(env) \
   ((env)->non_local_exit_check (env) != emacs_funcall_exit_return)
 
@@ -184,21 +180,25 @@ handle_or_nil (emacs_env *env, X509 *x)
 
 /* Parsing and encoding.  */
 
-DEFUN (Fhandle_p)
+EM_DEFUN (Fhandle_p, "ossl--x509-handle-p", 1, 1,
+          (emacs_env *env, emacs_value _object),
+          "Return t if OBJECT is a certificate handle.\n\n(fn OBJECT)")
 {
-  UNUSED_ARGS;
-  return em_user_ptr_p (env, args[0], ossl_x509_fin) ? em_t : em_nil;
+  return em_user_ptr_p (env, _object, ossl_x509_fin) ? em_t : em_nil;
 }
 
-DEFUN (Fread_file)
+EM_DEFUN (Fread_file, "ossl--x509-read-file", 1, 1,
+          (emacs_env *env, emacs_value _file),
+          "Return handles for the certificates in FILE (encoded name).\n"
+          "PEM gives every certificate, else one DER certificate.\n\n"
+          "(fn FILE)")
 {
   char err[OSSL_ERRLEN + 1024];
   struct ossl_x509_list l;
   char *file;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(file = em_string (env, args[0], NULL)))
+  if (!(file = em_string (env, _file, NULL)))
     return NULL;
   rc = ossl_x509_read_file (file, &l, err, sizeof err);
   free (file);
@@ -210,16 +210,18 @@ DEFUN (Fread_file)
   return handles (env, &l);
 }
 
-DEFUN (Ffrom_pem)
+EM_DEFUN (Ffrom_pem, "ossl--x509-from-pem", 1, 1,
+          (emacs_env *env, emacs_value _string),
+          "Return handles for the PEM certificates in STRING.\n\n"
+          "(fn STRING)")
 {
   char err[OSSL_ERRLEN];
   struct ossl_x509_list l;
   char *pem;
   ptrdiff_t len;
   int rc;
-  UNUSED_ARGS;
 
-  if (!(pem = em_string (env, args[0], &len)))
+  if (!(pem = em_string (env, _string, &len)))
     return NULL;
   rc = ossl_x509_parse (pem, (size_t) len, 1, "PEM data", &l,
                         err, sizeof err);
@@ -232,16 +234,18 @@ DEFUN (Ffrom_pem)
   return handles (env, &l);
 }
 
-DEFUN (Ffrom_der)
+EM_DEFUN (Ffrom_der, "ossl--x509-from-der", 1, 1,
+          (emacs_env *env, emacs_value _string),
+          "Return a handle for the DER certificate in unibyte STRING.\n\n"
+          "(fn STRING)")
 {
   char err[OSSL_ERRLEN];
   char *der;
   ptrdiff_t len;
   X509 *x;
   emacs_value v;
-  UNUSED_ARGS;
 
-  if (!(der = em_string (env, args[0], &len)))
+  if (!(der = em_string (env, _string, &len)))
     return NULL;
   x = ossl_x509_from_der (der, (size_t) len, err, sizeof err);
   free (der);
@@ -276,36 +280,38 @@ encode (emacs_env *env, emacs_value h, int pem)
   return v;
 }
 
-DEFUN (Fto_pem)
+EM_DEFUN (Fto_pem, "ossl--x509-to-pem", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return certificate H in PEM form.\n\n(fn H)")
 {
-  UNUSED_ARGS;
-  return encode (env, args[0], 1);
+  return encode (env, _h, 1);
 }
 
-DEFUN (Fto_der)
+EM_DEFUN (Fto_der, "ossl--x509-to-der", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return certificate H in DER form, a unibyte string.\n\n(fn H)")
 {
-  UNUSED_ARGS;
-  return encode (env, args[0], 0);
+  return encode (env, _h, 0);
 }
 
 /* Fields.  */
 
 static emacs_value
-name (emacs_env *env, ptrdiff_t nargs, emacs_value *args, int issuer)
+name (emacs_env *env, emacs_value _h, emacs_value _format, int issuer)
 {
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   enum ossl_name_form form = OSSL_NAME_ONELINE;
   char *s;
   emacs_value v;
 
   if (!x)
     return NULL;
-  if (nargs > 1 && !em_nilp (env, args[1])
-      && !env->eq (env, args[1], env->intern (env, "oneline")))
+  if (!em_nilp (env, _format)
+      && !env->eq (env, _format, env->intern (env, "oneline")))
     {
-      if (!env->eq (env, args[1], env->intern (env, "rfc2253")))
+      if (!env->eq (env, _format, env->intern (env, "rfc2253")))
         {
-          emacs_value bad = em_list (env, &args[1], 1);
+          emacs_value bad = em_list (env, &_format, 1);
           if (!FAILED (env))
             env->non_local_exit_signal (env, env->intern
                                         (env, "args-out-of-range"), bad);
@@ -324,30 +330,39 @@ name (emacs_env *env, ptrdiff_t nargs, emacs_value *args, int issuer)
   return v;
 }
 
-DEFUN (Fsubject)
+EM_DEFUN (Fsubject, "ossl--x509-subject", 1, 2,
+          (emacs_env *env, emacs_value _h, emacs_value _format),
+          "Return the subject of certificate H.\n"
+          "FORMAT nil or `oneline' gives \"/C=DE/CN=x\", `rfc2253' "
+          "\"CN=x,C=DE\".\n\n(fn H &optional FORMAT)")
 {
-  (void) data;
-  return name (env, nargs, args, 0);
+  return name (env, _h, _format, 0);
 }
 
-DEFUN (Fissuer)
+EM_DEFUN (Fissuer, "ossl--x509-issuer", 1, 2,
+          (emacs_env *env, emacs_value _h, emacs_value _format),
+          "Return the issuer of certificate H.\n"
+          "FORMAT nil or `oneline' gives \"/C=DE/CN=x\", `rfc2253' "
+          "\"CN=x,C=DE\".\n\n(fn H &optional FORMAT)")
 {
-  (void) data;
-  return name (env, nargs, args, 1);
+  return name (env, _h, _format, 1);
 }
 
-DEFUN (Fserial)
+EM_DEFUN (Fserial, "ossl--x509-serial", 1, 2,
+          (emacs_env *env, emacs_value _h, emacs_value _hex),
+          "Return the serial number of certificate H as an integer.\n"
+          "With HEX non-nil, as colon-separated hex.\n\n"
+          "(fn H &optional HEX)")
 {
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   unsigned char *mag;
   size_t len;
   int negative;
   emacs_value v;
-  (void) data;
 
   if (!x)
     return NULL;
-  if (nargs > 1 && !em_nilp (env, args[1]))
+  if (!em_nilp (env, _hex))
     {
       char *hex = ossl_x509_serial_hex (x);
       if (!hex)
@@ -370,14 +385,14 @@ DEFUN (Fserial)
 }
 
 static emacs_value
-validity (emacs_env *env, ptrdiff_t nargs, emacs_value *args, int after)
+validity (emacs_env *env, emacs_value _h, emacs_value _seconds, int after)
 {
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   emacs_value v;
 
   if (!x)
     return NULL;
-  if (nargs > 1 && !em_nilp (env, args[1]))
+  if (!em_nilp (env, _seconds))
     {
       int64_t secs;
       if (ossl_x509_time_epoch (x, after, &secs))
@@ -401,23 +416,31 @@ validity (emacs_env *env, ptrdiff_t nargs, emacs_value *args, int after)
   return v;
 }
 
-DEFUN (Fnot_before)
+EM_DEFUN (Fnot_before, "ossl--x509-not-before", 1, 2,
+          (emacs_env *env, emacs_value _h, emacs_value _seconds),
+          "Return the notBefore time of certificate H as stored.\n"
+          "With SECONDS non-nil, as seconds since the epoch.\n\n"
+          "(fn H &optional SECONDS)")
 {
-  (void) data;
-  return validity (env, nargs, args, 0);
+  return validity (env, _h, _seconds, 0);
 }
 
-DEFUN (Fnot_after)
+EM_DEFUN (Fnot_after, "ossl--x509-not-after", 1, 2,
+          (emacs_env *env, emacs_value _h, emacs_value _seconds),
+          "Return the notAfter time of certificate H as stored.\n"
+          "With SECONDS non-nil, as seconds since the epoch.\n\n"
+          "(fn H &optional SECONDS)")
 {
-  (void) data;
-  return validity (env, nargs, args, 1);
+  return validity (env, _h, _seconds, 1);
 }
 
-DEFUN (Fsignature_type)
+EM_DEFUN (Fsignature_type, "ossl--x509-signature-type", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return the key type of certificate H's signature, a symbol.\n\n"
+          "(fn H)")
 {
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   char buf[64];
-  UNUSED_ARGS;
 
   if (!x)
     return NULL;
@@ -425,12 +448,14 @@ DEFUN (Fsignature_type)
   return env->intern (env, buf);
 }
 
-DEFUN (Fpubkey)
+EM_DEFUN (Fpubkey, "ossl--x509-pubkey", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return (ALGORITHM . BITS) of certificate H's public key.\n\n"
+          "(fn H)")
 {
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   char buf[64];
   int bits;
-  UNUSED_ARGS;
 
   if (!x)
     return NULL;
@@ -438,14 +463,15 @@ DEFUN (Fpubkey)
   return em_cons (env, text0 (env, buf), env->make_integer (env, bits));
 }
 
-DEFUN (Ftext)
+EM_DEFUN (Ftext, "ossl--x509-text", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return the human-readable dump of certificate H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   size_t len;
   char *s;
   emacs_value v;
-  UNUSED_ARGS;
 
   if (!x)
     return NULL;
@@ -492,15 +518,16 @@ altname_list (emacs_env *env, const struct ossl_x509_info *info)
   return list;
 }
 
-DEFUN (Finfo)
+EM_DEFUN (Finfo, "ossl--x509-info", 1, 1,
+          (emacs_env *env, emacs_value _h),
+          "Return a plist describing certificate H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, args[0]);
+  X509 *x = ossl_bind_x509 (env, _h);
   struct ossl_x509_info info;
   emacs_value items[64];
   ptrdiff_t n = 0;
   emacs_value v;
-  UNUSED_ARGS;
 
 #define PUT(key, value)                                         \
   (items[n++] = env->intern (env, key), items[n++] = (value))
@@ -553,30 +580,36 @@ DEFUN (Finfo)
 
 /* Connections.  */
 
-DEFUN (Fown_cert)
+EM_DEFUN (Fown_cert, "ossl--own-cert", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return a handle for CONN's own certificate, or nil.\n\n"
+          "(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   if (!conn)
     return NULL;
   return handle_or_nil (env, ossl_conn_own_cert (conn));
 }
 
-DEFUN (Fpeer_cert)
+EM_DEFUN (Fpeer_cert, "ossl--peer-cert", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return a handle for CONN's peer certificate, or nil.\n\n"
+          "(fn CONN)")
 {
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  UNUSED_ARGS;
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   if (!conn)
     return NULL;
   return handle_or_nil (env, ossl_conn_peer_cert (conn));
 }
 
-DEFUN (Fpeer_chain)
+EM_DEFUN (Fpeer_chain, "ossl--peer-chain", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return handles for the certificates CONN's peer sent, leaf "
+          "first.\n\n(fn CONN)")
 {
   char err[OSSL_ERRLEN];
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   struct ossl_x509_list l;
-  UNUSED_ARGS;
 
   if (!conn)
     return NULL;
@@ -588,62 +621,3 @@ DEFUN (Fpeer_chain)
   return handles (env, &l);
 }
 
-void
-ossl_x509_init (emacs_env *env)
-{
-  em_defun (env, "ossl--x509-handle-p", 1, 1, Fhandle_p,
-            "Return t if OBJECT is a certificate handle.\n\n(fn OBJECT)");
-  em_defun (env, "ossl--x509-read-file", 1, 1, Fread_file,
-            "Return handles for the certificates in FILE (encoded name).\n"
-            "PEM gives every certificate, else one DER certificate.\n\n"
-            "(fn FILE)");
-  em_defun (env, "ossl--x509-from-pem", 1, 1, Ffrom_pem,
-            "Return handles for the PEM certificates in STRING.\n\n"
-            "(fn STRING)");
-  em_defun (env, "ossl--x509-from-der", 1, 1, Ffrom_der,
-            "Return a handle for the DER certificate in unibyte STRING.\n\n"
-            "(fn STRING)");
-  em_defun (env, "ossl--x509-to-pem", 1, 1, Fto_pem,
-            "Return certificate H in PEM form.\n\n(fn H)");
-  em_defun (env, "ossl--x509-to-der", 1, 1, Fto_der,
-            "Return certificate H in DER form, a unibyte string.\n\n(fn H)");
-  em_defun (env, "ossl--x509-subject", 1, 2, Fsubject,
-            "Return the subject of certificate H.\n"
-            "FORMAT nil or `oneline' gives \"/C=DE/CN=x\", `rfc2253' "
-            "\"CN=x,C=DE\".\n\n(fn H &optional FORMAT)");
-  em_defun (env, "ossl--x509-issuer", 1, 2, Fissuer,
-            "Return the issuer of certificate H.\n"
-            "FORMAT nil or `oneline' gives \"/C=DE/CN=x\", `rfc2253' "
-            "\"CN=x,C=DE\".\n\n(fn H &optional FORMAT)");
-  em_defun (env, "ossl--x509-serial", 1, 2, Fserial,
-            "Return the serial number of certificate H as an integer.\n"
-            "With HEX non-nil, as colon-separated hex.\n\n"
-            "(fn H &optional HEX)");
-  em_defun (env, "ossl--x509-not-before", 1, 2, Fnot_before,
-            "Return the notBefore time of certificate H as stored.\n"
-            "With SECONDS non-nil, as seconds since the epoch.\n\n"
-            "(fn H &optional SECONDS)");
-  em_defun (env, "ossl--x509-not-after", 1, 2, Fnot_after,
-            "Return the notAfter time of certificate H as stored.\n"
-            "With SECONDS non-nil, as seconds since the epoch.\n\n"
-            "(fn H &optional SECONDS)");
-  em_defun (env, "ossl--x509-signature-type", 1, 1, Fsignature_type,
-            "Return the key type of certificate H's signature, a symbol.\n\n"
-            "(fn H)");
-  em_defun (env, "ossl--x509-pubkey", 1, 1, Fpubkey,
-            "Return (ALGORITHM . BITS) of certificate H's public key.\n\n"
-            "(fn H)");
-  em_defun (env, "ossl--x509-text", 1, 1, Ftext,
-            "Return the human-readable dump of certificate H.\n\n(fn H)");
-  em_defun (env, "ossl--x509-info", 1, 1, Finfo,
-            "Return a plist describing certificate H.\n\n(fn H)");
-  em_defun (env, "ossl--own-cert", 1, 1, Fown_cert,
-            "Return a handle for CONN's own certificate, or nil.\n\n"
-            "(fn CONN)");
-  em_defun (env, "ossl--peer-cert", 1, 1, Fpeer_cert,
-            "Return a handle for CONN's peer certificate, or nil.\n\n"
-            "(fn CONN)");
-  em_defun (env, "ossl--peer-chain", 1, 1, Fpeer_chain,
-            "Return handles for the certificates CONN's peer sent, leaf "
-            "first.\n\n(fn CONN)");
-}

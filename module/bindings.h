@@ -28,8 +28,4 @@ struct x509_st *ossl_bind_x509 (emacs_env *env, emacs_value v);
 /* A new Lisp certificate object holding its own reference to X.  */
 emacs_value ossl_make_x509 (emacs_env *env, struct x509_st *x);
 
-/* Register the primitives of each area not defined with EM_DEFUN
-   (which register themselves).  */
-void ossl_x509_init (emacs_env *env);
-
 #endif /* OSSL_BINDINGS_H */

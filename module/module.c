@@ -61,7 +61,6 @@ emacs_module_init (struct emacs_runtime *ert)
   em_defun (env, "ossl--module-version", 0, 0, Fmodule_version,
             "Return the version of ossl this module was built from.\n\n"
             "(fn)");
-  ossl_x509_init (env);
   em_defun_all (env);
   if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
     return 5;
