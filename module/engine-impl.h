@@ -67,4 +67,19 @@ struct ossl_conn
    own settings); returns the X509_V_* code.  */
 int ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store);
 
+/* Shared between the engine's files.  */
+/* The ossl_ctx of an SSL_CTX (engine-ctx.c).  */
+struct ossl_ctx *ossl_ctx_of (SSL_CTX *ctx);
+/* Trust the certificate X, or the CAs of KIND ("file", "dir", "pem")
+   in DATA, in STORE (engine-ctx.c).  */
+int ossl_store_add_cert (X509_STORE *store, X509 *x, char *err,
+                         size_t errlen);
+int ossl_store_add_ca (X509_STORE *store, const char *kind,
+                       const char *data, size_t len, char *err,
+                       size_t errlen);
+/* Verify LEAF and CHAIN for CONN against STORE (engine-session.c);
+   returns the X509_V_* code.  */
+int ossl_conn_verify_chain (struct ossl_conn *conn, X509_STORE *store,
+                            X509 *leaf, STACK_OF (X509) *chain);
+
 #endif /* OSSL_ENGINE_IMPL_H */
