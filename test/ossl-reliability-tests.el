@@ -238,7 +238,7 @@ Certificates taken from it stay valid after it is freed."
       (should-error (funcall f c "x") :type 'ossl-closed-error))
     (dolist (f '(ossl--shutdown ossl--leftover ossl--protocol ossl--cipher
                  ossl--cipher-names ossl--verify-result ossl--session
-                 ossl--conn-info ossl--sni-request ossl--own-cert
+                 ossl--conn-info ossl--own-cert
                  ossl--peer-cert ossl--peer-chain))
       (should-error (funcall f c) :type 'ossl-closed-error))))
 
