@@ -719,14 +719,17 @@ to be a multiple of the block size."
 
 (ert-deftest ossl-crypto/module-names-unique ()
   "No two C files of the module define the same Lisp name.
-The second `em_defun' would silently replace the first (an early
-`ossl--cipher' of the crypto code did that to the TLS one)."
+The second `EM_DEFUN' or `em_defun' would silently replace the
+first (an early `ossl--cipher' of the crypto code did that to the
+TLS one)."
   (let ((names nil))
     (dolist (f (directory-files (expand-file-name "../module/" ossl-test-directory)
                                 t "\\.c\\'"))
       (with-temp-buffer
         (insert-file-contents f)
-        (while (re-search-forward "em_defun (env, \"\\([^\"]+\\)\"" nil t)
+        (while (re-search-forward
+                "\\(?:em_defun (env,\\|EM_DEFUN ([A-Za-z0-9_]+,\\) \"\\([^\"]+\\)\""
+                nil t)
           (push (match-string 1) names))))
     (should (> (length names) 50))
     (should (equal (length names) (length (delete-dups (copy-sequence names)))))

@@ -175,7 +175,8 @@ outcome, the peer's close_notify, and a clean end of the transport."
 
 (ert-deftest ossl-rel/engine-step-eof ()
   "The engine tells a truncated stream, and a handshake cut short;
-telling it again changes nothing; a failed connection reports nothing."
+telling it again tells the same; a connection that failed before the
+end of the transport reports nothing more."
   (let* ((pair (ossl-rel--pair)) (c (car pair)))
     (should (equal (ossl--step c nil t) '("" nil :eof truncated)))
     (should (equal (ossl--step c nil t) '("" nil :eof truncated)))
@@ -189,7 +190,10 @@ telling it again changes nothing; a failed connection reports nothing."
       (should (eq (plist-get events :eof) 'truncated)))
     (should (eq (ossl--state c) 'failed))
     (should (equal (ossl--step c "more") '("" nil)))
-    (should (equal (ossl--step c nil t) '("" nil)))))
+    (should (equal (ossl--step c nil t) '("" nil :eof truncated))))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+    (ossl--step s "GET / HTTP/1.0\r\n\r\n")
+    (should (equal (ossl--step s nil t) '("" nil)))))
 
 (ert-deftest ossl-rel/engine-step-failure-and-sni ()
   "A failure says why in the step that failed; an SNI pause names the host."
