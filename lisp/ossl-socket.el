@@ -38,7 +38,7 @@
 ;;; Code:
 
 (require 'cl-lib)
-(require 'ossl)
+(require 'ossl-process)
 
 (declare-function ossl--relay-find "ossl-module" (local remote))
 (declare-function ossl--relay-channel "ossl-module" (pipe-process))

@@ -818,7 +818,7 @@ and public functions nothing is repaired: junk they leave is theirs."
           ossl-fuzz--unexpected (make-hash-table :test #'equal))
     (require 'ossl)
     (require 'ossl-x509)
-    (dolist (f '(ossl-network ossl-view))
+    (dolist (f '(ossl-network ossl-view ossl-session))
       (condition-case err (require f)
         (error (message "ossl-fuzz-api: cannot load %s: %s" f
                         (error-message-string err)))))
