@@ -81,7 +81,7 @@
   "CA (a file, directory, PEM text, certificate or list) as (KIND . VALUE)s."
   (cond ((null ca) nil)
         ((and (consp ca) (not (functionp ca))) (mapcan #'ossl--ca-sources ca))
-        ((ossl-x509-p ca) (list (cons 'x509 (ossl-x509-handle ca))))
+        ((ossl-x509-p ca) (list (cons 'x509 (ossl--x509-obj-handle ca))))
         ((not (stringp ca)) (signal 'wrong-type-argument (list 'stringp ca)))
         ((string-match-p "-----BEGIN" ca) (list (cons 'pem ca)))
         ((file-directory-p ca) (list (cons 'dir (expand-file-name ca))))

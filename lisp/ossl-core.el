@@ -128,7 +128,8 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (cl-defstruct (ossl-ssl-conn
                (:constructor ossl--make-conn)
                (:copier nil)
-               (:predicate ossl-ssl-conn-p))
+               (:predicate ossl-ssl-conn-p)
+               (:conc-name ossl--conn-))
   "A TLS layer coating an Emacs process."
   process             ; the parent process
   handle              ; the module's connection
@@ -157,9 +158,9 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   "Signal unless CONN is a live TLS connection; return its handle."
   (unless (ossl-ssl-conn-p conn)
     (signal 'wrong-type-argument (list 'ossl-ssl-conn-p conn)))
-  (when (ossl-ssl-conn-dead conn)
+  (when (ossl--conn-dead conn)
     (signal 'ossl-closed-error (list "TLS connection is finished" conn)))
-  (ossl-ssl-conn-handle conn))
+  (ossl--conn-handle conn))
 
 (defun ossl--check-host (host)
   "Signal unless HOST may be given to `make-network-process'; return it.
@@ -183,25 +184,25 @@ Return nil for nil and for \"\", which name no host."
 
 (cl-defmethod cl-print-object ((conn ossl-ssl-conn) stream)
   "Print CONN the way SXEmacs did, on STREAM."
-  (if (ossl-ssl-conn-dead conn)
+  (if (ossl--conn-dead conn)
       (princ "#<OpenSSL socket layer: dead>" stream)
     (princ (format "#<OpenSSL socket layer: %s on top of "
-                   (or (ossl--protocol (ossl-ssl-conn-handle conn))
+                   (or (ossl--protocol (ossl--conn-handle conn))
                        "handshaking"))
            stream)
-    (prin1 (ossl-ssl-conn-process conn) stream)
+    (prin1 (ossl--conn-process conn) stream)
     (princ ">" stream)))
 
 (defun ossl--conn-phase (conn)
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
-  (cond ((ossl-ssl-conn-dead conn) 'closed)
-        ((ossl-ssl-conn-error conn) 'failed)
+  (cond ((ossl--conn-dead conn) 'closed)
+        ((ossl--conn-error conn) 'failed)
         ((ossl--relayed-p conn) (ossl-socket--phase conn))
-        (t (ossl--state (ossl-ssl-conn-handle conn)))))
+        (t (ossl--state (ossl--conn-handle conn)))))
 
 (defun ossl--relayed-p (conn)
   "Return non-nil if CONN's data go under its socket's descriptor."
-  (not (memq (ossl-ssl-conn-relay conn) '(nil lisp))))
+  (not (memq (ossl--conn-relay conn) '(nil lisp))))
 
 ;;;; Shared helpers
 

@@ -70,30 +70,30 @@
 (defun ossl--linked-conn (process)
   "The TLS connection that PROCESS's I/O passes through, or nil."
   (let ((conn (ossl--conn-of process)))
-    (and conn (ossl-ssl-conn-linked conn)
+    (and conn (ossl--conn-linked conn)
          ;; Under the descriptor, Emacs's own process code does it,
          ;; until the connection failed.
-         (or (memq (ossl-ssl-conn-relay conn) '(nil lisp))
-             (ossl-ssl-conn-error conn))
+         (or (memq (ossl--conn-relay conn) '(nil lisp))
+             (ossl--conn-error conn))
          conn)))
 
 (defun ossl--send-raw (conn bytes)
   "Send BYTES to CONN's process as they are.
 A send that starts while another one is blocked waits for it, so
 that TLS records never interleave."
-  (if (ossl-ssl-conn-sending conn)
-      (push bytes (ossl-ssl-conn-outq conn))
-    (let ((proc (ossl-ssl-conn-process conn))
+  (if (ossl--conn-sending conn)
+      (push bytes (ossl--conn-outq conn))
+    (let ((proc (ossl--conn-process conn))
           (send (ossl--orig 'process-send-string)))
-      (setf (ossl-ssl-conn-sending conn) t)
+      (setf (ossl--conn-sending conn) t)
       (unwind-protect
           (condition-case err
               (progn
                 (funcall send proc bytes)
-                (while (ossl-ssl-conn-outq conn)
+                (while (ossl--conn-outq conn)
                   (let ((more (apply #'concat
-                                     (nreverse (ossl-ssl-conn-outq conn)))))
-                    (setf (ossl-ssl-conn-outq conn) nil)
+                                     (nreverse (ossl--conn-outq conn)))))
+                    (setf (ossl--conn-outq conn) nil)
                     (funcall send proc more))))
             ;; The connection went away under us.
             (error (signal 'ossl-closed-error
@@ -101,7 +101,7 @@ that TLS records never interleave."
                                          (process-name proc)
                                          (error-message-string err))
                                  proc))))
-        (setf (ossl-ssl-conn-sending conn) nil)))))
+        (setf (ossl--conn-sending conn) nil)))))
 
 (defun ossl--flush (conn &optional quiet)
   "Send whatever ciphertext CONN's engine has for the network.
@@ -110,15 +110,15 @@ sentinel instead of signalling: the engine's own answers (handshake
 flights, alerts, close_notify) go out from the filter, where an
 error would reach no caller, and the cleartext that came with them
 must still be delivered."
-  (let ((out (ossl--take (ossl-ssl-conn-handle conn))))
-    (when (and out (process-live-p (ossl-ssl-conn-process conn)))
+  (let ((out (ossl--take (ossl--conn-handle conn))))
+    (when (and out (process-live-p (ossl--conn-process conn)))
       (if quiet
           (condition-case nil (ossl--send-raw conn out) (ossl-closed-error nil))
         (ossl--send-raw conn out)))))
 
 (defun ossl--encode (conn string)
   "STRING as bytes for CONN, encoded the way `process-send-string' would."
-  (let ((coding (cdr (ossl-ssl-conn-coding conn))))
+  (let ((coding (cdr (ossl--conn-coding conn))))
     (cond ((multibyte-string-p string)
            (encode-coding-string string (or coding 'utf-8-unix) t))
           ((memq (coding-system-eol-type (or coding 'binary)) '(1 2))
@@ -140,10 +140,10 @@ must still be delivered."
   "Decode cleartext BYTES for CONN's user.
 An incomplete multibyte character at the end, or a CR that may start
 a CRLF, is held back until the rest arrives, unless FINAL."
-  (let* ((coding (or (car (ossl-ssl-conn-coding conn)) 'binary))
-         (carry (ossl-ssl-conn-carry conn))
+  (let* ((coding (or (car (ossl--conn-coding conn)) 'binary))
+         (carry (ossl--conn-carry conn))
          (bytes (if carry (concat carry bytes) bytes)))
-    (setf (ossl-ssl-conn-carry conn) nil)
+    (setf (ossl--conn-carry conn) nil)
     (if (eq (coding-system-base coding) 'no-conversion)
         bytes
       (let* ((text (decode-coding-string bytes coding t))
@@ -155,45 +155,45 @@ a CRLF, is held back until the rest arrives, unless FINAL."
                          (t 0))))
         ;; Each held character stands for exactly one byte.
         (when (> held 0)
-          (setf (ossl-ssl-conn-carry conn) (substring bytes (- held))
+          (setf (ossl--conn-carry conn) (substring bytes (- held))
                 text (substring text 0 (- held))))
         text))))
 
 (defun ossl--deliver (conn bytes &optional final)
   "Hand cleartext BYTES to CONN's user, decoded; FINAL flushes held bytes."
   (let ((text (ossl--decode conn bytes final))
-        (filter (ossl-ssl-conn-filter conn)))
+        (filter (ossl--conn-filter conn)))
     (when (and (> (length text) 0) (functionp filter))
-      (funcall filter (ossl-ssl-conn-process conn) text))))
+      (funcall filter (ossl--conn-process conn) text))))
 
 (defun ossl--filter (proc bytes)
   "The filter of a process coated with TLS: ciphertext BYTES from PROC."
   (let ((conn (process-get proc 'ossl--conn)))
     (when conn
       (ossl--input conn bytes)
-      (unless (ossl-ssl-conn-relay conn)
+      (unless (ossl--conn-relay conn)
         (ossl-socket--maybe-relay conn)))))
 
 (defun ossl--input (conn bytes)
   "Feed ciphertext BYTES to CONN; deliver cleartext and answer the peer.
 Return the cleartext bytes."
-  (let* ((h (ossl-ssl-conn-handle conn))
+  (let* ((h (ossl--conn-handle conn))
          (was (ossl--state h))
          (clear (ossl--feed h bytes))
          (now (ossl--state h)))
     (ossl--flush conn t)
-    (when (and (eq now 'handshaking) (ossl-ssl-conn-sni-function conn))
+    (when (and (eq now 'handshaking) (ossl--conn-sni-function conn))
       (ossl--choose-sni conn))
     (when (and (eq was 'handshaking) (not (eq now 'handshaking)))
       (ossl--handshake-ended conn))
-    (when (and (> (length clear) 0) (null (ossl-ssl-conn-error conn))
-               (ossl-ssl-conn-linked conn))
+    (when (and (> (length clear) 0) (null (ossl--conn-error conn))
+               (ossl--conn-linked conn))
       (ossl--deliver conn clear))
-    (when (ossl-ssl-conn-linked conn)
+    (when (ossl--conn-linked conn)
       (cond ((and (eq now 'failed) (not (eq was 'failed))
                   (not (eq was 'handshaking)))
              (ossl--fatal conn))
-            ((and (ossl--peer-closed-p h) (ossl-ssl-conn-carry conn))
+            ((and (ossl--peer-closed-p h) (ossl--conn-carry conn))
              (ossl--deliver conn "" t))))
     clear))
 
@@ -202,41 +202,41 @@ Return the cleartext bytes."
 The connection's SNI function gets the name the client asked for
 \(\"\" when none) and returns nil for the default certificate, or
 the keys of a context: (:cert CERT :key KEY ...)."
-  (let* ((h (ossl-ssl-conn-handle conn))
+  (let* ((h (ossl--conn-handle conn))
          (name (ossl--sni-request h)))
     (when name
       (condition-case err
-          (let ((keys (funcall (ossl-ssl-conn-sni-function conn) name)))
+          (let ((keys (funcall (ossl--conn-sni-function conn) name)))
             (ossl--sni-choose h (and keys (ossl--context t keys))))
         (error
          (ossl--abort conn 'ossl-handshake-error
                       (format "TLS handshake with %s failed: SNI function: %s"
-                              (process-name (ossl-ssl-conn-process conn))
+                              (process-name (ossl--conn-process conn))
                               (error-message-string err)))))
-      (unless (ossl-ssl-conn-error conn)
+      (unless (ossl--conn-error conn)
         (ossl--input conn "")))))
 
 (defun ossl--fatal (conn)
   "CONN's TLS stream broke after the handshake: report it, close it."
   (let ((msg (format "TLS connection %s failed: %s"
-                     (process-name (ossl-ssl-conn-process conn))
-                     (ossl--reason (ossl-ssl-conn-handle conn)))))
-    (setf (ossl-ssl-conn-error conn) (list 'ossl-protocol-error msg))
+                     (process-name (ossl--conn-process conn))
+                     (ossl--reason (ossl--conn-handle conn)))))
+    (setf (ossl--conn-error conn) (list 'ossl-protocol-error msg))
     (message "ossl: %s" msg)
-    (funcall (ossl--orig 'delete-process) (ossl-ssl-conn-process conn))))
+    (funcall (ossl--orig 'delete-process) (ossl--conn-process conn))))
 
 (defun ossl--send (conn string)
   "Send STRING through CONN: encrypted, or queued until the handshake ends."
   (let ((bytes (ossl--encode conn string))
-        (h (ossl-ssl-conn-handle conn)))
+        (h (ossl--conn-handle conn)))
     (pcase (ossl--conn-phase conn)
-      ('handshaking (push bytes (ossl-ssl-conn-queue conn)))
+      ('handshaking (push bytes (ossl--conn-queue conn)))
       ((and 'open (guard (ossl--relayed-p conn))) (ossl-socket--send conn string))
       ('open (ossl--write h bytes) (ossl--flush conn))
       (_ (signal 'ossl-closed-error
-                 (list (or (cadr (ossl-ssl-conn-error conn))
+                 (list (or (cadr (ossl--conn-error conn))
                            "TLS connection is closed for writing")
-                       (ossl-ssl-conn-process conn)))))
+                       (ossl--conn-process conn)))))
     nil))
 
 ;;;;; Advice: what makes a coated process look like a plain one
@@ -257,7 +257,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
   "Send close_notify before ORIG's end of file when PROCESS is coated."
   (let ((conn (ossl--linked-conn process)))
     (when (and conn (eq (ossl--conn-phase conn) 'open))
-      (ossl--shutdown (ossl-ssl-conn-handle conn))
+      (ossl--shutdown (ossl--conn-handle conn))
       (ossl--flush conn))
     (funcall orig process)))
 
@@ -268,8 +268,8 @@ the keys of a context: (:cert CERT :key KEY ...)."
       (condition-case nil
           (when (and (memq (ossl--conn-phase conn) '(open))
                      (not (ossl--relayed-p conn)) ; the relay says it
-                     (process-live-p (ossl-ssl-conn-process conn)))
-            (ossl--shutdown (ossl-ssl-conn-handle conn))
+                     (process-live-p (ossl--conn-process conn)))
+            (ossl--shutdown (ossl--conn-handle conn))
             (ossl--flush conn))
         (error nil))))
   (funcall orig process))
@@ -279,21 +279,21 @@ the keys of a context: (:cert CERT :key KEY ...)."
   (let ((conn (ossl--linked-conn process)))
     (if (not conn)
         (funcall orig process filter)
-      (setf (ossl-ssl-conn-filter conn)
+      (setf (ossl--conn-filter conn)
             (or filter #'internal-default-process-filter))
       filter)))
 
 (defun ossl--around-filter (orig process)
   "The cleartext filter when PROCESS is coated; else call ORIG."
   (let ((conn (ossl--linked-conn process)))
-    (if conn (ossl-ssl-conn-filter conn) (funcall orig process))))
+    (if conn (ossl--conn-filter conn) (funcall orig process))))
 
 (defun ossl--around-set-coding (orig &optional process decoding encoding)
   "Use DECODING/ENCODING for cleartext when PROCESS is coated; else ORIG."
   (let ((conn (ossl--linked-conn process)))
     (if (not conn)
         (funcall orig process decoding encoding)
-      (setf (ossl-ssl-conn-coding conn)
+      (setf (ossl--conn-coding conn)
             (cons (check-coding-system decoding)
                   (check-coding-system encoding)))
       nil)))
@@ -301,7 +301,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
 (defun ossl--around-coding (orig process)
   "The cleartext coding systems when PROCESS is coated; else call ORIG."
   (let ((conn (ossl--linked-conn process)))
-    (if conn (ossl-ssl-conn-coding conn) (funcall orig process))))
+    (if conn (ossl--conn-coding conn) (funcall orig process))))
 
 (defconst ossl--advice
   '((process-send-string . ossl--around-send-string)
@@ -393,31 +393,31 @@ Emacs 30 removed it: a filter of a binary process gets unibyte text."
 
 (defun ossl--link (conn)
   "Route CONN's process I/O through TLS."
-  (let ((proc (ossl-ssl-conn-process conn)))
+  (let ((proc (ossl--conn-process conn)))
     (ossl--install-advice)
     (process-put proc 'ossl--conn conn)
     (funcall (ossl--orig 'set-process-coding-system) proc 'binary 'binary)
     (ossl--set-filter-multibyte proc nil)
     (funcall (ossl--orig 'set-process-filter) proc #'ossl--filter)
-    (setf (ossl-ssl-conn-linked conn) t)))
+    (setf (ossl--conn-linked conn) t)))
 
 (defun ossl--unlink (conn)
   "Give CONN's process back its user's filter; TLS records pass through."
-  (let ((proc (ossl-ssl-conn-process conn)))
-    (setf (ossl-ssl-conn-linked conn) nil)
+  (let ((proc (ossl--conn-process conn)))
+    (setf (ossl--conn-linked conn) nil)
     (funcall (ossl--orig 'set-process-filter) proc
-             (ossl-ssl-conn-filter conn))))
+             (ossl--conn-filter conn))))
 
 (defun ossl--uncoat (conn)
   "Make CONN's process a plain process again."
-  (let ((proc (ossl-ssl-conn-process conn))
-        (coding (ossl-ssl-conn-coding conn)))
+  (let ((proc (ossl--conn-process conn))
+        (coding (ossl--conn-coding conn)))
     (ossl--unlink conn)
     (remove-function (process-sentinel proc) #'ossl--sentinel)
     (process-put proc 'ossl--conn nil)
     (funcall (ossl--orig 'set-process-coding-system) proc
              (car coding) (cdr coding))
-    (ossl--set-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn))))
+    (ossl--set-filter-multibyte proc (ossl--conn-filter-multibyte conn))))
 
 (defun ossl--coat (proc handle &rest slots)
   "Coat PROC with the engine connection HANDLE; SLOTS initialise the object."
@@ -444,15 +444,15 @@ character) reaches the filter, as a plain process's would at EOF."
     (when (and conn (not (process-live-p proc)))
       (if (eq (ossl--conn-phase conn) 'handshaking)
           (ossl--handshake-lost conn)
-        (when (and (ossl-ssl-conn-carry conn) (ossl-ssl-conn-linked conn))
+        (when (and (ossl--conn-carry conn) (ossl--conn-linked conn))
           (ossl--deliver conn "" t))))))
 
 (defun ossl--handshake-lost (conn)
   "CONN's connection closed during its handshake."
-  (let ((proc (ossl-ssl-conn-process conn)))
+  (let ((proc (ossl--conn-process conn)))
     (ossl--abort conn 'ossl-handshake-error
                  (format "TLS handshake with %s failed: the connection closed during the handshake (%s)"
-                         (ossl--describe-peer proc (ossl-ssl-conn-hostname conn))
+                         (ossl--describe-peer proc (ossl--conn-hostname conn))
                          (process-status proc)))))
 
 (defun ossl--describe-peer (proc hostname)
@@ -507,25 +507,25 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
 
 (defun ossl--verify-message (conn)
   "Words for why CONN's peer failed verification."
-  (let* ((h (ossl-ssl-conn-handle conn))
+  (let* ((h (ossl--conn-handle conn))
          (failure (ossl--verify-failure h))
          (result (ossl--verify-result h)))
     (if failure
-        (ossl--explain-verify-failure failure (ossl-ssl-conn-hostname conn))
+        (ossl--explain-verify-failure failure (ossl--conn-hostname conn))
       (cdr result))))
 
 (defun ossl--handshake-ended (conn)
   "CONN's engine finished its handshake: decide, then go on or fail."
-  (let* ((h (ossl-ssl-conn-handle conn))
-         (proc (ossl-ssl-conn-process conn))
-         (peer (ossl--describe-peer proc (ossl-ssl-conn-hostname conn)))
+  (let* ((h (ossl--conn-handle conn))
+         (proc (ossl--conn-process conn))
+         (peer (ossl--describe-peer proc (ossl--conn-hostname conn)))
          (refusal (and (not (eq (ossl--state h) 'failed))
-                       (ossl-ssl-conn-verify-function conn)
+                       (ossl--conn-verify-function conn)
                        (ossl--verify-function-refusal conn))))
     (cond
      ((eq (ossl--state h) 'failed)
-      (setf (ossl-ssl-conn-error conn)
-            (if (and (ossl--verify-failure h) (ossl-ssl-conn-verify conn))
+      (setf (ossl--conn-error conn)
+            (if (and (ossl--verify-failure h) (ossl--conn-verify conn))
                 (list 'ossl-verify-error
                       (format "TLS handshake with %s failed: %s" peer
                               (ossl--verify-message conn)))
@@ -535,13 +535,13 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
      (refusal
       (ossl--shutdown h)
       (ossl--flush conn t)
-      (setf (ossl-ssl-conn-error conn)
+      (setf (ossl--conn-error conn)
             (list 'ossl-verify-error
                   (format "TLS handshake with %s failed: %s" peer refusal))))
      (t
       ;; Open: what was sent meanwhile goes out now, encrypted.
-      (let ((queued (ossl-ssl-conn-queue conn)))
-        (setf (ossl-ssl-conn-queue conn) nil)
+      (let ((queued (ossl--conn-queue conn)))
+        (setf (ossl--conn-queue conn) nil)
         (when queued
           (ossl--write h (apply #'concat (nreverse queued)))
           (ossl--flush conn t)))))
@@ -551,13 +551,13 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   "Ask CONN's verify function about its peer; return why it refuses, or nil.
 Only t accepts: any other value, an error or a quit refuses, and
 the reason says which."
-  (let* ((fn (ossl-ssl-conn-verify-function conn))
+  (let* ((fn (ossl--conn-verify-function conn))
          ;; A closure is not printed: it may hold anything.
          (name (if (symbolp fn) (format "the verify function %s" fn)
                  "the verify function"))
          (answer (condition-case err
                      (funcall fn conn (ossl--verify-result
-                                       (ossl-ssl-conn-handle conn)))
+                                       (ossl--conn-handle conn)))
                    ((error quit) (list 'ossl--signalled err)))))
     (cond ((eq answer t) nil)
           ((eq (car-safe answer) 'ossl--signalled)
@@ -573,25 +573,25 @@ the reason says which."
 A failed handshake closes the process, so that nothing the
 application sends next goes out in clear, unless the caller asked
 for a plain process back (:plain-on-failure)."
-  (when (ossl-ssl-conn-timer conn)
-    (cancel-timer (ossl-ssl-conn-timer conn))
-    (setf (ossl-ssl-conn-timer conn) nil))
-  (let ((err (ossl-ssl-conn-error conn))
-        (cb (ossl-ssl-conn-callback conn)))
+  (when (ossl--conn-timer conn)
+    (cancel-timer (ossl--conn-timer conn))
+    (setf (ossl--conn-timer conn) nil))
+  (let ((err (ossl--conn-error conn))
+        (cb (ossl--conn-callback conn)))
     (when err
-      (setf (ossl-ssl-conn-queue conn) nil)
+      (setf (ossl--conn-queue conn) nil)
       (setq ossl-ssl-last-error (cadr err))
       (ossl--uncoat conn)
-      (unless (ossl-ssl-conn-plain-on-failure conn)
-        (delete-process (ossl-ssl-conn-process conn))))
+      (unless (ossl--conn-plain-on-failure conn)
+        (delete-process (ossl--conn-process conn))))
     (when cb
-      (setf (ossl-ssl-conn-callback conn) nil)
+      (setf (ossl--conn-callback conn) nil)
       (funcall cb (if err (cons (car err) (cdr err)) conn)))))
 
 (defun ossl--abort (conn error-symbol message)
   "Give up CONN's handshake with ERROR-SYMBOL and MESSAGE."
-  (unless (ossl-ssl-conn-error conn)
-    (setf (ossl-ssl-conn-error conn) (list error-symbol message))
+  (unless (ossl--conn-error conn)
+    (setf (ossl--conn-error conn) (list error-symbol message))
     (ossl--finish-handshake conn)))
 
 (provide 'ossl-process)

@@ -291,7 +291,7 @@ PROTOCOL is one of `smtp', `imap', `pop3', `xmpp' and `ftp'."
     (unless conn
       (signal 'ossl-error (list (format "Process %s is not coated with TLS"
                                         (process-name proc)))))
-    (let ((role (if (ossl-ssl-conn-serverp conn) 'server 'client))
+    (let ((role (if (ossl--conn-serverp conn) 'server 'client))
           (status (ossl-ssl-status conn)))
       (ossl-view--connection-data
        (ossl-view--process-title proc)

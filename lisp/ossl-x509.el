@@ -60,7 +60,8 @@
 (cl-defstruct (ossl-x509
                (:constructor ossl--x509-wrap (handle))
                (:copier nil)
-               (:predicate ossl-x509-p))
+               (:predicate ossl-x509-p)
+               (:conc-name ossl--x509-obj-))
   "An X.509 certificate.
 HANDLE is the module's certificate, which holds its own reference to
 OpenSSL's copy; it goes away with the object."
@@ -70,7 +71,7 @@ OpenSSL's copy; it goes away with the object."
   "The module handle of CERT; signal unless CERT is a certificate."
   (unless (ossl-x509-p cert)
     (signal 'wrong-type-argument (list 'ossl-x509-p cert)))
-  (ossl-x509-handle cert))
+  (ossl--x509-obj-handle cert))
 
 (defun ossl--x509-wrap-all (handles)
   "Certificate objects for HANDLES."
@@ -79,7 +80,7 @@ OpenSSL's copy; it goes away with the object."
 (defun ossl--x509-describe (cert)
   "The printed form of CERT's contents, SXEmacs style."
   (or (ignore-errors
-        (let* ((h (ossl-x509-handle cert))
+        (let* ((h (ossl--x509-obj-handle cert))
                (key (ossl--x509-pubkey h)))
           (format "sub:%s iss:%s; %s public key, size %d"
                   (ossl--x509-subject h) (ossl--x509-issuer h)

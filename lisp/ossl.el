@@ -79,16 +79,16 @@
   "Give up CONN's handshake: TIMEOUT seconds have passed."
   (ossl--abort conn 'ossl-timeout-error
                (format "TLS handshake with %s timed out after %s seconds"
-                       (ossl--describe-peer (ossl-ssl-conn-process conn)
-                                            (ossl-ssl-conn-hostname conn))
+                       (ossl--describe-peer (ossl--conn-process conn)
+                                            (ossl--conn-hostname conn))
                        timeout)))
 
 (defun ossl--wait (conn timeout)
   "Wait up to TIMEOUT seconds for CONN's handshake; signal if it fails."
-  (let ((proc (ossl-ssl-conn-process conn))
+  (let ((proc (ossl--conn-process conn))
         (deadline (+ (float-time) timeout))
-        (peer (ossl--describe-peer (ossl-ssl-conn-process conn)
-                                   (ossl-ssl-conn-hostname conn)))
+        (peer (ossl--describe-peer (ossl--conn-process conn)
+                                   (ossl--conn-hostname conn)))
         (done nil))
     (unwind-protect
         (progn
@@ -102,7 +102,7 @@
       (unless done                      ; C-g, or an error in a filter
         (ossl--abort conn 'ossl-handshake-error
                      (format "TLS handshake with %s was interrupted" peer))))
-    (let ((err (ossl-ssl-conn-error conn)))
+    (let ((err (ossl--conn-error conn)))
       (when err (signal (car err) (cdr err))))
     conn))
 
@@ -207,7 +207,7 @@ KEYS:
                                                  (plist-get keys :sni-function))
                               :callback callback)))
         (when callback
-          (setf (ossl-ssl-conn-timer conn)
+          (setf (ossl--conn-timer conn)
                 (run-at-time timeout nil #'ossl--time-out conn timeout)))
         (condition-case err
             (if (eq (process-status proc) 'connect)
@@ -223,7 +223,7 @@ KEYS:
 
 (defun ossl--start-when-connected (conn)
   "Start CONN's handshake once its process has finished connecting."
-  (let ((proc (ossl-ssl-conn-process conn))
+  (let ((proc (ossl--conn-process conn))
         (timer nil))
     (setq timer
           (run-at-time
@@ -238,7 +238,7 @@ KEYS:
                   (ossl--abort conn 'ossl-handshake-error
                                (format "Connecting to %s failed: %s"
                                        (ossl--describe-peer
-                                        proc (ossl-ssl-conn-hostname conn))
+                                        proc (ossl--conn-hostname conn))
                                        (string-trim
                                         (format "%s" (process-status proc))))))))))))
 
@@ -271,11 +271,11 @@ Wait up to `ossl-finish-timeout' seconds for the peer's close_notify,
 so that a protocol can go on in clear afterwards; the process itself
 stays open (the peer may close it).  Return SSL-CONN, now dead."
   (let* ((h (ossl--check-conn ssl-conn))
-         (proc (ossl-ssl-conn-process ssl-conn)))
+         (proc (ossl--conn-process ssl-conn)))
     (when (and (memq (ossl--conn-phase ssl-conn) '(open closing))
                (process-live-p proc))
       (if (ossl--relayed-p ssl-conn)
-          (ossl--relay-shutdown (ossl-ssl-conn-relay ssl-conn))
+          (ossl--relay-shutdown (ossl--conn-relay ssl-conn))
         (ossl--shutdown h)
         (ossl--flush ssl-conn))
       (let ((deadline (+ (float-time) ossl-finish-timeout)))
@@ -287,27 +287,27 @@ stays open (the peer may close it).  Return SSL-CONN, now dead."
     ;; The socket back in place, the rest goes as on the Lisp path.
     (when (ossl--relayed-p ssl-conn)
       (ossl-socket--unrelay ssl-conn))
-    (let ((carry (ossl-ssl-conn-carry ssl-conn))
+    (let ((carry (ossl--conn-carry ssl-conn))
           (leftover (ossl--leftover h)))
       (when carry (ossl--deliver ssl-conn "" t))
       (ossl--uncoat ssl-conn)
       (ossl--release h)
-      (setf (ossl-ssl-conn-dead ssl-conn) t)
+      (setf (ossl--conn-dead ssl-conn) t)
       ;; What followed the peer's close_notify is plain text.
-      (when (and leftover (functionp (ossl-ssl-conn-filter ssl-conn)))
-        (funcall (ossl-ssl-conn-filter ssl-conn) proc
+      (when (and leftover (functionp (ossl--conn-filter ssl-conn)))
+        (funcall (ossl--conn-filter ssl-conn) proc
                  (decode-coding-string
-                  leftover (or (car (ossl-ssl-conn-coding ssl-conn)) 'binary)))))
+                  leftover (or (car (ossl--conn-coding ssl-conn)) 'binary)))))
     ssl-conn))
 
 (defun ossl-ssl-proselytise-process (ssl-conn)
   "Route the I/O of SSL-CONN's process through TLS again.
 Its filter sees cleartext and `process-send-string' encrypts."
   (ossl--check-conn ssl-conn)
-  (unless (ossl-ssl-conn-linked ssl-conn)
-    (setf (ossl-ssl-conn-filter ssl-conn)
+  (unless (ossl--conn-linked ssl-conn)
+    (setf (ossl--conn-filter ssl-conn)
           (funcall (ossl--orig 'process-filter)
-                   (ossl-ssl-conn-process ssl-conn)))
+                   (ossl--conn-process ssl-conn)))
     (ossl--link ssl-conn))
   ssl-conn)
 
@@ -317,7 +317,7 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   (ossl--check-conn ssl-conn)
   (when (ossl--relayed-p ssl-conn)
     (ossl-socket--unrelay ssl-conn))
-  (when (ossl-ssl-conn-linked ssl-conn)
+  (when (ossl--conn-linked ssl-conn)
     (ossl--unlink ssl-conn))
   ssl-conn)
 
@@ -346,7 +346,7 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   "Return the process underneath SSL-CONN."
   (unless (ossl-ssl-conn-p ssl-conn)
     (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
-  (ossl-ssl-conn-process ssl-conn))
+  (ossl--conn-process ssl-conn))
 
 (defun ossl-ssl-cipher-version (ssl-conn)
   "Return the protocol SSL-CONN negotiated, as a symbol like `TLSv1.3'."
@@ -385,7 +385,7 @@ a certificate is not ok."
   "Return why SSL-CONN failed, as a string, or nil."
   (unless (ossl-ssl-conn-p ssl-conn)
     (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
-  (cadr (ossl-ssl-conn-error ssl-conn)))
+  (cadr (ossl--conn-error ssl-conn)))
 
 (defun ossl-process-conn (process)
   "Return the TLS connection coating PROCESS, or nil."
@@ -393,9 +393,9 @@ a certificate is not ok."
 
 (defun ossl--truncated-p (conn)
   "Non-nil if CONN's transport ended without the peer's close_notify."
-  (and (not (ossl--peer-closed-p (ossl-ssl-conn-handle conn)))
+  (and (not (ossl--peer-closed-p (ossl--conn-handle conn)))
        (memq (ossl--conn-phase conn) '(open closing))
-       (not (process-live-p (ossl-ssl-conn-process conn)))))
+       (not (process-live-p (ossl--conn-process conn)))))
 
 (defun ossl-ssl-status (ssl-conn)
   "Return a plist describing SSL-CONN.
@@ -410,9 +410,9 @@ of the peer's ephemeral key), :verify-result (CODE . STRING),
 :truncated (the transport ended without the peer's close_notify)."
   (unless (ossl-ssl-conn-p ssl-conn)
     (signal 'wrong-type-argument (list 'ossl-ssl-conn-p ssl-conn)))
-  (if (ossl-ssl-conn-dead ssl-conn)
+  (if (ossl--conn-dead ssl-conn)
       (list :state 'closed)
-    (let* ((h (ossl-ssl-conn-handle ssl-conn))
+    (let* ((h (ossl--conn-handle ssl-conn))
            (failures (mapcar (lambda (f)
                                (list (nth 0 f) (nth 1 f)
                                      (and (nth 2 f) (ossl--x509-wrap (nth 2 f)))
@@ -425,7 +425,7 @@ of the peer's ephemeral key), :verify-result (CODE . STRING),
              :verify-failure (car failures)
              :verify-failures failures
              :peer-certificates (ossl-ssl-peer-cert-chain ssl-conn)
-             :hostname (ossl-ssl-conn-hostname ssl-conn)
+             :hostname (ossl--conn-hostname ssl-conn)
              :truncated (and (ossl--truncated-p ssl-conn) t))))))
 
 (defun ossl-ssl-session (ssl-conn)
