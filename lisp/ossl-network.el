@@ -284,6 +284,13 @@ NOWAIT as for `make-network-process'.  A failure says what failed."
   "Make PROC, a :nowait connection to HOST:SERVICE, a TLS connection.
 KEYLIST, TRUSTFILES and FLAGS are as for `ossl-network--negotiate'.
 Return PROC."
+  ;; Sends wait for the layer through ossl's advice: install it now.
+  ;; Where ossl cannot work (see `ossl--install-advice'), the
+  ;; connection is refused here rather than when it is coated.
+  (condition-case err
+      (ossl--install-advice)
+    (ossl-not-supported-error (delete-process proc)
+                              (signal (car err) (cdr err))))
   (let ((keys (ossl-network--tls-keys host service keylist trustfiles))
         (ossl-network--bypass t))
     (process-put proc 'ossl-network--pending
@@ -449,36 +456,12 @@ enforce the checks the caller asked for, then ask the NSM."
   (let ((p (and (not ossl-network--bypass) (ossl--resolve process))))
     (and p (ossl-network--pending-p p) (not (ossl-process-conn p)) p)))
 
-(defun ossl-network--around-send-string (orig process string)
-  "Wait for the TLS layer of a pending PROCESS before sending STRING.
-Otherwise call ORIG."
-  (let ((p (ossl-network--uncoated-pending process)))
-    (if (not p)
-        (funcall orig process string)
-      (ossl-network--wait-coated p)
-      (ossl-network--check-sendable p)
-      (process-send-string p string))))
-
-(defun ossl-network--around-send-region (orig process start end)
-  "Wait for the TLS layer of a pending PROCESS before sending START..END.
-Otherwise call ORIG."
-  (let ((p (ossl-network--uncoated-pending process)))
-    (if (not p)
-        (funcall orig process start end)
-      (let ((text (buffer-substring-no-properties start end)))
-        (ossl-network--wait-coated p)
-        (ossl-network--check-sendable p)
-        (process-send-string p text)))))
-
-(defun ossl-network--around-send-eof (orig &optional process)
-  "Wait for the TLS layer of a pending PROCESS before its end of file.
-Otherwise call ORIG."
-  (let ((p (ossl-network--uncoated-pending process)))
-    (if (not p)
-        (funcall orig process)
-      (ossl-network--wait-coated p)
-      (ossl-network--check-sendable p)
-      (process-send-eof p))))
+(defun ossl-network--await-layer (process)
+  "Wait for the TLS layer of PROCESS, a pending connection, before a send.
+Signal when it will not come.  ossl's send advice calls this (see
+`ossl--await-function')."
+  (ossl-network--wait-coated process)
+  (ossl-network--check-sendable process))
 
 ;;;; gnutls.el's entry points
 
@@ -680,11 +663,11 @@ NAME, BUFFER, HOST, SERVICE and PARAMETERS are as for it; return
     (nsm-query :around ossl-network--around-nsm-query)
     (process-status :around ossl-network--around-process-status)
     (set-process-sentinel :around ossl-network--around-set-sentinel)
-    (process-sentinel :around ossl-network--around-sentinel)
-    (process-send-string :around ossl-network--around-send-string)
-    (process-send-region :around ossl-network--around-send-region)
-    (process-send-eof :around ossl-network--around-send-eof))
-  "The functions `ossl-network-mode' advises: (FUNCTION HOW ADVICE).")
+    (process-sentinel :around ossl-network--around-sentinel))
+  "The functions `ossl-network-mode' advises: (FUNCTION HOW ADVICE).
+Not the send primitives: ossl's own advice on them (ossl-process.el)
+waits for the layer of a pending connection, through
+`ossl--pending-function'.")
 
 (defvar ossl-network--defined nil
   "Functions and variables `ossl-network-mode' defined because Emacs lacked them.
@@ -723,10 +706,14 @@ Each element is (function . SYMBOL) or (variable . SYMBOL).")
     (setq gnutls-log-level 0)
     (push (cons 'variable 'gnutls-log-level) ossl-network--defined))
   (dolist (a ossl-network--advice)
-    (advice-add (nth 0 a) (nth 1 a) (nth 2 a))))
+    (advice-add (nth 0 a) (nth 1 a) (nth 2 a)))
+  (setq ossl--pending-function #'ossl-network--uncoated-pending
+        ossl--await-function #'ossl-network--await-layer))
 
 (defun ossl-network--disable ()
   "Remove everything `ossl-network--enable' installed."
+  (setq ossl--pending-function nil
+        ossl--await-function nil)
   (dolist (a ossl-network--advice)
     (advice-remove (nth 0 a) (nth 2 a)))
   (advice-remove 'gnutls-peer-status #'ossl-network--around-peer-status)

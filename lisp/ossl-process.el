@@ -59,14 +59,6 @@
 
 ;;;; Moving bytes: the process glue
 
-(defvar ossl--originals nil
-  "Alist of (SYMBOL . the primitive before ossl advised it).")
-
-(defun ossl--orig (symbol)
-  "The unadvised primitive SYMBOL."
-  (or (cdr (assq symbol ossl--originals))
-      (advice--cd*r (symbol-function symbol))))
-
 (defun ossl--linked-conn (process)
   "The TLS connection that PROCESS's I/O passes through, or nil."
   (let ((conn (ossl--conn-of process)))
@@ -241,25 +233,57 @@ the keys of a context: (:cert CERT :key KEY ...)."
 
 ;;;;; Advice: what makes a coated process look like a plain one
 
+(defvar ossl--pending-function nil
+  "A function telling whether a TLS layer is on its way to a process, or nil.
+It is called with the PROCESS argument of a send primitive and
+returns the process when that process is to be coated but is not
+yet (ossl-network's :nowait connections), nil otherwise.  A send to
+such a process waits for the layer (`ossl--await-function'), then
+goes through it: nothing goes out in clear meanwhile.")
+
+(defvar ossl--await-function nil
+  "With `ossl--pending-function', a function that waits for a process's layer.
+It is called with the process and returns once the process is
+coated, or signals.")
+
+(defun ossl--pending-layer (process)
+  "PROCESS's process if a TLS layer is on its way to it, else nil.
+See `ossl--pending-function'."
+  (and ossl--pending-function (funcall ossl--pending-function process)))
+
 (defun ossl--around-send-string (orig process string)
-  "Encrypt STRING when PROCESS is coated; else call ORIG."
-  (let ((conn (ossl--linked-conn process)))
-    (if conn (ossl--send conn string) (funcall orig process string))))
+  "Encrypt STRING when PROCESS is coated; else call ORIG.
+When PROCESS's layer is on its way, wait for it first."
+  (let* ((conn (ossl--linked-conn process))
+         (pending (and (not conn) (ossl--pending-layer process))))
+    (cond (conn (ossl--send conn string))
+          (pending (funcall ossl--await-function pending)
+                   (process-send-string pending string))
+          (t (funcall orig process string)))))
 
 (defun ossl--around-send-region (orig process start end)
-  "Encrypt the region START..END when PROCESS is coated; else call ORIG."
-  (let ((conn (ossl--linked-conn process)))
-    (if conn
-        (ossl--send conn (buffer-substring-no-properties start end))
-      (funcall orig process start end))))
+  "Encrypt the region START..END when PROCESS is coated; else call ORIG.
+When PROCESS's layer is on its way, wait for it first."
+  (let* ((conn (ossl--linked-conn process))
+         (pending (and (not conn) (ossl--pending-layer process))))
+    (cond (conn (ossl--send conn (buffer-substring-no-properties start end)))
+          (pending (let ((text (buffer-substring-no-properties start end)))
+                     (funcall ossl--await-function pending)
+                     (process-send-string pending text)))
+          (t (funcall orig process start end)))))
 
 (defun ossl--around-send-eof (orig &optional process)
-  "Send close_notify before ORIG's end of file when PROCESS is coated."
-  (let ((conn (ossl--linked-conn process)))
-    (when (and conn (eq (ossl--conn-phase conn) 'open))
-      (ossl--shutdown (ossl--conn-handle conn))
-      (ossl--flush conn))
-    (funcall orig process)))
+  "Send close_notify before ORIG's end of file when PROCESS is coated.
+When PROCESS's layer is on its way, wait for it first."
+  (let* ((conn (ossl--linked-conn process))
+         (pending (and (not conn) (ossl--pending-layer process))))
+    (if pending
+        (progn (funcall ossl--await-function pending)
+               (process-send-eof pending))
+      (when (and conn (eq (ossl--conn-phase conn) 'open))
+        (ossl--shutdown (ossl--conn-handle conn))
+        (ossl--flush conn))
+      (funcall orig process))))
 
 (defun ossl--around-delete-process (orig &optional process)
   "Say close_notify, best effort, before ORIG deletes a coated PROCESS."
@@ -312,7 +336,21 @@ the keys of a context: (:cert CERT :key KEY ...)."
     (process-filter . ossl--around-filter)
     (set-process-coding-system . ossl--around-set-coding)
     (process-coding-system . ossl--around-coding))
-  "The process primitives ossl advises, and how.")
+  "The process primitives ossl advises, and how.
+This is the only advice on process primitives: ossl-network's
+:nowait connections use the send advice through
+`ossl--pending-function'.")
+
+(defvar ossl--originals
+  ;; Taken when this file is loaded, before ossl advises anything
+  ;; (a `defvar', so that loading the file again keeps them): the
+  ;; primitives themselves, or what another package made of them.
+  (mapcar (lambda (a) (cons (car a) (symbol-function (car a)))) ossl--advice)
+  "Alist of (PRIMITIVE . its definition before ossl advised it).")
+
+(defun ossl--orig (primitive)
+  "Return PRIMITIVE as it was before ossl advised it, for ossl's own use."
+  (cdr (assq primitive ossl--originals)))
 
 (defvar ossl--advice-installed nil
   "Non-nil once `ossl--install-advice' has advised every primitive.")
@@ -328,9 +366,6 @@ the keys of a context: (:cert CERT :key KEY ...)."
 Signal `ossl-not-supported-error' when the advice of one of them
 would not be seen by natively compiled callers."
   (dolist (a ossl--advice)
-    (unless (assq (car a) ossl--originals)
-      (push (cons (car a) (advice--cd*r (symbol-function (car a))))
-            ossl--originals))
     (unless (advice-member-p (cdr a) (car a))
       (condition-case err
           (advice-add (car a) :around (cdr a))

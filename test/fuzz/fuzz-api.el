@@ -56,7 +56,7 @@
 (defvar ossl-finish-timeout)
 (defvar nsm-settings-file)
 (defvar ossl-fuzz--transport-error)
-(declare-function ossl--orig "ossl" (symbol))
+(declare-function ossl--orig "ossl-process" (primitive))
 (declare-function ossl-ssl-conn-p "ossl" (object))
 (declare-function ossl--conn-handle "ossl-core" (conn))
 (declare-function ossl--conn-dead "ossl-core" (conn))
