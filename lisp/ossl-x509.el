@@ -35,6 +35,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'ossl-core)
 
 (declare-function ossl--x509-read-file "ossl-module" (file))
 (declare-function ossl--x509-from-pem "ossl-module" (string))
@@ -53,64 +54,14 @@
 (declare-function ossl--own-cert "ossl-module" (conn))
 (declare-function ossl--peer-cert "ossl-module" (conn))
 (declare-function ossl--peer-chain "ossl-module" (conn))
-(declare-function ossl--check-conn "ossl" (conn))
-
-;;;; Shared helpers: names, dates, verify codes
-
-(defun ossl--x509-subject-cn (subject)
-  "The common name in the one-line SUBJECT string, or nil."
-  (and subject (string-match "/CN=\\([^/]+\\)" subject)
-       (match-string 1 subject)))
-
-(defun ossl--x509-date (time &optional default)
-  "TIME, in seconds, as an ISO date in UTC; DEFAULT when TIME is nil."
-  (if time (format-time-string "%Y-%m-%d" time t) default))
-
-(defconst ossl--verify-code-symbols
-  '((0 . ok)
-    (2 . unable-to-get-issuer-cert)
-    (4 . unable-to-decrypt-cert-signature)
-    (6 . unable-to-decode-issuer-public-key)
-    (7 . cert-signature-failure)
-    (9 . cert-not-yet-valid)
-    (10 . cert-has-expired)
-    (11 . crl-not-yet-valid)
-    (12 . crl-has-expired)
-    (18 . depth-zero-self-signed-cert)
-    (19 . self-signed-cert-in-chain)
-    (20 . unable-to-get-issuer-cert-locally)
-    (21 . unable-to-verify-leaf-signature)
-    (23 . cert-revoked)
-    (24 . no-issuer-public-key)
-    (25 . path-length-exceeded)
-    (26 . invalid-purpose)
-    (27 . cert-untrusted)
-    (28 . cert-rejected)
-    (34 . unhandled-critical-extension)
-    (47 . permitted-violation)
-    (48 . excluded-violation)
-    (49 . subtree-minmax)
-    (51 . unsupported-constraint-type)
-    (62 . hostname-mismatch)
-    (64 . ip-address-mismatch)
-    (66 . ee-key-too-small)
-    (67 . ca-key-too-small)
-    (68 . ca-md-too-weak))
-  "OpenSSL's X509_V_* verify codes ossl explains, as symbols.
-Each symbol is the code's name in <openssl/x509_vfy.h>, without the
-X509_V_ERR_ prefix, in lower case.")
-
-(defun ossl--verify-code-symbol (code)
-  "The symbol for OpenSSL's verify CODE (see `ossl--verify-code-symbols').
-nil for nil; `other' for a code ossl has no words of its own for."
-  (and code (or (alist-get code ossl--verify-code-symbols) 'other)))
 
 ;;;; Certificate objects
 
 (cl-defstruct (ossl-x509
                (:constructor ossl--x509-wrap (handle))
                (:copier nil)
-               (:predicate ossl-x509-p))
+               (:predicate ossl-x509-p)
+               (:conc-name ossl--x509-obj-))
   "An X.509 certificate.
 HANDLE is the module's certificate, which holds its own reference to
 OpenSSL's copy; it goes away with the object."
@@ -120,7 +71,7 @@ OpenSSL's copy; it goes away with the object."
   "The module handle of CERT; signal unless CERT is a certificate."
   (unless (ossl-x509-p cert)
     (signal 'wrong-type-argument (list 'ossl-x509-p cert)))
-  (ossl-x509-handle cert))
+  (ossl--x509-obj-handle cert))
 
 (defun ossl--x509-wrap-all (handles)
   "Certificate objects for HANDLES."
@@ -129,7 +80,7 @@ OpenSSL's copy; it goes away with the object."
 (defun ossl--x509-describe (cert)
   "The printed form of CERT's contents, SXEmacs style."
   (or (ignore-errors
-        (let* ((h (ossl-x509-handle cert))
+        (let* ((h (ossl--x509-obj-handle cert))
                (key (ossl--x509-pubkey h)))
           (format "sub:%s iss:%s; %s public key, size %d"
                   (ossl--x509-subject h) (ossl--x509-issuer h)
