@@ -114,7 +114,8 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
 (declare-function ossl--protocol "ossl-module" (conn))
 (declare-function ossl--cipher "ossl-module" (conn))
 (declare-function ossl--cipher-names "ossl-module" (conn))
-(declare-function ossl--verify-result "ossl-module" (conn))
+(declare-function ossl--verify-outcome "ossl-module" (conn))
+(declare-function ossl--verify-code "ossl-module" (conn))
 (declare-function ossl--verify-failures "ossl-module" (conn))
 (declare-function ossl--ctx-add-sni "ossl-module" (ctx name sni-ctx))
 (declare-function ossl--ctx-pause-for-sni "ossl-module" (ctx))
@@ -879,7 +880,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
   "Words for why CONN's peer failed verification."
   (let* ((h (ossl-ssl-conn-handle conn))
          (failure (ossl--verify-failure h))
-         (result (ossl--verify-result h)))
+         (result (ossl--verify-code h)))
     (if failure
         (ossl--explain-verify-failure failure (ossl-ssl-conn-hostname conn))
       (cdr result))))
@@ -926,7 +927,7 @@ the reason says which."
          (name (if (symbolp fn) (format "the verify function %s" fn)
                  "the verify function"))
          (answer (condition-case err
-                     (funcall fn conn (ossl--verify-result
+                     (funcall fn conn (ossl--verify-code
                                        (ossl-ssl-conn-handle conn)))
                    ((error quit) (list 'ossl--signalled err)))))
     (cond ((eq answer t) nil)
@@ -1082,9 +1083,9 @@ KEYS:
     (let* ((ctx (or (plist-get keys :context) (ossl--context serverp keys)))
            (mode (if serverp
                      (pcase (plist-get keys :verify-client)
-                       ('nil 0) ('request 1) ('require 2)
+                       ('nil 'none) ('request 'request) ('require 'require)
                        (v (signal 'wrong-type-argument (list 'symbolp v))))
-                   (if (and verify (null verify-function)) 2 0)))
+                   (if (and verify (null verify-function)) 'require 'none)))
            (h (ossl--conn-new ctx hostname mode)))
       (when alpn (ossl--conn-alpn h (ossl--alpn-wire alpn)))
       (when session (ossl--set-session h session))
@@ -1262,7 +1263,7 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   "Return the outcome of verifying SSL-CONN's peer as (CODE . STRING).
 0 means the chain verified, for instance (0 . \"ok\"); a peer without
 a certificate is not ok."
-  (ossl--verify-result (ossl--check-conn ssl-conn)))
+  (ossl--verify-code (ossl--check-conn ssl-conn)))
 
 (defun ossl-ssl-state (ssl-conn)
   "Return SSL-CONN's state: `handshaking', `open', `closing', `closed' or `failed'."
@@ -1292,9 +1293,11 @@ Keys: :state (see `ossl-ssl-state'), :protocol, :cipher,
 :cipher-bits, :group (the key exchange group), :signature-algorithm
 \(the peer's handshake signature), :server-name (SNI), :alpn,
 :session-reused, :secure-renegotiation, :peer-tmp-key-bits (the size
-of the peer's ephemeral key), :verify-result (CODE . STRING),
-:verify-failure (CODE DEPTH CERT STRING) of the first failure or nil,
-:verify-failures (all of them, up to 8),
+of the peer's ephemeral key), :verify-result (CODE . STRING) as
+`ossl-ssl-verify-certificate', :verify-outcome (the same as a word:
+`ok', `expired', `unknown-ca'...; see `ossl-x509-verify-explanation'),
+:verify-failure (CODE DEPTH CERT STRING WORD) of the first failure or
+nil, :verify-failures (all of them, up to 8),
 :peer-certificates (leaf first), :hostname (the name verified) and
 :truncated (the transport ended without the peer's close_notify)."
   (unless (ossl-ssl-conn-p ssl-conn)
@@ -1310,7 +1313,8 @@ of the peer's ephemeral key), :verify-result (CODE . STRING),
       (append
        (list :state (ossl--conn-phase ssl-conn))
        (ossl--conn-info h)
-       (list :verify-result (ossl--verify-result h)
+       (list :verify-result (ossl--verify-code h)
+             :verify-outcome (ossl--verify-outcome h)
              :verify-failure (car failures)
              :verify-failures failures
              :peer-certificates (ossl-ssl-peer-cert-chain ssl-conn)

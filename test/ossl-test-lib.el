@@ -511,8 +511,8 @@ each side received, (A-TEXT . B-TEXT)."
 
 (defun ossl-test-engine-pair (&optional cctx sctx split)
   "A client and a server handle that finished their handshake: (C . S)."
-  (let ((c (ossl--conn-new (or cctx (ossl-test-engine-ctx nil)) "localhost" 2))
-        (s (ossl--conn-new (or sctx (ossl-test-engine-ctx t)) nil 0)))
+  (let ((c (ossl--conn-new (or cctx (ossl-test-engine-ctx nil)) "localhost" 'require))
+        (s (ossl--conn-new (or sctx (ossl-test-engine-ctx t)) nil 'none)))
     (ossl--feed c "")
     (ossl-test-engine-pump c s split)
     (cons c s)))
