@@ -1308,7 +1308,7 @@ nil, :verify-failures (all of them, up to 8),
            (failures (mapcar (lambda (f)
                                (list (nth 0 f) (nth 1 f)
                                      (and (nth 2 f) (ossl--x509-wrap (nth 2 f)))
-                                     (nth 3 f)))
+                                     (nth 3 f) (nth 4 f)))
                              (ossl--verify-failures h))))
       (append
        (list :state (ossl--conn-phase ssl-conn))

@@ -334,12 +334,14 @@ Generates the PKI on first call.  See `ossl-test-pki-files'."
     ("weak-sha1" p256 "int" "sha1" "server_ext")
     ("weak-md5" rsa2048 "int-rsa" "md5" "server_ext")
     ("weak-ca-p192" p256 "int-p192" "sha256" "server_ext")
-    ("weak-ca-dsa1024" p256 "int-dsa1024" "sha256" "server_ext"))
+    ("weak-ca-dsa1024" p256 "int-dsa1024" "sha256" "server_ext")
+    ("by-leaf" p256 "server" "sha256" "server_ext"))
   "Certificates `ossl-test-weak-file' makes, issuers first.
 Each leaf is for localhost and 127.0.0.1 and is signed by a CA of the
 test PKI; what is weak is its own key, its signature or its issuer's
-key.  NAME-chain.pem holds the leaf and its issuer, unless the issuer
-is the root.")
+key; by-leaf's issuer is no CA at all, but the leaf server.pem.
+NAME-chain.pem holds the leaf and its issuer, unless the issuer is
+the root.")
 
 (defun ossl-test--genpkey-args (kind file)
   "`openssl genpkey' arguments writing a key of KIND into FILE.

@@ -358,5 +358,93 @@ a key that does not match, or an injection after the handshake, is an error."
       (ossl-ssl-finish c)
       (should (equal (ossl-ssl-status c) '(:state closed))))))
 
+;;;; Outcomes as words
+
+(ert-deftest ossl-verify/outcome-words ()
+  "Each outcome a real chain gives reaches Lisp as its word: in the
+status, in the failure at the certificate that failed, and in the
+explanation; the SXEmacs code is OpenSSL's.
+A case is (LEAF SERVER-ARGS CA WORD CODES WORDS): s_server presents
+LEAF (of the PKI) or SERVER-ARGS; CA is trusted."
+  (let ((root (list (ossl-verify-tests--root)))
+        (both (list (ossl-verify-tests--root) (ossl-test-file "int.pem"))))
+    (dolist (case `(("server" nil ,root ok (0) nil)
+                    ("expired" nil ,root expired (10) "expired on 2021-01-01")
+                    ("notyet" nil ,root not-activated (9)
+                     "is not valid before 2040-01-01")
+                    ("wrongname" nil ,root no-host-match (62)
+                     "does not match the name localhost: it is for DNS:wrong.example, DNS:other.example")
+                    ("selfsigned" (:chain nil) ,root self-signed (18)
+                     "is self-signed and not in the trust store")
+                    ("server" (:chain nil) ,root unknown-ca (20 21)
+                     "came without its issuer: the peer sent no certificate for CN=ossl Test Intermediate CA")
+                    ("unknown" (:chain nil) ,root unknown-ca (20 21)
+                     "the trust store does not have it")
+                    ("server" (:chain ,(ossl-test-file "ca-bundle.pem")) nil
+                     untrusted-root (19)
+                     "is a self-signed root that is not in the trust store")
+                    (nil (:cert ,(ossl-test-weak-file "by-leaf.pem")
+                          :key ,(ossl-test-weak-file "by-leaf.key")
+                          :chain ,(ossl-test-weak-file "by-leaf-chain.pem"))
+                         ,both not-ca (79 32)
+                         "is not a CA certificate, yet it issued another certificate")
+                    (nil (:cert ,(ossl-test-weak-file "weak-rsa1024.pem")
+                          :key ,(ossl-test-weak-file "weak-rsa1024.key")
+                          :extra-args ("-cipher" "DEFAULT@SECLEVEL=0"))
+                         ,root insecure (66) "is too weak: EE certificate key too weak")))
+      (ert-info ((format "%S" case))
+        (pcase-let ((`(,leaf ,args ,ca ,word ,codes ,words) case))
+          (ossl-verify-tests--with
+              (p (if leaf (apply #'ossl-verify-tests--server leaf args)
+                   (apply #'ossl-test-openssl-server args)))
+            (let* ((c (ossl-starttls p :verify nil :ca ca))
+                   (s (ossl-ssl-status c))
+                   (failure (plist-get s :verify-failure)))
+              (should (eq (plist-get s :verify-outcome) word))
+              (should (memq (car (ossl-ssl-verify-certificate c)) codes))
+              (should (equal (plist-get s :verify-result)
+                             (ossl-ssl-verify-certificate c)))
+              (if (eq word 'ok)
+                  (should-not failure)
+                (should (eq (nth 4 failure) word))
+                (should (memq (nth 0 failure) codes))
+                (should (string-search
+                         words (ossl-x509-verify-explanation
+                                word (nth 2 failure) "localhost"
+                                (nth 3 failure))))))))))))
+
+(ert-deftest ossl-verify/outcome-words-without-a-chain ()
+  "A client that checked no name, and a server whose client sent no
+certificate, are not ok; their words have the SXEmacs code 50."
+  (let ((c (ossl--conn-new (ossl-test-engine-ctx nil) nil 'none))
+        (s (ossl--conn-new (ossl-test-engine-ctx t) nil 'none)))
+    (ossl--feed c "")
+    (ossl-test-engine-pump c s)
+    (should (eq (ossl--state c) 'open))
+    (should (eq (ossl--verify-outcome c) 'host-not-checked))
+    (should (equal (ossl--verify-code c)
+                   '(50 . "certificate chain ok, but no host name was checked")))
+    (should (eq (ossl--verify-outcome s) 'no-certificate))
+    (should (equal (ossl--verify-code s) '(50 . "peer presented no certificate")))))
+
+(ert-deftest ossl-verify/every-word-documented ()
+  "Every word a verify outcome can be is in the manual's table and has
+words of its own or OpenSSL's text."
+  (let ((manual (with-temp-buffer
+                  (insert-file-contents
+                   (expand-file-name "../doc/ossl.texi" ossl-test-directory))
+                  (buffer-string)))
+        (cert (car (ossl-x509-read-file (ossl-test-file "server.pem")))))
+    (should (memq 'other (ossl--verify-words)))
+    (dolist (word (ossl--verify-words))
+      (should (string-match-p (format "^@itemx? %s$" word) manual))
+      (should (stringp (ossl-x509-verify-explanation word cert "localhost"
+                                                     "OpenSSL's text"))))
+    (should (equal (ossl-x509-verify-explanation 'no-certificate nil nil
+                                                 "peer presented no certificate" t)
+                   "peer presented no certificate"))
+    (should (equal (ossl-x509-verify-explanation 'other cert nil "odd" t)
+                   "certificate for localhost fails verification: odd"))))
+
 (provide 'ossl-verify-tests)
 ;;; ossl-verify-tests.el ends here
