@@ -170,19 +170,27 @@ MORE are more parameters."
 (ert-deftest ossl-network/peer-status-equals-gnutls ()
   "`gnutls-peer-status' of an ossl connection equals GnuTLS's, key for key.
 Fingerprints, dates, names, algorithms, security levels and the
-warnings for expired, wrong-name, self-signed and untrusted
-certificates, under TLS 1.3 and TLS 1.2."
+warnings for expired, not yet valid, wrong-name, self-signed and
+untrusted certificates and for one issued by a certificate that is no
+CA, under TLS 1.3 and TLS 1.2."
   (skip-unless ossl-network-tests--native-gnutls)
+  (ossl-test-weak-file "by-leaf.pem")
+  (ossl-test--concat-files (ossl-test-pki-directory) "by-leaf-full-chain.pem"
+                           "by-leaf-chain.pem" "int.pem")
   (dolist (spec '(("server-chain.pem" "server.key")
                   ("server-rsa-chain.pem" "server-rsa.key"
                    "--priority=NORMAL:-VERS-ALL:+VERS-TLS1.2")
                   ("wrongname-chain.pem" "wrongname.key")
                   ("expired-chain.pem" "expired.key")
+                  ("notyet-chain.pem" "notyet.key")
                   ("selfsigned-chain.pem" "selfsigned.key")
-                  ("unknown-chain.pem" "unknown.key")))
+                  ("unknown-chain.pem" "unknown.key")
+                  ("by-leaf-full-chain.pem" "by-leaf.key")))
     (ossl-test-with-peer (peer (ossl-test-gnutls-server
-                                :cert (ossl-test-file (nth 0 spec))
-                                :key (ossl-test-file (nth 1 spec))
+                                :cert (expand-file-name (nth 0 spec)
+                                                        (ossl-test-pki-directory))
+                                :key (expand-file-name (nth 1 spec)
+                                                       (ossl-test-pki-directory))
                                 :extra-args (nthcdr 2 spec)))
       (let* ((network-security-level 'low)
              (gnutls-trustfiles (list (ossl-test-file "root.pem")))
@@ -361,7 +369,7 @@ Nothing queued is sent to the refused host."
           (should (string-match-p (format "localhost:%d" port) why))
           (should (string-match-p "Network Security Manager" why))
           (should (string-match-p "certificate host does not match hostname" why))
-          (should (string-match-p "wrong\\.example, other\\.example" why)))
+          (should (string-match-p "DNS:wrong\\.example, DNS:other\\.example" why)))
         ;; `low' lets it through.
         (let* ((network-security-level 'low)
                (r (funcall open))

@@ -52,7 +52,7 @@
   "Without the intermediate the issuer is unknown; giving it as a CA helps."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server" :chain nil))
     (should (string-match-p
-             "failed: unknown issuer CN=ossl Test Intermediate CA"
+             "failed: certificate for localhost was issued by CN=ossl Test Intermediate CA,O=ossl tests,C=DE, which the peer did not send and the trust store does not have"
              (ossl-verify-tests--error p :ca (ossl-verify-tests--root)))))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server" :chain nil))
     (should (ossl-starttls p :ca (list (ossl-verify-tests--root)
@@ -73,17 +73,17 @@
 (ert-deftest ossl-verify/wrong-name ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "wrongname"))
     (should (string-match-p
-             "name mismatch: certificate is for wrong.example, other.example; connected to localhost"
+             "certificate for wrong.example does not match the name localhost: it is for DNS:wrong.example, DNS:other.example"
              (ossl-verify-tests--error p :ca (ossl-verify-tests--root))))))
 
 (ert-deftest ossl-verify/self-signed ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "selfsigned" :chain nil))
-    (should (string-match-p "self-signed certificate for localhost is not trusted"
+    (should (string-match-p "certificate for localhost is self-signed and not in the trust store"
                             (ossl-verify-tests--error p)))))
 
 (ert-deftest ossl-verify/unknown-root ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "unknown" :chain nil))
-    (should (string-match-p "unknown issuer CN=ossl Unknown Root CA"
+    (should (string-match-p "certificate for localhost was issued by CN=ossl Unknown Root CA"
                             (ossl-verify-tests--error
                              p :ca (ossl-verify-tests--root))))))
 
@@ -114,8 +114,8 @@
           (should (ossl-starttls p :ca (ossl-verify-tests--root)
                                  :hostname (car case)))
         (should (string-match-p
-                 (concat "certificate is for \\*.test.example; connected to "
-                         (regexp-quote (car case)))
+                 (concat "does not match the name " (regexp-quote (car case))
+                         ": it is for DNS:\\*.test.example")
                  (ossl-verify-tests--error p :ca (ossl-verify-tests--root)
                                            :hostname (car case))))))))
 
@@ -130,7 +130,7 @@ outcome stays available, also through the positional form."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "wrongname"))
     (let ((inhibit-message t))
       (should-not (ossl-ssl-handshake p nil (ossl-verify-tests--root))))
-    (should (string-match-p "name mismatch" ossl-ssl-last-error)))
+    (should (string-match-p "does not match the name localhost" ossl-ssl-last-error)))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "wrongname"))
     (let* ((ossl-verify-peer nil)
            (c (ossl-ssl-handshake p nil (ossl-verify-tests--root))))
@@ -377,9 +377,9 @@ LEAF (of the PKI) or SERVER-ARGS; CA is trusted."
                     ("selfsigned" (:chain nil) ,root self-signed (18)
                      "is self-signed and not in the trust store")
                     ("server" (:chain nil) ,root unknown-ca (20 21)
-                     "came without its issuer: the peer sent no certificate for CN=ossl Test Intermediate CA")
+                     "was issued by CN=ossl Test Intermediate CA,O=ossl tests,C=DE, which the peer did not send")
                     ("unknown" (:chain nil) ,root unknown-ca (20 21)
-                     "the trust store does not have it")
+                     "was issued by CN=ossl Unknown Root CA,O=ossl tests,ST=Berlin,C=DE, which the peer did not send and the trust store does not have")
                     ("server" (:chain ,(ossl-test-file "ca-bundle.pem")) nil
                      untrusted-root (19)
                      "is a self-signed root that is not in the trust store")
