@@ -171,8 +171,9 @@ MORE are more parameters."
   "`gnutls-peer-status' of an ossl connection equals GnuTLS's, key for key.
 Fingerprints, dates, names, algorithms, security levels and the
 warnings for expired, not yet valid, wrong-name, self-signed and
-untrusted certificates and for one issued by a certificate that is no
-CA, under TLS 1.3 and TLS 1.2."
+untrusted certificates, for one issued by a certificate that is no CA
+and for one with an unknown critical extension, under TLS 1.3 and
+TLS 1.2."
   (skip-unless ossl-network-tests--native-gnutls)
   (ossl-test-weak-file "by-leaf.pem")
   (ossl-test--concat-files (ossl-test-pki-directory) "by-leaf-full-chain.pem"
@@ -185,7 +186,8 @@ CA, under TLS 1.3 and TLS 1.2."
                   ("notyet-chain.pem" "notyet.key")
                   ("selfsigned-chain.pem" "selfsigned.key")
                   ("unknown-chain.pem" "unknown.key")
-                  ("by-leaf-full-chain.pem" "by-leaf.key")))
+                  ("by-leaf-full-chain.pem" "by-leaf.key")
+                  ("critical-ext-chain.pem" "critical-ext.key")))
     (ossl-test-with-peer (peer (ossl-test-gnutls-server
                                 :cert (expand-file-name (nth 0 spec)
                                                         (ossl-test-pki-directory))

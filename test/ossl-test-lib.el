@@ -129,6 +129,13 @@ extendedKeyUsage       = serverAuth
 subjectKeyIdentifier   = hash
 subjectAltName         = DNS:localhost,IP:127.0.0.1
 
+[ critical_ext ]
+basicConstraints       = critical,CA:FALSE
+keyUsage               = critical,digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost,IP:127.0.0.1
+1.3.6.1.4.1.99999.1    = critical,ASN1:UTF8String:ossl test
+
 [ ca ]
 default_ca = ossl_ca
 [ ossl_ca ]
@@ -335,11 +342,13 @@ Generates the PKI on first call.  See `ossl-test-pki-files'."
     ("weak-md5" rsa2048 "int-rsa" "md5" "server_ext")
     ("weak-ca-p192" p256 "int-p192" "sha256" "server_ext")
     ("weak-ca-dsa1024" p256 "int-dsa1024" "sha256" "server_ext")
-    ("by-leaf" p256 "server" "sha256" "server_ext"))
+    ("by-leaf" p256 "server" "sha256" "server_ext")
+    ("critical-ext" p256 "int" "sha256" "critical_ext"))
   "Certificates `ossl-test-weak-file' makes, issuers first.
 Each leaf is for localhost and 127.0.0.1 and is signed by a CA of the
 test PKI; what is weak is its own key, its signature or its issuer's
-key; by-leaf's issuer is no CA at all, but the leaf server.pem.
+key; by-leaf's issuer is no CA at all, but the leaf server.pem, and
+critical-ext has a critical extension nobody knows.
 NAME-chain.pem holds the leaf and its issuer, unless the issuer is
 the root.")
 

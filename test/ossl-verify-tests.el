@@ -391,7 +391,11 @@ LEAF (of the PKI) or SERVER-ARGS; CA is trusted."
                     (nil (:cert ,(ossl-test-weak-file "weak-rsa1024.pem")
                           :key ,(ossl-test-weak-file "weak-rsa1024.key")
                           :extra-args ("-cipher" "DEFAULT@SECLEVEL=0"))
-                         ,root insecure (66) "is too weak: EE certificate key too weak")))
+                         ,root insecure (66) "is too weak: EE certificate key too weak")
+                    (nil (:cert ,(ossl-test-weak-file "critical-ext.pem")
+                          :key ,(ossl-test-weak-file "critical-ext.key"))
+                         ,root unhandled-critical-extension (34)
+                         "fails verification: unhandled critical extension")))
       (ert-info ((format "%S" case))
         (pcase-let ((`(,leaf ,args ,ca ,word ,codes ,words) case))
           (ossl-verify-tests--with
