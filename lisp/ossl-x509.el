@@ -35,7 +35,7 @@
 ;;; Code:
 
 (require 'cl-lib)
-(require 'subr-x)
+(require 'ossl-core)
 
 (declare-function ossl--x509-read-file "ossl-module" (file))
 (declare-function ossl--x509-from-pem "ossl-module" (string))
@@ -54,47 +54,14 @@
 (declare-function ossl--own-cert "ossl-module" (conn))
 (declare-function ossl--peer-cert "ossl-module" (conn))
 (declare-function ossl--peer-chain "ossl-module" (conn))
-(declare-function ossl--check-conn "ossl" (conn))
-
-;;;; Shared helpers: names, dates
-
-(defun ossl--x509-subject-cn (subject)
-  "The common name in the one-line SUBJECT string, or nil."
-  (and subject (string-match "/CN=\\([^/]+\\)" subject)
-       (match-string 1 subject)))
-
-(defun ossl--x509-date (time &optional default)
-  "TIME, in seconds, as an ISO date in UTC; DEFAULT when TIME is nil."
-  (if time (format-time-string "%Y-%m-%d" time t) default))
-
-(defun ossl--x509-name (info)
-  "The name a certificate with INFO (see `ossl-x509-info') is known by.
-Its common name, else its first subjectAltName, else its subject."
-  (let ((subject (plist-get info :subject)))
-    (or (ossl--x509-subject-cn subject)
-        (cdar (plist-get info :subject-alt-names))
-        (and subject (not (string-empty-p subject)) subject)
-        "(no name)")))
-
-(defun ossl--x509-san-string (sans)
-  "The subjectAltNames SANS as \"DNS:a, IP:1.2.3.4\"."
-  (mapconcat (lambda (san) (format "%s:%s" (upcase (symbol-name (car san)))
-                                   (cdr san)))
-             sans ", "))
-
-(defun ossl--x509-names (info)
-  "The names the certificate with INFO is for: \"DNS:a, IP:1.2.3.4\".
-Its subjectAltNames, or \"CN=x\" when it has none."
-  (let ((sans (plist-get info :subject-alt-names)))
-    (if sans (ossl--x509-san-string sans)
-      (format "CN=%s" (ossl--x509-name info)))))
 
 ;;;; Certificate objects
 
 (cl-defstruct (ossl-x509
                (:constructor ossl--x509-wrap (handle))
                (:copier nil)
-               (:predicate ossl-x509-p))
+               (:predicate ossl-x509-p)
+               (:conc-name ossl--x509-obj-))
   "An X.509 certificate.
 HANDLE is the module's certificate, which holds its own reference to
 OpenSSL's copy; it goes away with the object."
@@ -104,7 +71,7 @@ OpenSSL's copy; it goes away with the object."
   "The module handle of CERT; signal unless CERT is a certificate."
   (unless (ossl-x509-p cert)
     (signal 'wrong-type-argument (list 'ossl-x509-p cert)))
-  (ossl-x509-handle cert))
+  (ossl--x509-obj-handle cert))
 
 (defun ossl--x509-wrap-all (handles)
   "Certificate objects for HANDLES."
@@ -113,7 +80,7 @@ OpenSSL's copy; it goes away with the object."
 (defun ossl--x509-describe (cert)
   "The printed form of CERT's contents, SXEmacs style."
   (or (ignore-errors
-        (let* ((h (ossl-x509-handle cert))
+        (let* ((h (ossl--x509-obj-handle cert))
                (key (ossl--x509-pubkey h)))
           (format "sub:%s iss:%s; %s public key, size %d"
                   (ossl--x509-subject h) (ossl--x509-issuer h)

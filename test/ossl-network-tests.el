@@ -147,6 +147,31 @@ MORE are more parameters."
     (should (equal peer-status (and (fboundp 'gnutls-peer-status)
                                     (symbol-function 'gnutls-peer-status))))))
 
+(ert-deftest ossl-network/send-primitives-advised-once ()
+  "The send primitives carry one piece of advice, ossl's, mode on or off.
+ossl-network's :nowait connections go through it (the pending-layer
+functions are set while the mode is on, and only then); ossl keeps
+the primitives it advised itself, unadvised."
+  (ossl--install-advice)
+  (let ((ossl-advice (lambda (primitive)
+                       (let (found)
+                         (advice-mapc (lambda (f _props)
+                                        (when (and (symbolp f)
+                                                   (string-prefix-p "ossl" (symbol-name f)))
+                                          (push f found)))
+                                      primitive)
+                         found))))
+    (ossl-network-tests--with-mode
+      (should (eq ossl--pending-function #'ossl-network--uncoated-pending))
+      (dolist (p '(process-send-string process-send-region process-send-eof))
+        (should (equal (funcall ossl-advice p)
+                       (list (alist-get p ossl--advice))))))
+    (should-not ossl--pending-function)
+    (should-not ossl--await-function)
+    (dolist (a ossl--advice)
+      (should (equal (funcall ossl-advice (car a)) (list (cdr a))))
+      (should (subrp (ossl--orig (car a)))))))
+
 (ert-deftest ossl-network/off-means-gnutls ()
   "With the mode off Emacs uses GnuTLS; on, the same call uses ossl."
   (skip-unless ossl-network-tests--native-gnutls)

@@ -452,10 +452,10 @@ does, every time."
                                 :filter (lambda (_p s) (push s got))))
          (port (process-contact srv :service))
          (reset (lambda (orig conn bytes)
-                  (if (ossl--peer-closed-p (ossl-ssl-conn-handle conn))
+                  (if (ossl--peer-closed-p (ossl--conn-handle conn))
                       (signal 'ossl-closed-error
                               (list "Connection reset by peer"
-                                    (ossl-ssl-conn-process conn)))
+                                    (ossl--conn-process conn)))
                     (funcall orig conn bytes))))
          (inhibit-message t))
     (advice-add 'ossl--filter :around guard)

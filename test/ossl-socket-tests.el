@@ -218,7 +218,7 @@ the same socket carries cleartext; coat it again and finish again."
             (process-send-string p "secret\n")
             (ossl-test-wait-for (lambda () (string-search "secret\n" (funcall (cdr col-s)))))
             (should (eq (ossl-ssl-finish c) c))
-            (should (ossl-ssl-conn-dead c))
+            (should (ossl--conn-dead c))
             ;; The server saw the close_notify; it finishes too.
             (ossl-test-wait-for (lambda () (eq (ossl-ssl-state sc) 'closed)))
             (ossl-ssl-finish sc)

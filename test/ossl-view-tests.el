@@ -17,6 +17,7 @@
 (require 'cl-lib)
 (require 'dired)
 (require 'ossl-view)
+(require 'ossl-session)
 (require 'ossl-test-lib)
 
 ;;;; Helpers

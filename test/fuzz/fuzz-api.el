@@ -56,14 +56,14 @@
 (defvar ossl-finish-timeout)
 (defvar nsm-settings-file)
 (defvar ossl-fuzz--transport-error)
-(declare-function ossl--orig "ossl" (symbol))
+(declare-function ossl--orig "ossl-process" (primitive))
 (declare-function ossl-ssl-conn-p "ossl" (object))
-(declare-function ossl-ssl-conn-handle "ossl" (conn))
-(declare-function ossl-ssl-conn-dead "ossl" (conn))
+(declare-function ossl--conn-handle "ossl-core" (conn))
+(declare-function ossl--conn-dead "ossl-core" (conn))
 (declare-function ossl--state "ossl-module" (handle))
 (declare-function ossl--cipher-info "ossl-module" (name))
 (declare-function ossl-encrypt "ossl-crypto" (cipher data key &optional iv aad))
-(declare-function ossl-ssl-conn-process "ossl" (conn))
+(declare-function ossl--conn-process "ossl-core" (conn))
 
 (defconst ossl-fuzz--dir
   (file-name-directory (or load-file-name buffer-file-name))
@@ -391,7 +391,7 @@ a random call deleted is started again."
                                                    (ossl-fuzz--world-get :echo))
                                              (mapcar (lambda (c)
                                                        (ignore-errors
-                                                         (ossl-ssl-conn-process c)))
+                                                         (ossl--conn-process c)))
                                                      conns)))
                 :buffers (list buf dead-buf)))
     (dolist (b (buffer-list))
@@ -785,11 +785,11 @@ and public functions nothing is repaired: junk they leave is theirs."
     (dolist (p (process-list))
       (let ((conn (process-get p 'ossl--conn)))
         (when (and conn (not (and (ossl-ssl-conn-p conn)
-                                  (or (ossl-ssl-conn-dead conn)
+                                  (or (ossl--conn-dead conn)
                                       (condition-case nil
-                                          (ossl--state (ossl-ssl-conn-handle conn))
+                                          (ossl--state (ossl--conn-handle conn))
                                         (error nil)))
-                                  (eq (ossl-ssl-conn-process conn) p))))
+                                  (eq (ossl--conn-process conn) p))))
           (ossl-fuzz--count 'repaired-conns)
           (process-put p 'ossl--conn nil)
           (funcall set-filter p #'internal-default-process-filter))
@@ -818,7 +818,7 @@ and public functions nothing is repaired: junk they leave is theirs."
           ossl-fuzz--unexpected (make-hash-table :test #'equal))
     (require 'ossl)
     (require 'ossl-x509)
-    (dolist (f '(ossl-network ossl-view))
+    (dolist (f '(ossl-network ossl-view ossl-session))
       (condition-case err (require f)
         (error (message "ossl-fuzz-api: cannot load %s: %s" f
                         (error-message-string err)))))
@@ -903,8 +903,8 @@ and public functions nothing is repaired: junk they leave is theirs."
       (when (= (% ossl-fuzz--calls 40) 0)
         (let ((c (ossl-fuzz--pick (plist-get ossl-fuzz--pool :conns))))
           (ignore-errors
-            (when (process-live-p (ossl-ssl-conn-process c))
-              (process-send-string (ossl-ssl-conn-process c) "ping\n"))))
+            (when (process-live-p (ossl--conn-process c))
+              (process-send-string (ossl--conn-process c) "ping\n"))))
         (accept-process-output nil 0.002))
       (when (= (% ossl-fuzz--calls 1000) 0)
         ;; Random calls to private helpers can leave the world odd (a
