@@ -59,6 +59,31 @@
                                      :password 42)
                       :type 'wrong-type-argument)))))
 
+(ert-deftest ossl/malformed-keys-not-in-error-data ()
+  "A malformed :key, :password or :sni entry is refused without showing it.
+Such values may hold key material or a password: the error names the
+expected type and the value's type only."
+  (let* ((needle "-----BEGIN PRIVATE KEY-----needle-secret")
+         (pem (with-temp-buffer
+                (insert-file-contents (ossl-test-file "server.key"))
+                (buffer-string)))
+         (cases
+          `((:cert ,(ossl-test-file "server.pem") :key (,needle))
+            (:cert ,(ossl-test-file "server.pem") :key ,(ossl-test-file "server.key")
+                   :password (,needle))
+            (:cert ,(ossl-test-file "server.pem") :key ,(ossl-test-file "server.key")
+                   :sni ((localhost :key ,needle)))
+            (:cert ,(ossl-test-file "server.pem") :key ,(ossl-test-file "server.key")
+                   :sni (,needle))
+            (:cert ,(ossl-test-file "server.pem") :key ,(ossl-test-file "server.key")
+                   :sni (("other.example" :cert ,(ossl-test-file "server.pem")
+                          :key [,pem]))))))
+    (dolist (keys cases)
+      (let ((err (should-error (ossl--context t keys) :type 'wrong-type-argument)))
+        (should-not (string-search "needle-secret" (format "%S" err)))
+        (should-not (string-search "PRIVATE KEY" (format "%S" err)))
+        (should (symbolp (nth 2 err)))))))
+
 (provide 'ossl-context-tests)
 
 ;;; ossl-context-tests.el ends here
