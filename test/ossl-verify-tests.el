@@ -364,8 +364,8 @@ status, in the failure at the certificate that failed, and in the
 explanation; the SXEmacs code is OpenSSL's.
 A case is (LEAF SERVER-ARGS CA WORD CODES WORDS): s_server presents
 LEAF (of the PKI) or SERVER-ARGS; CA is trusted."
-  (let ((root (list (ossl-verify-tests--root)))
-        (both (list (ossl-verify-tests--root) (ossl-test-file "int.pem"))))
+  (let ((root (list (ossl-test-root)))
+        (both (list (ossl-test-root) (ossl-test-file "int.pem"))))
     (dolist (case `(("server" nil ,root ok (0) nil)
                     ("expired" nil ,root expired (10) "expired on 2021-01-01")
                     ("notyet" nil ,root not-activated (9)
