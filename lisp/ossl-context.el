@@ -113,13 +113,20 @@ line break, a control character or a raw byte is data."
       (and (multibyte-string-p x)
            (cl-some (lambda (c) (>= c #x3fff80)) x))))
 
+(defun ossl--refuse-secret (predicate value)
+  "Signal `wrong-type-argument' for VALUE, which may hold key material.
+The error data names PREDICATE and the type of VALUE, never VALUE:
+a key, a password or an :sni entry with them must not reach error
+data, where messages and backtraces would show it."
+  (signal 'wrong-type-argument (list predicate (type-of value))))
+
 (defun ossl--key-source (x what)
   "The (KIND . VALUE) of key material X (file name or data), for WHAT.
 WHAT is `key' or `cert'.  Data goes to OpenSSL as it is, which reads
 PEM and DER.  The error for a missing key file names it only when it
 is an absolute file name: a relative one may be key data, and key
 data never goes into error data."
-  (cond ((not (stringp x)) (signal 'wrong-type-argument (list 'stringp x)))
+  (cond ((not (stringp x)) (ossl--refuse-secret 'stringp x))
         ((ossl--key-data-p x) (cons 'pem x))
         ((file-readable-p x) (cons 'file (expand-file-name x)))
         ((eq what 'key)
@@ -197,6 +204,8 @@ so that handshakes with the same settings share one trust store."
                                 trust-system (getenv "SSL_CERT_FILE")
                                 (getenv "SSL_CERT_DIR")))))
          (ctx (and cache-key (gethash cache-key ossl--context-cache))))
+    (unless (or (null password) (stringp password) (functionp password))
+      (ossl--refuse-secret 'stringp password))
     (when (and serverp (null cert))
       (signal 'ossl-certificate-error
               (list "A server handshake needs a certificate and a key")))
@@ -214,7 +223,7 @@ so that handshakes with the same settings share one trust store."
           ;; Server: other names, each with its own certificate.
           (dolist (entry sni)
             (unless (and (consp entry) (stringp (car entry)))
-              (signal 'wrong-type-argument (list 'consp entry)))
+              (ossl--refuse-secret 'consp entry))
             (ossl--ctx-add-sni ctx (car entry)
                                (ossl--context t (append (cdr entry)
                                                         (ossl--plist-without

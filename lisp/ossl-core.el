@@ -70,6 +70,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'subr-x)
 (require 'ossl-build)
 
 (defgroup ossl nil
@@ -242,44 +243,27 @@ Return nil for nil and for \"\", which name no host."
   "TIME, in seconds, as an ISO date in UTC; DEFAULT when TIME is nil."
   (if time (format-time-string "%Y-%m-%d" time t) default))
 
-(defconst ossl--verify-code-symbols
-  '((0 . ok)
-    (2 . unable-to-get-issuer-cert)
-    (4 . unable-to-decrypt-cert-signature)
-    (6 . unable-to-decode-issuer-public-key)
-    (7 . cert-signature-failure)
-    (9 . cert-not-yet-valid)
-    (10 . cert-has-expired)
-    (11 . crl-not-yet-valid)
-    (12 . crl-has-expired)
-    (18 . depth-zero-self-signed-cert)
-    (19 . self-signed-cert-in-chain)
-    (20 . unable-to-get-issuer-cert-locally)
-    (21 . unable-to-verify-leaf-signature)
-    (23 . cert-revoked)
-    (24 . no-issuer-public-key)
-    (25 . path-length-exceeded)
-    (26 . invalid-purpose)
-    (27 . cert-untrusted)
-    (28 . cert-rejected)
-    (34 . unhandled-critical-extension)
-    (47 . permitted-violation)
-    (48 . excluded-violation)
-    (49 . subtree-minmax)
-    (51 . unsupported-constraint-type)
-    (62 . hostname-mismatch)
-    (64 . ip-address-mismatch)
-    (66 . ee-key-too-small)
-    (67 . ca-key-too-small)
-    (68 . ca-md-too-weak))
-  "OpenSSL's X509_V_* verify codes ossl explains, as symbols.
-Each symbol is the code's name in <openssl/x509_vfy.h>, without the
-X509_V_ERR_ prefix, in lower case.")
+(defun ossl--x509-name (info)
+  "The name a certificate with INFO (see `ossl-x509-info') is known by.
+Its common name, else its first subjectAltName, else its subject."
+  (let ((subject (plist-get info :subject)))
+    (or (ossl--x509-subject-cn subject)
+        (cdar (plist-get info :subject-alt-names))
+        (and subject (not (string-empty-p subject)) subject)
+        "(no name)")))
 
-(defun ossl--verify-code-symbol (code)
-  "The symbol for OpenSSL's verify CODE (see `ossl--verify-code-symbols').
-nil for nil; `other' for a code ossl has no words of its own for."
-  (and code (or (alist-get code ossl--verify-code-symbols) 'other)))
+(defun ossl--x509-san-string (sans)
+  "The subjectAltNames SANS as \"DNS:a, IP:1.2.3.4\"."
+  (mapconcat (lambda (san) (format "%s:%s" (upcase (symbol-name (car san)))
+                                   (cdr san)))
+             sans ", "))
+
+(defun ossl--x509-names (info)
+  "The names the certificate with INFO is for: \"DNS:a, IP:1.2.3.4\".
+Its subjectAltNames, or \"CN=x\" when it has none."
+  (let ((sans (plist-get info :subject-alt-names)))
+    (if sans (ossl--x509-san-string sans)
+      (format "CN=%s" (ossl--x509-name info)))))
 
 (provide 'ossl-core)
 

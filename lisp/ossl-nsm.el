@@ -45,35 +45,6 @@
 
 ;;;; The peer status, in GnuTLS's shape
 
-(defun ossl-network--hex (bytes)
-  "BYTES (a unibyte string) as lower-case hex pairs joined by colons."
-  (mapconcat (lambda (b) (format "%02x" b)) bytes ":"))
-
-(defun ossl-network--der-element (der pos)
-  "The DER element of DER at POS, as (CONTENT-START . END)."
-  (let ((len (aref der (1+ pos)))
-        (start (+ pos 2)))
-    (when (>= len #x80)
-      (let ((n (logand len #x7f)))
-        (setq len 0)
-        (dotimes (i n)
-          (setq len (+ (* len 256) (aref der (+ start i)))))
-        (setq start (+ start n))))
-    (cons start (+ start len))))
-
-(defun ossl-network--spki (der)
-  "The DER SubjectPublicKeyInfo of DER, a certificate."
-  ;; Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
-  ;; OPTIONAL, serialNumber, signature, issuer, validity, subject,
-  ;; subjectPublicKeyInfo, ... } ... }
-  (let* ((tbs (ossl-network--der-element der (car (ossl-network--der-element der 0))))
-         (pos (car tbs)))
-    (when (= (aref der pos) #xa0)       ; explicit version
-      (setq pos (cdr (ossl-network--der-element der pos))))
-    (dotimes (_ 5)
-      (setq pos (cdr (ossl-network--der-element der pos))))
-    (substring der pos (cdr (ossl-network--der-element der pos)))))
-
 (defun ossl-network--gnutls-dn (rfc2253)
   "The distinguished name RFC2253 in GnuTLS's order: most general RDN first."
   (let ((rdns nil) (start 0) (i 0) (len (length rfc2253)))
@@ -132,10 +103,10 @@ ALGORITHM is OpenSSL's name."
 Emacs 30.1 added the key to gnutls.c's certificate plist (and reads
 it in nsm.el); nothing else in Lisp tells, so the version decides.")
 
-(defun ossl-network--fingerprint (algorithm der)
-  "GnuTLS's ALGORITHM (sha1, sha256) fingerprint of the bytes DER."
-  (format "%s:%s" algorithm
-          (ossl-network--hex (secure-hash algorithm der nil nil t))))
+(defun ossl-network--fingerprint (algorithm hex)
+  "GnuTLS's form of the ALGORITHM (sha1, sha256) fingerprint HEX.
+HEX is as `ossl-x509-info' gives fingerprints, \"AB:CD:...\"."
+  (format "%s:%s" algorithm (downcase hex)))
 
 (defun ossl-network-certificate-details (cert)
   "Describe certificate CERT (an `ossl-x509') as GnuTLS does in Emacs.
@@ -149,8 +120,6 @@ the public key and of the certificate, \"sha1:ab:cd:...\", and
 :public-key-id-sha256 the SHA-256 one of the public key: the same
 values GnuTLS gives, so pins stored by the NSM stay valid."
   (let* ((info (ossl-x509-info cert))
-         (der (ossl-x509-to-der cert))
-         (spki (ossl-network--spki der))
          (from (ossl--x509-date (plist-get info :valid-from)))
          (to (ossl--x509-date (plist-get info :valid-to))))
     (append
@@ -167,10 +136,13 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
                                         (plist-get info :public-key-bits))
            :signature-algorithm (ossl-network--sign-name
                                  (plist-get info :signature-algorithm))
-           :public-key-id (ossl-network--fingerprint 'sha1 spki))
+           :public-key-id (ossl-network--fingerprint
+                           'sha1 (plist-get info :public-key-sha1)))
      (and ossl-network--sha256-key-id
-          (list :public-key-id-sha256 (ossl-network--fingerprint 'sha256 spki)))
-     (list :certificate-id (ossl-network--fingerprint 'sha1 der)
+          (list :public-key-id-sha256
+                (ossl-network--fingerprint
+                 'sha256 (plist-get info :public-key-sha256))))
+     (list :certificate-id (ossl-network--fingerprint 'sha1 (plist-get info :sha1))
            :pem (ossl-x509-to-pem cert)))))
 
 (defconst ossl-network--warning-order
@@ -181,33 +153,22 @@ values GnuTLS gives, so pins stored by the NSM stay valid."
     :revoked :invalid)
   "GnuTLS's warning symbols, in the order Emacs lists them.")
 
-(defun ossl-network--code-warnings (code)
-  "The GnuTLS warnings matching OpenSSL's X509_V_* verify CODE."
-  (pcase (ossl--verify-code-symbol code)
+(defun ossl-network--outcome-warnings (outcome depth)
+  "The GnuTLS warnings for the verify OUTCOME at DEPTH (0: the peer's own).
+Most words of `ossl-x509-verify-explanation' are GnuTLS's.  GnuTLS, as
+Emacs asks it, calls an issuer that is no CA a signer constraints
+failure and checks no certificate's purpose but the peer's."
+  (pcase outcome
     ((or 'nil 'ok) nil)
-    ((or 'hostname-mismatch 'ip-address-mismatch) '(:no-host-match))
-    ('depth-zero-self-signed-cert '(:self-signed :unknown-ca :invalid))
-    ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
-         'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature
-         'cert-untrusted 'cert-rejected)
-     '(:unknown-ca :invalid))
-    ('cert-not-yet-valid '(:not-activated :invalid))
-    ('cert-has-expired '(:expired :invalid))
-    ('cert-revoked '(:revoked :invalid))
-    ((or 'crl-has-expired 'crl-not-yet-valid)
-     '(:revocation-data-superseded :invalid))
-    ((or 'no-issuer-public-key 'unhandled-critical-extension)
-     '(:not-ca :invalid))
-    ((or 'path-length-exceeded 'permitted-violation 'excluded-violation
-         'subtree-minmax 'unsupported-constraint-type)
-     '(:signer-constraints-failure :invalid))
-    ('invalid-purpose '(:purpose-mismatch :invalid))
-    ((or 'unable-to-decrypt-cert-signature 'unable-to-decode-issuer-public-key
-         'cert-signature-failure)
-     '(:signature-failure :invalid))
-    ((or 'ee-key-too-small 'ca-key-too-small 'ca-md-too-weak)
-     '(:insecure :invalid))
-    (_ '(:invalid))))
+    ('no-host-match '(:no-host-match))
+    ('self-signed '(:self-signed :unknown-ca :invalid))
+    ((or 'untrusted-root 'untrusted) '(:unknown-ca :invalid))
+    ('not-ca '(:signer-constraints-failure :invalid))
+    ('purpose-mismatch (if (eql depth 0) '(:purpose-mismatch :invalid) '(:invalid)))
+    (_ (let ((warning (intern (format ":%s" outcome))))
+         (if (memq warning ossl-network--warning-order)
+             (list warning :invalid)
+           '(:invalid))))))
 
 (defun ossl-network--warnings (status)
   "GnuTLS-style warnings for an ossl connection STATUS (`ossl-ssl-status').
@@ -216,10 +177,11 @@ certificate in the chain is checked here too, as GnuTLS reports
 every problem at once."
   (let ((warnings (append (apply #'append
                                  (mapcar (lambda (f)
-                                           (ossl-network--code-warnings (car f)))
+                                           (ossl-network--outcome-warnings
+                                            (nth 4 f) (nth 1 f)))
                                          (plist-get status :verify-failures)))
-                          (ossl-network--code-warnings
-                           (car (plist-get status :verify-result))))))
+                          (ossl-network--outcome-warnings
+                           (plist-get status :verify-outcome) 0))))
     (when (cl-set-difference warnings '(:no-host-match))
       ;; The chain failed somewhere: say what else is wrong with it.
       (let ((now (float-time)))
@@ -382,61 +344,20 @@ coated or its handshake is not over."
 
 ;;;; Verification words
 
-(defun ossl-network--cert-names (cert)
-  "The names CERT is valid for, as a string."
-  (let* ((info (ossl-x509-info cert))
-         (sans (plist-get info :subject-alt-names))
-         (names (cl-loop for (kind . value) in sans
-                         when (memq kind '(dns ip)) collect value)))
-    (if names
-        (string-join names ", ")
-      (let ((subject (or (plist-get info :subject) "")))
-        (or (ossl--x509-subject-cn subject) subject)))))
-
-(defun ossl-network--cert-cn (cert)
-  "CERT's common name, or its subject."
-  (let ((subject (or (ossl-x509-subject cert) "")))
-    (or (ossl--x509-subject-cn subject) subject)))
-
-(defun ossl-network--explain-code (code cert host)
-  "Words for the OpenSSL verify CODE about CERT, connecting to HOST."
-  (let ((info (and cert (ossl-x509-info cert))))
-    (pcase (ossl--verify-code-symbol code)
-      ((or 'hostname-mismatch 'ip-address-mismatch)
-       (format "the certificate is for %s, not %s"
-               (if cert (ossl-network--cert-names cert) "another name") host))
-      ('cert-has-expired
-       (format "the certificate for %s expired on %s"
-               (if cert (ossl-network--cert-cn cert) host)
-               (ossl--x509-date (plist-get info :valid-to))))
-      ('cert-not-yet-valid
-       (format "the certificate for %s is not valid before %s"
-               (if cert (ossl-network--cert-cn cert) host)
-               (ossl--x509-date (plist-get info :valid-from))))
-      ('depth-zero-self-signed-cert
-       (format "the certificate for %s is self-signed and not trusted"
-               (if cert (ossl-network--cert-cn cert) host)))
-      ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
-           'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature
-           'cert-untrusted)
-       (format "the certificate was issued by %s, which is not trusted"
-               (if cert (plist-get info :issuer-rfc2253) "an unknown authority")))
-      (_ nil))))
-
 (defun ossl-network--explain (conn host)
   "Words for what failed when verifying CONN's peer, HOST; nil if nothing."
   (let* ((status (ossl-ssl-status conn))
          (failure (plist-get status :verify-failure))
-         (result (plist-get status :verify-result))
-         (leaf (car (plist-get status :peer-certificates)))
+         (outcome (plist-get status :verify-outcome))
          (words nil))
     (when failure
-      (push (or (ossl-network--explain-code (nth 0 failure) (nth 2 failure) host)
-                (nth 3 failure))
+      (push (ossl-x509-verify-explanation (nth 4 failure) (nth 2 failure) host
+                                          (nth 3 failure) t)
             words))
-    (when (and result (not (eq (car result) 0))
-               (not (eq (car result) (car failure))))
-      (push (or (ossl-network--explain-code (car result) leaf host) (cdr result))
+    (unless (memq outcome (list nil 'ok (nth 4 failure)))
+      (push (ossl-x509-verify-explanation
+             outcome (car (plist-get status :peer-certificates)) host
+             (cdr (plist-get status :verify-result)) t)
             words))
     (and words (string-join (delete-dups (nreverse words)) "; "))))
 

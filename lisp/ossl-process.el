@@ -51,7 +51,7 @@
 (declare-function ossl--state "ossl-module" (conn))
 (declare-function ossl--reason "ossl-module" (conn))
 (declare-function ossl--peer-closed-p "ossl-module" (conn))
-(declare-function ossl--verify-result "ossl-module" (conn))
+(declare-function ossl--verify-code "ossl-module" (conn))
 (declare-function ossl--verify-failures "ossl-module" (conn))
 (declare-function ossl--sni-choose "ossl-module" (conn sni-ctx))
 (declare-function ossl-socket--maybe-relay "ossl-socket" (conn))
@@ -513,53 +513,15 @@ character) reaches the filter, as a plain process's would at EOF."
           (hostname hostname)
           (t (process-name proc)))))
 
-(defun ossl--cert-name (info)
-  "The name a certificate with INFO (see `ossl-x509-info') is known by."
-  (let ((subject (plist-get info :subject)))
-    (or (ossl--x509-subject-cn subject)
-        (cdar (plist-get info :subject-alt-names)) subject "?")))
-
-(defun ossl--verify-failure (handle)
-  "(CODE DEPTH CERT STRING) of the first verification failure of HANDLE."
-  (car (ossl--verify-failures handle)))
-
-(defun ossl--explain-verify-failure (failure host)
-  "Words a user can act on for verify FAILURE, connecting to HOST.
-FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
-  (let* ((code (nth 0 failure))
-         (cert (nth 2 failure))
-         (info (and cert (ossl-x509-info (ossl--x509-wrap cert)))))
-    (pcase (ossl--verify-code-symbol code)
-      ((guard (null info)) (nth 3 failure))
-      ('cert-has-expired
-       (format "certificate for %s expired on %s" (ossl--cert-name info)
-               (ossl--x509-date (plist-get info :valid-to))))
-      ('cert-not-yet-valid
-       (format "certificate for %s is not valid before %s" (ossl--cert-name info)
-               (ossl--x509-date (plist-get info :valid-from))))
-      ((or 'hostname-mismatch 'ip-address-mismatch)
-       (format "name mismatch: certificate is for %s; connected to %s"
-               (mapconcat #'cdr (or (plist-get info :subject-alt-names)
-                                    (list (cons nil (ossl--cert-name info))))
-                          ", ")
-               host))
-      ('depth-zero-self-signed-cert
-       (format "self-signed certificate for %s is not trusted"
-               (ossl--cert-name info)))
-      ((or 'unable-to-get-issuer-cert 'self-signed-cert-in-chain
-           'unable-to-get-issuer-cert-locally 'unable-to-verify-leaf-signature)
-       (format "unknown issuer %s" (plist-get info :issuer-rfc2253)))
-      (_ (format "%s (certificate %s)" (nth 3 failure)
-                 (plist-get info :subject))))))
-
 (defun ossl--verify-message (conn)
   "Words for why CONN's peer failed verification."
   (let* ((h (ossl--conn-handle conn))
-         (failure (ossl--verify-failure h))
-         (result (ossl--verify-result h)))
+         (failure (car (ossl--verify-failures h))))
     (if failure
-        (ossl--explain-verify-failure failure (ossl--conn-hostname conn))
-      (cdr result))))
+        (ossl-x509-verify-explanation
+         (nth 4 failure) (and (nth 2 failure) (ossl--x509-wrap (nth 2 failure)))
+         (ossl--conn-hostname conn) (nth 3 failure) t)
+      (cdr (ossl--verify-code h)))))
 
 (defun ossl--handshake-ended (conn state)
   "CONN's engine finished its handshake in STATE: decide, then go on or fail."
@@ -572,7 +534,7 @@ FAILURE is (CODE DEPTH CERT STRING) from `ossl--verify-failure'."
     (cond
      ((eq state 'failed)
       (setf (ossl--conn-error conn)
-            (if (and (ossl--verify-failure h) (ossl--conn-verify conn))
+            (if (and (ossl--verify-failures h) (ossl--conn-verify conn))
                 (list 'ossl-verify-error
                       (format "TLS handshake with %s failed: %s" peer
                               (ossl--verify-message conn)))
@@ -603,7 +565,7 @@ the reason says which."
          (name (if (symbolp fn) (format "the verify function %s" fn)
                  "the verify function"))
          (answer (condition-case err
-                     (funcall fn conn (ossl--verify-result
+                     (funcall fn conn (ossl--verify-code
                                        (ossl--conn-handle conn)))
                    ((error quit) (list 'ossl--signalled err)))))
     (cond ((eq answer t) nil)

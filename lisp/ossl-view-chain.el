@@ -101,24 +101,10 @@ in clear before the handshake, proposing PROTOCOL."
   (if (string-search ":" host) (format "[%s]:%s" host port)
     (format "%s:%s" host port)))
 
-(defun ossl-view--cert-name (info)
-  "The short name of the certificate with INFO: its CN, else its first SAN."
-  (let ((subject (plist-get info :subject)))
-    (cond ((ossl--x509-subject-cn subject))
-          ((cdar (plist-get info :subject-alt-names)))
-          ((and subject (not (string-empty-p subject))) subject)
-          (t "(no name)"))))
-
 (defun ossl-view--who (index info)
   "How to refer to certificate number INDEX with INFO in a sentence."
-  (if index (format "[%d] %s" index (ossl-view--cert-name info))
-    (format "%s (from the trust store)" (ossl-view--cert-name info))))
-
-(defun ossl-view--san-string (sans)
-  "The subjectAltNames SANS as \"DNS:a, IP:1.2.3.4\"."
-  (mapconcat (lambda (san) (format "%s:%s" (upcase (symbol-name (car san)))
-                                   (cdr san)))
-             sans ", "))
+  (if index (format "[%d] %s" index (ossl--x509-name info))
+    (format "%s (from the trust store)" (ossl--x509-name info))))
 
 (defun ossl-view--wrap (text width)
   "TEXT cut at spaces into lines of at most WIDTH columns; a list."
@@ -264,60 +250,18 @@ A string such as \"DNS:*.example.org\"."
                    (and (eq (car san) 'dns)
                         (ossl-view--dns-match-p (cdr san) host))))
                sans)))
-    (cond (san (ossl-view--san-string (list san)))
+    (cond (san (ossl--x509-san-string (list san)))
           ((and (not ip) (not (assq 'dns sans))
-                (ossl-view--dns-match-p (ossl-view--cert-name info) host))
-           (format "CN=%s" (ossl-view--cert-name info))))))
+                (ossl-view--dns-match-p (ossl--x509-name info) host))
+           (format "CN=%s" (ossl--x509-name info))))))
 
-(defun ossl-view--names-of (info)
-  "The names the certificate with INFO is for, as a string."
-  (let ((sans (plist-get info :subject-alt-names)))
-    (if sans (ossl-view--san-string sans)
-      (format "CN=%s" (ossl-view--cert-name info)))))
-
-(defun ossl-view--failure-kind (code)
-  "What OpenSSL verify CODE is about: `dates', `issuer', `name' or `other'."
-  (pcase (ossl--verify-code-symbol code)
-    ((or 'cert-not-yet-valid 'cert-has-expired) 'dates)
-    ((or 'unable-to-get-issuer-cert 'depth-zero-self-signed-cert
-         'self-signed-cert-in-chain 'unable-to-get-issuer-cert-locally
-         'unable-to-verify-leaf-signature)
-     'issuer)
-    ((or 'hostname-mismatch 'ip-address-mismatch) 'name)
+(defun ossl-view--failure-kind (outcome)
+  "What the verify OUTCOME is about: `dates', `issuer', `name' or `other'."
+  (pcase outcome
+    ((or 'not-activated 'expired) 'dates)
+    ((or 'unknown-ca 'self-signed 'untrusted-root) 'issuer)
+    ('no-host-match 'name)
     (_ 'other)))
-
-(defun ossl-view--explain (code string info top-p host)
-  "Words for OpenSSL verify CODE (with STRING) about the certificate with INFO.
-TOP-P is non-nil when that certificate is the last one the peer sent;
-HOST is the name checked.  The words follow the certificate's name:
-\"[0] example.org\" + \" expired on ...\"."
-  (pcase (ossl--verify-code-symbol code)
-    ('cert-has-expired
-     (format "expired on %s" (ossl--x509-date (plist-get info :valid-to) "?")))
-    ('cert-not-yet-valid
-     (format "is not valid before %s"
-             (ossl--x509-date (plist-get info :valid-from) "?")))
-    ('depth-zero-self-signed-cert "is self-signed and not in the trust store")
-    ('self-signed-cert-in-chain
-     "is a self-signed root that is not in the trust store")
-    ((or 'unable-to-get-issuer-cert 'unable-to-get-issuer-cert-locally
-         'unable-to-verify-leaf-signature)
-     (if (and top-p (not (plist-get info :ca-p)))
-         (format "came without its issuer: the server sent no certificate for %s, and the trust store does not have it (incomplete chain)"
-                 (plist-get info :issuer-rfc2253))
-       (format "was issued by %s, which is not in the trust store (unknown issuer)"
-               (plist-get info :issuer-rfc2253))))
-    ((or 'hostname-mismatch 'ip-address-mismatch)
-     (format "does not match the name %s: it is for %s" host
-             (ossl-view--names-of info)))
-    ('no-issuer-public-key
-     "is not a CA certificate, yet it issued another certificate")
-    ('invalid-purpose
-     "may not be used for this purpose (its key usage forbids it)")
-    ((or 'unable-to-decrypt-cert-signature 'unable-to-decode-issuer-public-key
-         'cert-signature-failure)
-     "has a signature that does not verify")
-    (_ (format "fails verification: %s" string))))
 
 (defun ossl-view--issuer-finding (cert certs anchors trusted connp)
   "How CERT links up, among CERTS, to ANCHORS; all are (CERTIFICATE . INFO).
@@ -350,7 +294,7 @@ key verifies the signature.  A finding (LEVEL KIND TEXT)."
         (cond
          (anchor (list 'ok 'issuer
                        (format "was issued by %s, in the trust store"
-                               (ossl-view--cert-name (cdr anchor)))))
+                               (ossl--x509-name (cdr anchor)))))
          (trusted (list 'ok 'issuer
                         (format "was issued by %s, trusted"
                                 (plist-get info :issuer-rfc2253))))
@@ -375,7 +319,7 @@ nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
          (pairs (cl-mapcar #'cons certs infos))
          (anchors (ossl-view--anchors))
          (host (plist-get status :hostname))
-         (trusted (and status (eql (car (plist-get status :verify-result)) 0)))
+         (trusted (eq (plist-get status :verify-outcome) 'ok))
          (failure (plist-get status :verify-failure))
          (fail-info (and (nth 2 failure) (ossl-x509-info (nth 2 failure))))
          (fail-index (and fail-info
@@ -388,12 +332,12 @@ nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
       (let* ((info (nth i infos))
              (validity (ossl-view--validity info now))
              (here (and fail-index (= fail-index i)))
-             (kind (and here (ossl-view--failure-kind (nth 0 failure))))
+             (kind (and here (ossl-view--failure-kind (nth 4 failure))))
              (findings nil))
         (when here
           (push (list 'error kind
-                      (ossl-view--explain (nth 0 failure) (nth 3 failure) info
-                                          (= i (1- n)) host))
+                      (ossl-x509-verify-explanation (nth 4 failure) (nth i certs)
+                                                    host (nth 3 failure)))
                 findings))
         (unless (eq kind 'dates)
           (pcase validity
@@ -436,7 +380,7 @@ nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
                                        (format "matches the name %s" host)))
                         (t (list 'error 'name
                                  (format "does not match the name %s: it is for %s"
-                                         host (ossl-view--names-of info)))))
+                                         host (ossl--x509-names info)))))
                   findings)))
         (push (list :index i :cert (nth i certs) :info info :validity validity
                     :failure (and here (list (nth 0 failure) (nth 3 failure)))
@@ -468,27 +412,27 @@ ROLE is `client' or `server' for connections (our end's role)."
                      "No certificate found.")))
      (status
       (let* ((result (plist-get status :verify-result))
+             (ok (eq (plist-get status :verify-outcome) 'ok))
              (failure (plist-get status :verify-failure)))
         (cond
-         ((and (eql (car result) 0) (not err) (not warn))
+         ((and ok (not err) (not warn))
           (cons 'ok (format "Trusted: the chain verifies up to a trusted root%s."
                             (if host (format ", and the certificate is valid for %s"
                                              host)
                               ""))))
-         ((eql (car result) 0)
+         (ok
           (cons 'warning (format "Trusted, but %s." (or err warn))))
          (failure
-          (let* ((fail-entry (cl-find-if (lambda (e) (plist-get e :failure))
-                                         entries))
-                 (info (if fail-entry (plist-get fail-entry :info)
-                         (ossl-x509-info (nth 2 failure)))))
+          (let ((fail-entry (cl-find-if (lambda (e) (plist-get e :failure))
+                                        entries)))
             (cons 'error
                   (format "NOT TRUSTED: %s %s."
-                          (ossl-view--who (plist-get fail-entry :index) info)
-                          (ossl-view--explain (nth 0 failure) (nth 3 failure)
-                                              info
-                                              (eq fail-entry (car (last entries)))
-                                              host)))))
+                          (ossl-view--who (plist-get fail-entry :index)
+                                          (if fail-entry (plist-get fail-entry :info)
+                                            (ossl-x509-info (nth 2 failure))))
+                          (ossl-x509-verify-explanation
+                           (nth 4 failure) (nth 2 failure) host
+                           (nth 3 failure))))))
          (t (cons 'error (format "NOT TRUSTED: %s." (or (cdr result) err)))))))
      (err (cons 'error (format "PROBLEM: %s." err)))
      (warn (cons 'warning (format "Usable, but %s." warn)))

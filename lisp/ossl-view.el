@@ -400,7 +400,7 @@ Return (HEADING-MARKER . DUMP-MARKER)."
          (validity (ossl-view--validity-text entry)))
     (insert (propertize (format "[%d] %s: %s" index
                                 (ossl-view--role-name entry count connp)
-                                (ossl-view--cert-name info))
+                                (ossl--x509-name info))
                         'face 'ossl-view-heading)
             "\n")
     (ossl-view--field 4 "Subject" (or (plist-get info :subject-rfc2253) ""))
@@ -408,7 +408,7 @@ Return (HEADING-MARKER . DUMP-MARKER)."
     (ossl-view--field 4 "Serial" (or (plist-get info :serial-hex) ""))
     (ossl-view--field 4 "Valid" (car validity) (cdr validity))
     (ossl-view--field 4 "Names" (if (plist-get info :subject-alt-names)
-                                    (ossl-view--san-string
+                                    (ossl--x509-san-string
                                      (plist-get info :subject-alt-names))
                                   "none (no subjectAltName)"))
     (ossl-view--field 4 "Key" (format "%s, %s bits%s"

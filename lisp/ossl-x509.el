@@ -220,6 +220,8 @@ Its keys:
  :public-key-algorithm \"EC\", \"RSA\", \"ED25519\", \"RSA-PSS\"...
  :public-key-bits      the key size in bits
  :sha256 :sha1         fingerprints, \"AB:CD:...\", as openssl prints them
+ :public-key-sha256 :public-key-sha1
+                       the same of the SubjectPublicKeyInfo (key pins)
  :subject-alt-names    ((dns . \"example.org\") (ip . \"127.0.0.1\")
                         (email . \"a@b\") (uri . \"https://...\") ...);
                        also dirname, rid, othername (\"OID:VALUE\")
@@ -235,6 +237,53 @@ Its keys:
  :self-signed-p        t if issuer = subject and CERT's own key
                        verifies its signature"
   (ossl--x509-info (ossl--x509-handle cert)))
+
+;;;; Verify outcomes in words
+
+(defun ossl-x509-verify-explanation (outcome cert &optional host text sentence)
+  "Words a user can act on for the verify OUTCOME about certificate CERT.
+OUTCOME is a word as `ossl-ssl-status' gives them (:verify-outcome,
+the last element of a :verify-failures entry): `expired',
+`not-activated', `self-signed', `unknown-ca', `no-host-match'...
+CERT is the certificate the outcome is about, or nil; HOST the name
+that was checked; TEXT OpenSSL's text for the outcome, used where
+ossl has no words of its own.
+The words follow the certificate's name: \"expired on 2021-01-01\".
+With SENTENCE non-nil they are a whole clause, \"certificate for
+example.org expired on 2021-01-01\", or TEXT when CERT is nil."
+  (let* ((info (and cert (ossl-x509-info cert)))
+         (issuer (plist-get info :issuer-rfc2253))
+         (words
+          (pcase outcome
+            ((guard (null info)) (format "fails verification: %s" text))
+            ('expired
+             (format "expired on %s"
+                     (ossl--x509-date (plist-get info :valid-to) "?")))
+            ('not-activated
+             (format "is not valid before %s"
+                     (ossl--x509-date (plist-get info :valid-from) "?")))
+            ('self-signed "is self-signed and not in the trust store")
+            ('untrusted-root
+             "is a self-signed root that is not in the trust store")
+            ('unknown-ca
+             (if (plist-get info :ca-p)
+                 (format "was issued by %s, which is not in the trust store (unknown issuer)"
+                         issuer)
+               (format "was issued by %s, which the peer did not send and the trust store does not have (unknown issuer, or an incomplete chain)"
+                       issuer)))
+            ('no-host-match
+             (format "does not match the name %s: it is for %s" host
+                     (ossl--x509-names info)))
+            ('not-ca "is not a CA certificate, yet it issued another certificate")
+            ('purpose-mismatch
+             "may not be used for this purpose (its key usage forbids it)")
+            ('signature-failure "has a signature that does not verify")
+            ('revoked "was revoked by its issuer")
+            ('insecure (format "is too weak: %s" text))
+            (_ (format "fails verification: %s" text)))))
+    (cond ((not sentence) words)
+          (info (format "certificate for %s %s" (ossl--x509-name info) words))
+          (t text))))
 
 ;;;; Certificates of a TLS connection
 

@@ -63,7 +63,8 @@
 (declare-function ossl--protocol "ossl-module" (conn))
 (declare-function ossl--cipher "ossl-module" (conn))
 (declare-function ossl--cipher-names "ossl-module" (conn))
-(declare-function ossl--verify-result "ossl-module" (conn))
+(declare-function ossl--verify-outcome "ossl-module" (conn))
+(declare-function ossl--verify-code "ossl-module" (conn))
 (declare-function ossl--verify-failures "ossl-module" (conn))
 (declare-function ossl--conn-use-cert "ossl-module" (conn kind value))
 (declare-function ossl--conn-use-key "ossl-module" (conn kind value password))
@@ -194,9 +195,9 @@ KEYS:
     (let* ((ctx (or (plist-get keys :context) (ossl--context serverp keys)))
            (mode (if serverp
                      (pcase (plist-get keys :verify-client)
-                       ('nil 0) ('request 1) ('require 2)
+                       ('nil 'none) ('request 'request) ('require 'require)
                        (v (signal 'wrong-type-argument (list 'symbolp v))))
-                   (if (and verify (null verify-function)) 2 0)))
+                   (if (and verify (null verify-function)) 'require 'none)))
            (h (ossl--conn-new ctx hostname mode)))
       (when alpn (ossl--conn-alpn h (ossl--alpn-wire alpn)))
       (when session (ossl--set-session h session))
@@ -374,7 +375,7 @@ Use `ossl-ssl-read' and `ossl-ssl-write' to talk through the layer."
   "Return the outcome of verifying SSL-CONN's peer as (CODE . STRING).
 0 means the chain verified, for instance (0 . \"ok\"); a peer without
 a certificate is not ok."
-  (ossl--verify-result (ossl--check-conn ssl-conn)))
+  (ossl--verify-code (ossl--check-conn ssl-conn)))
 
 (defun ossl-ssl-state (ssl-conn)
   "Return SSL-CONN's state: `handshaking', `open', `closing', `closed' or `failed'."
@@ -409,9 +410,11 @@ Keys: :state (see `ossl-ssl-state'), :protocol, :cipher,
 :cipher-bits, :group (the key exchange group), :signature-algorithm
 \(the peer's handshake signature), :server-name (SNI), :alpn,
 :session-reused, :secure-renegotiation, :peer-tmp-key-bits (the size
-of the peer's ephemeral key), :verify-result (CODE . STRING),
-:verify-failure (CODE DEPTH CERT STRING) of the first failure or nil,
-:verify-failures (all of them, up to 8),
+of the peer's ephemeral key), :verify-result (CODE . STRING) as
+`ossl-ssl-verify-certificate', :verify-outcome (the same as a word:
+`ok', `expired', `unknown-ca'...; see `ossl-x509-verify-explanation'),
+:verify-failure (CODE DEPTH CERT STRING WORD) of the first failure or
+nil, :verify-failures (all of them, up to 8),
 :peer-certificates (leaf first), :hostname (the name verified) and
 :truncated (the transport ended without the peer's close_notify)."
   (unless (ossl-ssl-conn-p ssl-conn)
@@ -422,12 +425,13 @@ of the peer's ephemeral key), :verify-result (CODE . STRING),
            (failures (mapcar (lambda (f)
                                (list (nth 0 f) (nth 1 f)
                                      (and (nth 2 f) (ossl--x509-wrap (nth 2 f)))
-                                     (nth 3 f)))
+                                     (nth 3 f) (nth 4 f)))
                              (ossl--verify-failures h))))
       (append
        (list :state (ossl--conn-phase ssl-conn))
        (ossl--conn-info h)
-       (list :verify-result (ossl--verify-result h)
+       (list :verify-result (ossl--verify-code h)
+             :verify-outcome (ossl--verify-outcome h)
              :verify-failure (car failures)
              :verify-failures failures
              :peer-certificates (ossl-ssl-peer-cert-chain ssl-conn)

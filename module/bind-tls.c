@@ -227,8 +227,8 @@ EM_DEFUN (Fconn_new, "ossl--conn-new", 3, 3,
           (emacs_env *env, emacs_value _ctx, emacs_value _hostname,
            emacs_value _mode),
           "Make a TLS connection in CTX verifying HOSTNAME.\n"
-          "MODE: 0 record the outcome (server: no client cert),\n"
-          "1 request a client cert, 2 abort on failure.\n\n"
+          "MODE: `none' record the outcome (server: no client cert),\n"
+          "`request' a client cert, `require' a verified peer.\n\n"
           "(fn CTX HOSTNAME MODE)")
 {
   char err[OSSL_ERRLEN];
@@ -236,9 +236,9 @@ EM_DEFUN (Fconn_new, "ossl--conn-new", 3, 3,
   struct ossl_conn *conn;
   char *host = NULL;
   ptrdiff_t hostlen = 0;
-  long mode;
+  int mode;
 
-  if (!c || !em_int (env, _mode, 0, 2, &mode))
+  if (!c || !ossl_bind_verify_mode (env, _mode, &mode))
     return NULL;
   if (!em_nilp (env, _hostname)
       && !(host = em_string (env, _hostname, &hostlen)))
@@ -256,7 +256,7 @@ EM_DEFUN (Fconn_new, "ossl--conn-new", 3, 3,
       free (host);
       host = NULL;
     }
-  conn = ossl_conn_new (c, host, (int) mode, err, sizeof err);
+  conn = ossl_conn_new (c, host, mode, err, sizeof err);
   free (host);
   if (!conn)
     {
@@ -473,53 +473,6 @@ EM_DEFUN (Fcipher_names, "ossl--cipher-names", 1, 1,
   return list;
 }
 
-/* (CODE . STRING), the outcome of verifying CONN's peer.  */
-static emacs_value
-verify_result (emacs_env *env, struct ossl_conn *conn)
-{
-  const char *text;
-  int code = ossl_conn_verify_result (conn, &text);
-  return em_cons (env, env->make_integer (env, code), em_str (env, text));
-}
-
-EM_DEFUN (Fverify_result, "ossl--verify-result", 1, 1,
-          (emacs_env *env, emacs_value _conn),
-          "Return (CODE . STRING), the outcome of verifying CONN's peer."
-          "\n\n(fn CONN)")
-{
-  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
-  return conn ? verify_result (env, conn) : NULL;
-}
-
-/* ((CODE DEPTH CERT STRING)...) of the verification failures, first
-   first.  */
-EM_DEFUN (Fverify_failures, "ossl--verify-failures", 1, 1,
-          (emacs_env *env, emacs_value _conn),
-          "Return ((CODE DEPTH CERT STRING)...), CONN's verification "
-          "failures,\nthe first one first.\n\n(fn CONN)")
-{
-  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
-  emacs_value list = em_nil;
-  int i;
-
-  if (!conn)
-    return NULL;
-  for (i = ossl_conn_nfailures (conn) - 1; i >= 0; i--)
-    {
-      struct x509_st *cert;
-      int depth, code = ossl_conn_failure (conn, i, &depth, &cert);
-      emacs_value items[4];
-      items[0] = env->make_integer (env, code);
-      items[1] = env->make_integer (env, depth);
-      items[2] = cert ? ossl_make_x509 (env, cert) : em_nil;
-      CHECK (env);
-      items[3] = em_str (env, ossl_verify_string (code));
-      list = em_cons (env, em_list (env, items, 4), list);
-      CHECK (env);
-    }
-  return list;
-}
-
 /* The plist of what happened in step ST, newest key first (nil on
    the steady path).  */
 static emacs_value
@@ -536,7 +489,7 @@ step_events (emacs_env *env, struct ossl_conn *conn,
       if (!ossl_conn_released (conn))
         {
           items[n++] = em_intern (env, ":verify");
-          items[n++] = verify_result (env, conn);
+          items[n++] = em_intern (env, ossl_conn_verify_word (conn));
         }
     }
   if (st->events & OSSL_EVENT_FAILED)
@@ -572,7 +525,8 @@ EM_DEFUN (Fstep, "ossl--step", 2, 3,
           "cleartext now available, OUT the ciphertext to send (or nil),\n"
           "EVENTS a plist of what happened, nil on the steady path:\n"
           ":handshake STATE (it ended: open, closed or failed) with\n"
-          ":verify (CODE . STRING); :failed REASON; :close-notify t;\n"
+          ":verify WORD (`ok', `expired'..., as `ossl--verify-outcome');\n"
+          ":failed REASON; :close-notify t;\n"
           ":sni NAME (waiting for `ossl--sni-choose'); :eof clean or\n"
           "truncated (after EOF).\n\n"
           "(fn CONN DATA &optional EOF)")

@@ -559,6 +559,8 @@ EM_DEFUN (Finfo, "ossl--x509-info", 1, 1,
   PUT (":public-key-bits", env->make_integer (env, info.pubkey_bits));
   PUT (":sha256", str_or_nil (env, info.sha256));
   PUT (":sha1", str_or_nil (env, info.sha1));
+  PUT (":public-key-sha256", str_or_nil (env, info.key_sha256));
+  PUT (":public-key-sha1", str_or_nil (env, info.key_sha1));
   PUT (":subject-alt-names", altname_list (env, &info));
   PUT (":ca-p", info.ca ? em_t : em_nil);
   PUT (":path-length", info.ca && info.pathlen >= 0
@@ -621,3 +623,118 @@ EM_DEFUN (Fpeer_chain, "ossl--peer-chain", 1, 1,
   return handles (env, &l);
 }
 
+/* Verification outcomes, in words (the table is in x509.c).  */
+
+static emacs_value
+verify_word (emacs_env *env, int outcome)
+{
+  return em_intern (env, ossl_x509_verify_symbol (outcome));
+}
+
+EM_DEFUN (Fverify_outcome, "ossl--verify-outcome", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return the outcome of verifying CONN's peer, a word such as\n"
+          "`ok', `expired', `unknown-ca' or `no-host-match'.\n\n"
+          "(fn CONN)")
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
+  return conn ? em_intern (env, ossl_conn_verify_word (conn)) : NULL;
+}
+
+EM_DEFUN (Fverify_code, "ossl--verify-code", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return (CODE . STRING), the outcome of verifying CONN's peer "
+          "as\nOpenSSL's code and text.\n\n(fn CONN)")
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
+  const char *text;
+  int code;
+
+  if (!conn)
+    return NULL;
+  code = ossl_x509_verify_code (ossl_conn_verify_result (conn), &text);
+  return em_cons (env, env->make_integer (env, code), em_str (env, text));
+}
+
+/* ((CODE DEPTH CERT STRING WORD)...) of the verification failures,
+   first first (the shape of `ossl-ssl-status''s :verify-failures); a
+   released connection has none.  */
+EM_DEFUN (Fverify_failures, "ossl--verify-failures", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "Return ((CODE DEPTH CERT STRING WORD)...), CONN's "
+          "verification\nfailures, the first one first.\n\n(fn CONN)")
+{
+  struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
+  emacs_value list = em_nil;
+  int i;
+
+  if (!conn)
+    return NULL;
+  for (i = ossl_conn_nfailures (conn) - 1; i >= 0; i--)
+    {
+      struct x509_st *cert;
+      int depth, outcome = ossl_conn_failure (conn, i, &depth, &cert);
+      const char *text;
+      int code = ossl_x509_verify_code (outcome, &text);
+      emacs_value items[5];
+
+      items[0] = env->make_integer (env, code);
+      items[1] = env->make_integer (env, depth);
+      items[2] = cert ? ossl_make_x509 (env, cert) : em_nil;
+      if (FAILED (env))
+        return NULL;
+      items[3] = em_str (env, text);
+      items[4] = verify_word (env, outcome);
+      list = em_cons (env, em_list (env, items, 5), list);
+      if (FAILED (env))
+        return NULL;
+    }
+  return list;
+}
+
+EM_DEFUN (Fverify_words, "ossl--verify-words", 0, 0,
+          (emacs_env *env),
+          "Return every word a verify outcome can be, `other' last.\n\n"
+          "(fn)")
+{
+  emacs_value list = em_nil;
+  size_t n = 0;
+
+  while (ossl_x509_verify_word (n))
+    n++;
+  while (n-- > 0)
+    {
+      list = em_cons (env, em_intern (env, ossl_x509_verify_word (n)), list);
+      if (FAILED (env))
+        return NULL;
+    }
+  return list;
+}
+
+/* Verify modes, OpenSSL's SSL_VERIFY_* in words: `none' (a client
+   verifies and records the outcome, a server asks for no
+   certificate), `request' (a server asks for one and records the
+   outcome), `require' (abort the handshake unless the peer's
+   certificate verifies).  */
+bool
+ossl_bind_verify_mode (emacs_env *env, emacs_value v, int *mode)
+{
+  static const struct
+  {
+    const char *word;
+    int mode;
+  } modes[] = { { "none", OSSL_VERIFY_RECORD },
+                { "request", OSSL_VERIFY_REQUEST },
+                { "require", OSSL_VERIFY_ENFORCE } };
+  size_t i;
+
+  for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    if (env->eq (env, v, em_intern (env, modes[i].word)))
+      {
+        *mode = modes[i].mode;
+        return true;
+      }
+  if (!FAILED (env))
+    em_wrong_type (env, "ossl--verify-mode-p", v);
+  return false;
+}

@@ -28,4 +28,9 @@ struct x509_st *ossl_bind_x509 (emacs_env *env, emacs_value v);
 /* A new Lisp certificate object holding its own reference to X.  */
 emacs_value ossl_make_x509 (emacs_env *env, struct x509_st *x);
 
+/* The verify mode (enum ossl_verify) named by the symbol V: `none',
+   `request' or `require'; else false after signalling
+   wrong-type-argument.  */
+bool ossl_bind_verify_mode (emacs_env *env, emacs_value v, int *mode);
+
 #endif /* OSSL_BINDINGS_H */

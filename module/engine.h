@@ -223,11 +223,14 @@ struct ossl_conn_info
 };
 void ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info);
 
-/* The outcome of verifying CONN's peer as an X509_V_* code and its
-   text in *TEXT.  A peer without certificate, and a client's peer
-   whose name was not checked (no host name), are not ok (code
-   X509_V_ERR_APPLICATION_VERIFICATION).  */
-int ossl_conn_verify_result (struct ossl_conn *conn, const char **text);
+/* The outcome of verifying CONN's peer: an X509_V_* code, or
+   OSSL_V_NO_PEER_CERT for a peer without certificate, or
+   OSSL_V_NO_HOST_CHECKED for a client's peer whose name was not
+   checked (no host name); see x509.h for words and texts.  */
+int ossl_conn_verify_result (struct ossl_conn *conn);
+/* The same outcome in a word (`ok', `expired', `no-host-match'...:
+   the table is in x509.c).  */
+const char *ossl_conn_verify_word (struct ossl_conn *conn);
 
 /* Reading a connection: the bindings see no field of the structs.  */
 enum ossl_state ossl_conn_state (const struct ossl_conn *conn);
@@ -270,8 +273,5 @@ int ossl_ctx_is_server (const struct ossl_ctx *c);
 /* Certificates handed around by reference: take one more, drop one.  */
 int ossl_cert_up_ref (struct x509_st *x);
 void ossl_cert_free (struct x509_st *x);
-
-/* Text of an X509_V_* verification code.  */
-const char *ossl_verify_string (int code);
 
 #endif /* OSSL_ENGINE_H */

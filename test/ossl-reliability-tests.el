@@ -70,7 +70,8 @@
          (c (car pair)) (s (cdr pair)))
     (should (eq (ossl--state c) 'open))
     (should (eq (ossl--state s) 'open))
-    (should (equal (car (ossl--verify-result c)) 0))
+    (should (eq (ossl--verify-outcome c) 'ok))
+    (should (equal (ossl--verify-code c) '(0 . "ok")))
     (ossl--write c "ping")
     (ossl--write s "pong")
     (should (equal (ossl-rel--pump c s) '("pong" . "ping")))))
@@ -89,7 +90,7 @@
   "Feeding nothing to a connection that has no buffer yet gives \"\".
 Regression: the empty result was made from a NULL pointer, which the
 emacs-module API declares nonnull (UBSan report in em_unibyte)."
-  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 'none)))
     (should (equal (ossl--feed s "") ""))
     (should (eq (ossl--state s) 'handshaking))
     (should-not (ossl--take s))
@@ -98,7 +99,7 @@ emacs-module API declares nonnull (UBSan report in em_unibyte)."
 (ert-deftest ossl-rel/engine-garbage ()
   "Garbage instead of a ClientHello, during the handshake and after it:
 the connection fails with a reason, and stays failed without a crash."
-  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 'none)))
     (should (equal (ossl--feed s "GET / HTTP/1.0\r\n\r\n") ""))
     (should (eq (ossl--state s) 'failed))
     (should (stringp (ossl--reason s)))
@@ -144,8 +145,8 @@ the connection fails with a reason, and stays failed without a crash."
   "One step gives the cleartext, the ciphertext to send and what happened:
 nothing on the steady path, the end of the handshake with its verify
 outcome, the peer's close_notify, and a clean end of the transport."
-  (let* ((c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 2))
-         (s (ossl--conn-new (ossl-rel--ctx t) nil 0))
+  (let* ((c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 'require))
+         (s (ossl--conn-new (ossl-rel--ctx t) nil 'none))
          (hello (ossl--step c "")))
     (should (equal (car hello) ""))
     (should (stringp (cadr hello)))
@@ -154,7 +155,7 @@ outcome, the peer's close_notify, and a clean end of the transport."
            (done (ossl--step c (cadr flight))))
       (should-not (cddr flight))
       (should (eq (plist-get (cddr done) :handshake) 'open))
-      (should (equal (car (plist-get (cddr done) :verify)) 0))
+      (should (eq (plist-get (cddr done) :verify) 'ok))
       (should (eq (ossl--state c) 'open))
       (let ((finished (ossl--step s (cadr done))))
         (should (eq (plist-get (cddr finished) :handshake) 'open))
@@ -181,7 +182,7 @@ end of the transport reports nothing more."
     (should (equal (ossl--step c nil t) '("" nil :eof truncated)))
     (should (equal (ossl--step c nil t) '("" nil :eof truncated)))
     (should (eq (ossl--state c) 'open)))
-  (let ((c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 2)))
+  (let ((c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 'require)))
     (ossl--step c "")
     (let ((events (cddr (ossl--step c nil t))))
       (should (eq (plist-get events :handshake) 'failed))
@@ -191,13 +192,13 @@ end of the transport reports nothing more."
     (should (eq (ossl--state c) 'failed))
     (should (equal (ossl--step c "more") '("" nil)))
     (should (equal (ossl--step c nil t) '("" nil :eof truncated))))
-  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 'none)))
     (ossl--step s "GET / HTTP/1.0\r\n\r\n")
     (should (equal (ossl--step s nil t) '("" nil)))))
 
 (ert-deftest ossl-rel/engine-step-failure-and-sni ()
   "A failure says why in the step that failed; an SNI pause names the host."
-  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 'none)))
     (let ((events (cddr (ossl--step s "GET / HTTP/1.0\r\n\r\n"))))
       (should (eq (plist-get events :handshake) 'failed))
       (should (equal (plist-get events :failed) (ossl--reason s)))))
@@ -207,8 +208,8 @@ end of the transport reports nothing more."
       (should (stringp (plist-get events :failed)))))
   (let* ((sctx (ossl-rel--ctx t))
          (_ (ossl--ctx-pause-for-sni sctx))
-         (c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 2))
-         (s (ossl--conn-new sctx nil 0))
+         (c (ossl--conn-new (ossl-rel--ctx nil) "localhost" 'require))
+         (s (ossl--conn-new sctx nil 'none))
          (paused (ossl--step s (cadr (ossl--step c "")))))
     (should (equal (plist-get (cddr paused) :sni) "localhost"))
     (ossl--sni-choose s nil)
@@ -241,8 +242,8 @@ Certificates taken from it stay valid after it is freed."
                  ossl--set-session))
       (should-error (funcall f c "x") :type 'ossl-closed-error))
     (dolist (f '(ossl--shutdown ossl--leftover ossl--protocol ossl--cipher
-                 ossl--cipher-names ossl--verify-result ossl--session
-                 ossl--conn-info ossl--own-cert
+                 ossl--cipher-names ossl--verify-outcome ossl--verify-code
+                 ossl--session ossl--conn-info ossl--own-cert
                  ossl--peer-cert ossl--peer-chain))
       (should-error (funcall f c) :type 'ossl-closed-error))))
 
@@ -258,7 +259,7 @@ ossl_conn_use_key use the freed SSL (crash in SSL_use_PrivateKey)."
   (let ((cert (ossl-test-file "server.pem"))
         (key (ossl-test-file "encrypted.key")))
     (let* ((ctx (ossl--ctx-new t))
-           (conn (ossl--conn-new ctx nil 0)))
+           (conn (ossl--conn-new ctx nil 'none)))
       (ossl--conn-use-cert conn 'file cert)
       (should-error (ossl--conn-use-key conn 'file key
                                         (lambda ()
@@ -707,7 +708,7 @@ overflowed it and many handshakes stalled until they timed out."
 One connection in ten says its ClientHello (its buffers get filled);
 a garbage collection every 1000 objects runs the finalizers."
   (dotimes (i n)
-    (let ((h (ossl--conn-new ctx "localhost" 0)))
+    (let ((h (ossl--conn-new ctx "localhost" 'none)))
       (when (= (% i 10) 0)
         (ossl--feed h "")
         (ossl--take h))
@@ -917,7 +918,7 @@ needle, passed as non-secret CA data, proves the checker sees frees."
                   ctx 'pem
                   ,(with-temp-buffer (insert-file-contents key) (buffer-string))
                   ,ossl-test-key-password)
-                 (let ((c (ossl--conn-new ctx nil 0)))
+                 (let ((c (ossl--conn-new ctx nil 'none)))
                    (ossl--conn-use-cert c 'file ,(ossl-test-file "server.pem"))
                    (ossl--conn-use-key c 'pem ,plain-pem nil)
                    (ignore-errors

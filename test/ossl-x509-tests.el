@@ -483,6 +483,33 @@ form does; \\xHH escapes are decoded as UTF-8."
         (should (equal (plist-get info :sha1)
                        (ossl-x509-tests--field file "-fingerprint" "-sha1")))))))
 
+(defun ossl-x509-tests--spki-digest (file digest)
+  "DIGEST of FILE's SubjectPublicKeyInfo as openssl computes it, colon hex.
+`openssl x509 -pubkey | openssl pkey -pubin -outform DER | openssl DIGEST'."
+  (let* ((out (ossl-x509-tests--run
+              "sh" "-c"
+              (format "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -%s -r"
+                      (shell-quote-argument file) digest)))
+         hex)
+    (should (string-match "\\`\\([0-9a-f]+\\) " out))
+    (setq hex (upcase (match-string 1 out)))
+    (mapconcat (lambda (i) (substring hex i (+ i 2)))
+               (number-sequence 0 (- (length hex) 2) 2) ":")))
+
+(ert-deftest ossl-x509/public-key-fingerprints-match-openssl ()
+  "The SubjectPublicKeyInfo's SHA-256 and SHA-1 are openssl's, whatever
+the key type (EC, RSA, RSA-PSS, Ed25519, Ed448, DSA)."
+  (dolist (file (ossl-x509-tests--all-files))
+    (let ((info (ossl-x509-info (car (ossl-x509-read-file file)))))
+      (ert-info ((format "%s" file))
+        (should (equal (plist-get info :public-key-sha256)
+                       (ossl-x509-tests--spki-digest file "sha256")))
+        (should (equal (plist-get info :public-key-sha1)
+                       (ossl-x509-tests--spki-digest file "sha1")))
+        ;; Not the fingerprint of the whole certificate.
+        (should-not (equal (plist-get info :public-key-sha256)
+                           (plist-get info :sha256)))))))
+
 (ert-deftest ossl-x509/alt-names-match-openssl ()
   "subjectAltNames are those openssl prints."
   (dolist (file (ossl-x509-tests--all-files))

@@ -297,15 +297,15 @@ Arguments SEED CALLS MODULE... come from the command line."
   "Engine handles in every state."
   (let* ((cctx (ossl-fuzz--ctx 'client))
          (sctx (ossl-fuzz--ctx 'server))
-         (fresh-c (ignore-errors (ossl--conn-new cctx "localhost" (ossl-fuzz--rand 3))))
-         (fresh-s (ignore-errors (ossl--conn-new sctx nil (ossl-fuzz--rand 3))))
-         (c (ignore-errors (ossl--conn-new cctx "localhost" 0)))
-         (s (ignore-errors (ossl--conn-new sctx nil 0)))
-         (mid (ignore-errors (ossl--conn-new cctx "localhost" 2)))
-         (failed (ignore-errors (ossl--conn-new sctx nil 0)))
-         (released (ignore-errors (ossl--conn-new cctx "localhost" 0)))
-         (paused (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'sni) nil 0)))
-         (asker (ignore-errors (ossl--conn-new cctx "localhost" 0))))
+         (fresh-c (ignore-errors (ossl--conn-new cctx "localhost" (ossl-fuzz--pick '(none request require)))))
+         (fresh-s (ignore-errors (ossl--conn-new sctx nil (ossl-fuzz--pick '(none request require)))))
+         (c (ignore-errors (ossl--conn-new cctx "localhost" 'none)))
+         (s (ignore-errors (ossl--conn-new sctx nil 'none)))
+         (mid (ignore-errors (ossl--conn-new cctx "localhost" 'require)))
+         (failed (ignore-errors (ossl--conn-new sctx nil 'none)))
+         (released (ignore-errors (ossl--conn-new cctx "localhost" 'none)))
+         (paused (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'sni) nil 'none)))
+         (asker (ignore-errors (ossl--conn-new cctx "localhost" 'none))))
     (ignore-errors (ossl--feed c "") (ossl-fuzz--pump c s))
     (ignore-errors (ossl--feed mid ""))
     (ignore-errors (ossl--feed failed "not a ClientHello at all"))
@@ -315,8 +315,8 @@ Arguments SEED CALLS MODULE... come from the command line."
 
 (defun ossl-fuzz--certs ()
   "Certificate objects and handles, some from connections freed since."
-  (let* ((pair-c (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'client) "localhost" 0)))
-         (pair-s (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'server) nil 0)))
+  (let* ((pair-c (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'client) "localhost" 'none)))
+         (pair-s (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'server) nil 'none)))
          (orphans (progn
                     (ignore-errors (ossl--feed pair-c "") (ossl-fuzz--pump pair-c pair-s))
                     (prog1 (ignore-errors (ossl--peer-chain pair-c))
@@ -402,7 +402,7 @@ a random call deleted is started again."
 
 (defconst ossl-fuzz--symbols
   '(system file dir pem x509 der oneline rfc2253 tls tls1 ssl23 tls1.0 tls1.1
-    tls1.2 tls1.3 ssl2 ssl3 sslv2 tls1.2+ request require binary utf-8
+    tls1.2 tls1.3 ssl2 ssl3 sslv2 tls1.2+ none request require binary utf-8
     utf-8-unix no-conversion raw-text latin-1 undecided open closed failed
     handshaking foo nil t
     ;; Algorithms (issue 16), some unknown, some that no MAC or KDF takes.
