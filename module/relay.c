@@ -293,7 +293,8 @@ notify (struct ossl_relay *r, int ev)
   if ((r->events & ev) == ev && !(ev & OSSL_RELAY_FAILED))
     return;
   r->events |= ev;
-  r->notify_pending = 1;
+  if (ev & OSSL_RELAY_WAKE)
+    r->notify_pending = 1;
 }
 
 /* Move what the engine has for the network to the relay's buffer.  */

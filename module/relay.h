@@ -14,8 +14,9 @@
    once Lisp has dropped it (ossl_relay_release) and it is done.
 
    Events reach Lisp through the channel (ossl_relay_set_channel): the
-   thread writes a relay's id and a newline when something happened,
-   and Lisp collects what with ossl_relay_events.  */
+   thread writes a relay's id and a newline when something Lisp must
+   act on happened (OSSL_RELAY_WAKE), and Lisp collects what with
+   ossl_relay_events.  */
 
 #ifndef OSSL_RELAY_H
 #define OSSL_RELAY_H
@@ -30,6 +31,11 @@
 #define OSSL_RELAY_PEER_CLOSED 2  /* the peer's close_notify came */
 #define OSSL_RELAY_NET_EOF 4      /* the real socket ended */
 #define OSSL_RELAY_DONE 8         /* the relay closed its descriptors */
+/* The events Lisp must act on, and so hears of on the channel.  The
+   others are only recorded: Emacs learns of an end from its own
+   descriptor, and a line on the channel is process output, which ends
+   any `accept-process-output' waiting for something else.  */
+#define OSSL_RELAY_WAKE OSSL_RELAY_FAILED
 
 struct ossl_relay;
 

@@ -381,6 +381,49 @@ truncated); `delete-process' sends close_notify too."
         (delete-process p)
         (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")))))
 
+(ert-deftest ossl-sock/ends-wake-nobody ()
+  "A relay that ends because Emacs deleted its process, or because the
+peer closed, writes nothing on the channel: that output would end an
+`accept-process-output' waiting for another process (found by
+`ossl-sec/network-mode-native-nsm-without-trampolines': a connection
+the NSM refused right after its handshake ended the wait for the
+next connection's handshake after some milliseconds).  The peer still
+gets close_notify and its socket closes."
+  (ossl-sock--with-descriptor
+    (let ((lines 0)
+          (count (lambda (_channel string)
+                   (setq lines (+ lines (cl-count ?\n string))))))
+      (advice-add 'ossl-socket--events :before count)
+      (unwind-protect
+          (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 2))
+            ;; Emacs deletes the process right after the handshake.
+            (let* ((baseline (ossl--relay-count))
+                   (p (ossl-sock--connect peer))
+                   (c (ossl-starttls p :ca (ossl-sock--root)
+                                     :hostname "localhost")))
+              (should (ossl--relayed-p c))
+              (accept-process-output nil 0.1)
+              (setq lines 0)
+              (delete-process p)
+              (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")
+              (should (= (ossl-sock--relays-settle baseline) baseline))
+              (should-not (accept-process-output ossl-socket--channel 0.3 nil t))
+              (should (= lines 0))
+              ;; The peer closes: Emacs sees the end on its descriptor.
+              (let* ((p (ossl-sock--connect peer))
+                     (c (ossl-starttls p :ca (ossl-sock--root)
+                                       :hostname "localhost")))
+                (should (ossl--relayed-p c))
+                (accept-process-output nil 0.1)
+                (setq lines 0)
+                (process-send-eof p)
+                (ossl-test-wait-for (lambda () (not (process-live-p p))))
+                (should (= (ossl-sock--relays-settle baseline) baseline))
+                (should-not (accept-process-output ossl-socket--channel 0.3 nil t))
+                (should (= lines 0))
+                (delete-process p))))
+        (advice-remove 'ossl-socket--events count)))))
+
 (ert-deftest ossl-sock/truncation-is-recorded ()
   "A peer that closes TCP without close_notify: Emacs sees its end of
 file, the status says truncated; with close_notify it does not."
