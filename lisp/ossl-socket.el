@@ -127,9 +127,13 @@ connection, the table being weak."
              (eq (process-status proc) 'open))
     (let ((local (process-contact proc :local))
           (remote (process-contact proc :remote)))
-      (when (and (vectorp local) (vectorp remote)
-                 (memq (length local) '(5 9))
-                 (= (length local) (length remote)))
+      ;; IPv4 or IPv6 vectors; or the names of a local socket, one of
+      ;; them named: the client's peer, or the server's own name.
+      (when (or (and (vectorp local) (vectorp remote)
+                     (memq (length local) '(5 9))
+                     (= (length local) (length remote)))
+                (and (stringp local) (stringp remote)
+                     (not (equal local remote))))
         (let ((fd (ossl--relay-find local remote)))
           (and (integerp fd) fd))))))
 

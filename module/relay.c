@@ -20,7 +20,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "relay.h"
@@ -177,11 +179,39 @@ scarce (int fd)
 
 /* Finding the socket.  */
 
+/* The name of the local socket address SA of LEN bytes, as Emacs
+   shows it: up to the first NUL, unless it starts with one (a Linux
+   abstract name, NULs and all).  Returns its length.  */
+static size_t
+unix_name (const struct sockaddr *sa, socklen_t len, const char **name)
+{
+  const struct sockaddr_un *un = (const void *) sa;
+  size_t n = len > offsetof (struct sockaddr_un, sun_path)
+    ? len - offsetof (struct sockaddr_un, sun_path) : 0;
+  if (n > sizeof un->sun_path)
+    n = sizeof un->sun_path;
+  *name = un->sun_path;
+  if (n > 0 && un->sun_path[0] != '\0')
+    {
+      const char *nul = memchr (un->sun_path, '\0', n);
+      if (nul)
+        n = (size_t) (nul - un->sun_path);
+    }
+  return n;
+}
+
 static int
-same_addr (const struct sockaddr_storage *a, const struct sockaddr *b)
+same_addr (const struct sockaddr_storage *a, socklen_t alen,
+           const struct sockaddr *b, socklen_t blen)
 {
   if (a->ss_family != b->sa_family)
     return 0;
+  if (b->sa_family == AF_UNIX)
+    {
+      const char *x, *y;
+      size_t n = unix_name ((const struct sockaddr *) a, alen, &x);
+      return n == unix_name (b, blen, &y) && memcmp (x, y, n) == 0;
+    }
   if (b->sa_family == AF_INET)
     {
       const struct sockaddr_in *x = (const void *) a, *y = (const void *) b;
@@ -197,21 +227,36 @@ same_addr (const struct sockaddr_storage *a, const struct sockaddr *b)
   return 0;
 }
 
-/* Does descriptor FD hold a connected stream socket from LOCAL to PEER?  */
+/* Is FD one of the relays' own sockets?  */
 static int
-fd_matches (int fd, const struct sockaddr *local, const struct sockaddr *peer)
+relays_own (int fd)
+{
+  struct ossl_relay *r;
+  for (r = relays; r; r = r->next)
+    if (!r->done && (fd == r->real || fd == r->mine))
+      return 1;
+  return 0;
+}
+
+/* Does descriptor FD hold a connected stream socket from LOCAL to PEER?
+   The relays' own sockets never do: a relayed connection's real socket
+   keeps its addresses, and local sockets share theirs.  */
+static int
+fd_matches (int fd, const struct sockaddr *local, socklen_t locallen,
+            const struct sockaddr *peer, socklen_t peerlen)
 {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   int type;
   socklen_t tlen = sizeof type;
 
-  if (getsockname (fd, (struct sockaddr *) &ss, &len) != 0
-      || !same_addr (&ss, local))
+  if (relays_own (fd)
+      || getsockname (fd, (struct sockaddr *) &ss, &len) != 0
+      || !same_addr (&ss, len, local, locallen))
     return 0;
   len = sizeof ss;
   if (getpeername (fd, (struct sockaddr *) &ss, &len) != 0
-      || !same_addr (&ss, peer))
+      || !same_addr (&ss, len, peer, peerlen))
     return 0;
   return getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0
     && type == SOCK_STREAM;
@@ -224,11 +269,17 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
   int found = -1;
   DIR *d;
 
-  if ((local->sa_family != AF_INET && local->sa_family != AF_INET6)
+  if ((local->sa_family != AF_INET && local->sa_family != AF_INET6
+       && local->sa_family != AF_UNIX)
       || peer->sa_family != local->sa_family
-      || locallen < sizeof (struct sockaddr_in)
-      || peerlen < sizeof (struct sockaddr_in))
+      || locallen < (local->sa_family == AF_UNIX
+                     ? offsetof (struct sockaddr_un, sun_path)
+                     : sizeof (struct sockaddr_in))
+      || peerlen < (local->sa_family == AF_UNIX
+                    ? offsetof (struct sockaddr_un, sun_path)
+                    : sizeof (struct sockaddr_in)))
     return -1;
+  ossl_lock ();
   d = opendir ("/proc/self/fd");
   if (d)
     {
@@ -240,7 +291,7 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
           long fd = strtol (e->d_name, &end, 10);
           if (*end || end == e->d_name || fd == self || fd < 0)
             continue;
-          if (fd_matches ((int) fd, local, peer))
+          if (fd_matches ((int) fd, local, locallen, peer, peerlen))
             {
               if (found >= 0)
                 {
@@ -251,6 +302,7 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
             }
         }
       closedir (d);
+      ossl_unlock ();
       return found;
     }
   /* No /proc: every descriptor below the limit.  */
@@ -260,13 +312,17 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
     if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
       max = rl.rlim_cur > 65536 ? 65536 : (long) rl.rlim_cur;
     for (fd = 0; fd < max; fd++)
-      if (fd_matches ((int) fd, local, peer))
+      if (fd_matches ((int) fd, local, locallen, peer, peerlen))
         {
           if (found >= 0)
-            return -2;
+            {
+              found = -2;
+              break;
+            }
           found = (int) fd;
         }
   }
+  ossl_unlock ();
   return found;
 }
 

@@ -45,8 +45,10 @@ void ossl_lock (void);
 void ossl_unlock (void);
 
 /* The descriptor of the connected stream socket whose own address is
-   LOCAL and whose peer is PEER: the descriptor, -1 when there is
-   none, -2 when there is more than one (never a guess).  */
+   LOCAL and whose peer is PEER (IPv4, IPv6, or local sockets compared
+   by name as Emacs shows it), the relays' own sockets aside: the
+   descriptor, -1 when there is none, -2 when there is more than one
+   (never a guess).  */
 int ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
                      const struct sockaddr *peer, socklen_t peerlen);
 

@@ -115,8 +115,12 @@ socket coated with the option off.  Unknown addresses find nothing."
   (should-not (ossl--relay-find [127 0 0 1 1] [127 0 0 1 2]))
   (should-error (ossl--relay-find [127 0 0 1] [127 0 0 1 2])
                 :type 'wrong-type-argument)
-  (should-error (ossl--relay-find "x" [127 0 0 1 2])
+  (should-error (ossl--relay-find 'x [127 0 0 1 2])
                 :type 'wrong-type-argument)
+  (should-error (ossl--relay-find (make-string 200 ?x) "")
+                :type 'wrong-type-argument)
+  ;; Families differ: nothing.
+  (should-not (ossl--relay-find "x" [127 0 0 1 2]))
   (let ((srv (ossl-open-server "ossl-sock-srv" nil "127.0.0.1" t
                                :cert (ossl-test-file "server-chain.pem")
                                :key (ossl-test-file "server.key"))))
@@ -158,6 +162,110 @@ while True:
             (should-not (ossl--relayed-p c)))
         (delete-process pipe)
         (delete-process srv)))))
+
+;;;; Local sockets
+
+(defun ossl-sock--local-name ()
+  "A fresh absolute name for a local socket."
+  (expand-file-name (make-temp-name "ossl-sock-") temporary-file-directory))
+
+(ert-deftest ossl-sock/local-socket-client ()
+  "A client on a local (Unix-domain) socket to openssl s_server -unix is
+relayed: the socket is found by its peer's name, a second connection
+to the same name too (the first one's real socket is the relay's and
+does not count), and the data go through TLS both ways."
+  (ossl-sock--with-descriptor
+    (let ((name (ossl-sock--local-name)))
+      (ossl-test-with-peer
+          (peer (ossl-test-start-process
+                 "s_server-unix" ossl-test-openssl-program
+                 (list "s_server" "-unix" name "-rev"
+                       "-cert" (ossl-test-file "server.pem")
+                       "-key" (ossl-test-file "server.key")
+                       "-cert_chain" (ossl-test-file "int.pem"))
+                 :ready-regexp "^ACCEPT"))
+        (unwind-protect
+            (let (first)
+              (dotimes (i 2)
+                (let* ((p (make-network-process :name "ossl-sock-local"
+                                                :family 'local :service name))
+                       (col (ossl-sock--collector))
+                       (c (ossl-starttls p :ca (ossl-sock--root)
+                                         :hostname "localhost")))
+                  (should (ossl--relayed-p c))
+                  (should (equal (process-contact p :remote) name))
+                  (set-process-filter p (car col))
+                  (process-send-string p (format "hello %d\n" i))
+                  (ossl-test-wait-for
+                   (lambda () (string-search "\n" (funcall (cdr col)))))
+                  (should (equal (funcall (cdr col))
+                                 (format "%d olleh\n" i)))
+                  ;; s_server serves one client at a time: the first
+                  ;; is closed before the second comes.
+                  (if first
+                      (delete-process p)
+                    (setq first p)
+                    (process-send-eof p)
+                    (ossl-test-wait-for (lambda () (not (process-live-p p))))
+                    (delete-process p)))))
+          (when (file-exists-p name) (delete-file name)))))))
+
+(ert-deftest ossl-sock/local-socket-server-and-ambiguity ()
+  "Connections a local server accepted share its name and have none for
+their peer: the socket is found only while it is the only one so;
+with two, the coating stays on the Lisp path (never a guess).  An
+ossl server coat on a local socket, against openssl s_client -unix."
+  (ossl-sock--with-descriptor
+    (let* ((name (ossl-sock--local-name))
+           (accepted nil)
+           (conn nil)
+           (coat nil)
+           (srv (make-network-process
+                 :name "ossl-sock-local-srv" :family 'local :service name
+                 :server t :noquery t
+                 :log (lambda (_s c _m)
+                        (setq accepted (append accepted (list c)))
+                        (when coat
+                          (apply #'ossl-starttls c :server t
+                                 :callback (lambda (r) (setq conn r))
+                                 (ossl-sock--server-keys)))))))
+      (unwind-protect
+          (progn
+            ;; Two plain clients: their accepted ends are ambiguous.
+            (let ((a (make-network-process :name "a" :family 'local :service name))
+                  (b (make-network-process :name "b" :family 'local :service name)))
+              (ossl-test-wait-for (lambda () (= (length accepted) 2)))
+              (should (equal (process-contact (car accepted) :remote) ""))
+              (should (eq (ossl--relay-find name "") 'ambiguous))
+              (should-not (ossl-socket--descriptor (car accepted)))
+              ;; From the clients' side too.
+              (should (eq (ossl--relay-find "" name) 'ambiguous))
+              (should-not (ossl-socket--descriptor a))
+              (delete-process a)
+              (delete-process b)
+              (mapc #'delete-process accepted)
+              (setq accepted nil))
+            ;; One TLS client: found, relayed, data both ways.
+            (let ((col (ossl-sock--collector)))
+              (set-process-filter srv (car col))
+              (setq coat t)
+              (ossl-test-with-peer
+                  (client (ossl-test-start-process
+                           "s_client-unix" ossl-test-openssl-program
+                           (list "s_client" "-unix" name "-servername" "localhost"
+                                 "-CAfile" (ossl-sock--root))
+                           :ready-regexp "^ *Verify return code: "))
+                (ossl-test-wait-for (lambda () accepted))
+                (ossl-test-wait-for (lambda () conn))
+                (should (ossl--relayed-p conn))
+                (process-send-string (plist-get client :process) "from client\n")
+                (ossl-test-wait-for
+                 (lambda () (string-search "from client\n" (funcall (cdr col)))))
+                (process-send-string (car accepted) "from server\n")
+                (ossl-test-peer-wait-output client "from server"))))
+        (mapc #'delete-process accepted)
+        (delete-process srv)
+        (when (file-exists-p name) (delete-file name))))))
 
 ;;;; Both ends in this Emacs
 
