@@ -72,6 +72,8 @@ struct ossl_relay
 };
 
 static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* How many times the calling thread holds the lock.  */
+static __thread int held;
 static struct ossl_relay *relays;
 static int nrelays;
 static int channel = -1;
@@ -84,12 +86,36 @@ void
 ossl_lock (void)
 {
   pthread_mutex_lock (&lock);
+  held++;
 }
 
 void
 ossl_unlock (void)
 {
+  held--;
   pthread_mutex_unlock (&lock);
+}
+
+int
+ossl_lock_release (void)
+{
+  int n = held;
+  while (held > 0)
+    ossl_unlock ();
+  return n;
+}
+
+void
+ossl_lock_resume (int n)
+{
+  while (n-- > 0)
+    ossl_lock ();
+}
+
+int
+ossl_relay_running (void)
+{
+  return thread_started;
 }
 
 /* Buffers.  */

@@ -8,9 +8,10 @@
    I/O thread: one poll loop serving every relay.
 
    Ownership.  An engine connection is used by one thread at a time:
-   every call into the module from Lisp holds the module lock
-   (ossl_lock), and so does the I/O thread whenever it touches a
-   relay or its connection.  A relay is freed by the I/O thread only,
+   once the I/O thread runs, every call into the module from Lisp holds
+   the module lock (ossl_lock), except while it calls a password
+   function, and so does the I/O thread whenever it touches a relay or
+   its connection.  A relay is freed by the I/O thread only,
    once Lisp has dropped it (ossl_relay_release) and it is done.
 
    Events reach Lisp through the channel (ossl_relay_set_channel): the
@@ -39,10 +40,18 @@
 
 struct ossl_relay;
 
-/* The module lock: recursive, held by every module call from Lisp and
-   by the I/O thread while it serves relays.  */
+/* The module lock: recursive, held by every module call from Lisp once
+   the I/O thread runs (ossl_relay_running), and by the I/O thread
+   while it serves relays.  */
 void ossl_lock (void);
 void ossl_unlock (void);
+/* Let go of the lock as many times as the calling thread holds it,
+   around a call into Lisp that may take long (a password function);
+   returns the count to give ossl_lock_resume.  */
+int ossl_lock_release (void);
+void ossl_lock_resume (int n);
+/* Whether the I/O thread was started (it then runs for good).  */
+int ossl_relay_running (void);
 
 /* The descriptor of the connected stream socket whose own address is
    LOCAL and whose peer is PEER (IPv4, IPv6, or local sockets compared

@@ -163,6 +163,48 @@ while True:
         (delete-process pipe)
         (delete-process srv)))))
 
+(ert-deftest ossl-sock/password-function-leaves-the-relay-running ()
+  "A password function runs inside a module call, under the module
+lock; while it waits (for the user, say) relayed connections go on:
+here it makes an echo round trip through a relay while a download
+runs on another one, and both get all their bytes."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (echo (ossl-test-python-peer "echo"))
+      (ossl-test-with-peer (source (ossl-test-python-peer
+                                    "source" :bytes 20000000))
+        (let* ((p (ossl-sock--connect echo))
+               (col (ossl-sock--collector))
+               (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost"))
+               (d (ossl-sock--connect source))
+               (got 0)
+               (round-trip nil))
+          (unwind-protect
+              (progn
+                (set-process-filter p (car col))
+                (set-process-coding-system d 'binary 'binary)
+                (set-process-filter d (lambda (_p s) (setq got (+ got (length s)))))
+                (should (ossl--relayed-p c))
+                (should (ossl--relayed-p (ossl-starttls d :ca (ossl-sock--root)
+                                                        :hostname "localhost")))
+                (should (ossl-pem-read-key
+                         (ossl-test-file "encrypted.key")
+                         (lambda ()
+                           ;; Waits as a prompt would, but for a reply
+                           ;; that needs the relay thread: it must not be
+                           ;; stuck on the lock this call holds.
+                           (process-send-string p "ping\n")
+                           (let ((end (+ (float-time) 10)))
+                             (while (and (not (string-search "\n" (funcall (cdr col))))
+                                         (< (float-time) end))
+                               (accept-process-output p 0.1 nil t)))
+                           (setq round-trip (funcall (cdr col)))
+                           ossl-test-key-password)))
+                (should (equal round-trip "ping\n"))
+                (ossl-test-wait-for (lambda () (>= got 20000000)) 60)
+                (should (= got 20000000)))
+            (delete-process p)
+            (delete-process d)))))))
+
 ;;;; Local sockets
 
 (defun ossl-sock--local-name ()
