@@ -779,6 +779,34 @@ ossl_relay_start (int fd, struct ossl_conn *conn, long id, char *err,
       set_error (err, errlen, "not a descriptor");
       return NULL;
     }
+  /* Only a connected stream socket, never a relay's own: a wrong
+     number must not put a socketpair in place of a pipe or a file.  */
+  {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int type;
+    socklen_t tlen = sizeof type;
+    int own;
+    struct ossl_relay *q;
+    ossl_lock ();
+    own = relays_own (fd);
+    for (q = relays; q; q = q->next)
+      if (q->conn == conn && !q->done)
+        {
+          ossl_unlock ();
+          snprintf (err, errlen, "the connection is relayed already");
+          return NULL;
+        }
+    ossl_unlock ();
+    if (own || getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0
+        || type != SOCK_STREAM
+        || getpeername (fd, (struct sockaddr *) &ss, &len) != 0)
+      {
+        snprintf (err, errlen, "descriptor %d is not a connected stream socket",
+                  fd);
+        return NULL;
+      }
+  }
   r = calloc (1, sizeof *r);
   if (!r)
     {

@@ -74,6 +74,20 @@ the status work, `accept-process-output' with JUST-THIS-ONE works."
                   (col (ossl-sock--collector)))
               (should (ossl-ssl-conn-p c))
               (should (ossl--relayed-p c))
+              ;; A descriptor that is no socket is refused, and so is a
+              ;; second relay of one connection.
+              (dolist (fd '(0 1))
+                (should-error (ossl--relay-start fd (ossl-ssl-conn-handle c) 999)
+                              :type 'ossl-error))
+              (let* ((q (ossl-sock--connect peer "localhost"))
+                     (fd (ossl--relay-find (process-contact q :local)
+                                           (process-contact q :remote))))
+                (should (integerp fd))
+                (should (equal (should-error
+                                (ossl--relay-start fd (ossl-ssl-conn-handle c) 999)
+                                :type 'ossl-error)
+                               '(ossl-error "the connection is relayed already")))
+                (delete-process q))
               (should (eq (ossl-ssl-cipher-version c) 'TLSv1.3))
               (should (equal (ossl-ssl-verify-certificate c) '(0 . "ok")))
               (should (eq (plist-get (ossl-ssl-status c) :state) 'open))
