@@ -72,14 +72,14 @@
       (hs ,(format "%d sequential client handshakes, full verification, ms each"
                    (if q 20 200))
           (:bench hs :count ,(if q 20 200))
-          (ossl gnutls plain))
+          (ossl ossl-lisp gnutls plain))
       (conc ,(format "%d concurrent handshakes, total ms" (if q 20 100))
             (:bench conc :count ,(if q 20 100))
             (ossl gnutls plain))
       (mem ,(format "Resident size growth per idle connection, %d connections, kB"
                     (if q 50 500))
            (:bench mem :count ,(if q 50 500))
-           (ossl gnutls plain))
+           (ossl ossl-lisp gnutls plain))
       (resume ,(format "Resumed vs full ossl handshakes, %d each, alternating"
                        (if q 10 100))
               (:bench resume :count ,(if q 10 100))
