@@ -239,6 +239,9 @@ over its whole life).  GCs: garbage collections during the span.\n\n" out)
                                              (let ((cm (funcall get :cpu-ms)))
                                                (and cm (format "Emacs CPU %s ms each"
                                                                (ossl-bench--fmt cm))))
+                                             (let ((mc (funcall get :main-cpu-per-mb)))
+                                               (and mc (format "main thread %s ms CPU/MB"
+                                                               (ossl-bench--fmt (* 1000 mc)))))
                                              (let ((fc (funcall get :filter-calls)))
                                                (and fc (format "%s filter calls"
                                                                (ossl-bench--fmt fc))))))
