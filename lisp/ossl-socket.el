@@ -32,8 +32,9 @@
 ;; The thread tells Lisp when the TLS stream broke, through a pipe
 ;; process, the channel; other ends Emacs sees on its own descriptor.
 ;; `ossl-ssl-finish' and `ossl-ssl-unproselytise-process' put the real
-;; socket back and the connection on the Lisp path.  When the socket cannot be found
-;; for certain, the connection simply stays on the Lisp path.
+;; socket back and the connection on the Lisp path.  When the socket
+;; cannot be found for certain, the connection simply stays on the
+;; Lisp path.
 
 ;;; Code:
 
