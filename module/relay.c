@@ -276,8 +276,9 @@ fd_matches (int fd, const struct sockaddr *local, socklen_t locallen,
   int type;
   socklen_t tlen = sizeof type;
 
-  if (relays_own (fd)
-      || getsockname (fd, (struct sockaddr *) &ss, &len) != 0
+  /* The addresses first: they rule out nearly every descriptor, and
+     the list of relays is long when many sockets are relayed.  */
+  if (getsockname (fd, (struct sockaddr *) &ss, &len) != 0
       || !same_addr (&ss, len, local, locallen))
     return 0;
   len = sizeof ss;
@@ -285,7 +286,7 @@ fd_matches (int fd, const struct sockaddr *local, socklen_t locallen,
       || !same_addr (&ss, len, peer, peerlen))
     return 0;
   return getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0
-    && type == SOCK_STREAM;
+    && type == SOCK_STREAM && !relays_own (fd);
 }
 
 int
