@@ -114,12 +114,22 @@ connection, the table being weak."
   (let ((events (ossl--relay-events (ossl-socket--relay conn)))
         (proc (ossl-ssl-conn-process conn)))
     (when (and (/= 0 (logand events 1)) (null (ossl-ssl-conn-error conn)))
-      ;; The stream broke: as `ossl--fatal' on the Lisp path.
+      ;; The stream broke: as `ossl--fatal' on the Lisp path, which
+      ;; delivers the cleartext that came before the failure first.
+      ;; Emacs may not have read it yet: take it from the relay and
+      ;; from Emacs's end of the socketpair, for the process's filter.
       (let ((msg (format "TLS connection %s failed: %s" (process-name proc)
-                         (ossl--reason (ossl-ssl-conn-handle conn)))))
+                         (ossl--reason (ossl-ssl-conn-handle conn))))
+            (before (car (ossl--relay-stop (ossl-socket--relay conn) nil))))
+        (setf (ossl-ssl-conn-relay conn) 'lisp)
+        (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns)
+        (when (and (> (length before) 0) (process-live-p proc))
+          (let ((filter (funcall (ossl--orig 'process-filter) proc))
+                (coding (car (funcall (ossl--orig 'process-coding-system) proc))))
+            (funcall (or filter #'internal-default-process-filter) proc
+                     (decode-coding-string before (or coding 'binary)))))
         (setf (ossl-ssl-conn-error conn) (list 'ossl-protocol-error msg))
         (message "ossl: %s" msg)
-        (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns)
         (funcall (ossl--orig 'delete-process) proc)))))
 
 (defun ossl-socket--descriptor (proc)

@@ -939,15 +939,18 @@ ossl_relay_stop (struct ossl_relay *r, int restore,
   int ours, rc = 0;
 
   ossl_lock ();
+  ours = fstat (r->fd, &st) == 0 && st.st_dev == r->dev
+    && st.st_ino == r->ino;
   if (r->done)
     {
-      /* Ended already: there is no socket to give back.  */
+      /* Ended already: there is no socket to give back, but what the
+         relay gave Emacs before it ended may still be unread.  */
+      if (ours)
+        drain (r->fd, to_emacs);
       ossl_unlock ();
       return 0;
     }
   take_records (r);
-  ours = fstat (r->fd, &st) == 0 && st.st_dev == r->dev
-    && st.st_ino == r->ino;
   /* What Emacs has not read yet came first.  */
   if (ours)
     drain (r->fd, to_emacs);

@@ -97,7 +97,8 @@ void ossl_buf_free (struct ossl_buf *b);
    *FROM_EMACS; the ciphertext not sent yet to *TO_NET.  With RESTORE,
    the real socket goes back in place of the process's descriptor,
    when that descriptor is still the relay's and the relay has not
-   ended.  Returns 1 when the socket is back, 0 when not, -1 when
+   ended (once it has, *TO_EMACS still gets what Emacs did not read).
+   Returns 1 when the socket is back, 0 when not, -1 when
    putting it back failed (the reason in ERR).  The connection is no
    longer the relay's.  */
 int ossl_relay_stop (struct ossl_relay *r, int restore,

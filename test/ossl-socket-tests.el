@@ -601,6 +601,50 @@ gets close_notify and its socket closes."
                 (delete-process p))))
         (advice-remove 'ossl-socket--events count)))))
 
+(defconst ossl-sock--answer-then-garbage "
+import os, socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(1)
+print('READY', s.getsockname()[1], flush=True)
+c = ctx.wrap_socket(s.accept()[0], server_side=True)
+c.recv(100)
+c.sendall(b'before\\n')
+os.write(c.fileno(), b'GARBAGE-NOT-TLS-' * 8)
+time.sleep(5)
+"
+  "A TLS server that answers a line with one, then sends bytes that are no TLS.")
+
+(ert-deftest ossl-sock/failure-delivers-what-came-before ()
+  "Cleartext the relay deciphered before the stream failed reaches the
+filter, as on the Lisp path, also when Emacs had not read it from the
+socketpair yet when the failure was noticed (the process is deleted
+then)."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-start-process
+                                "answer-then-garbage" "/usr/bin/python3"
+                                (list "-c" ossl-sock--answer-then-garbage
+                                      (ossl-test-file "server-chain.pem")
+                                      (ossl-test-file "server.key"))
+                                :ready-regexp "READY \\([0-9]+\\)"
+                                :port-regexp "READY \\([0-9]+\\)"))
+      (let* ((p (ossl-sock--connect peer))
+             (col (ossl-sock--collector))
+             (inhibit-message t)
+             (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")))
+        (should (ossl--relayed-p c))
+        (set-process-filter p (car col))
+        (process-send-string p "go\n")
+        ;; Emacs reads nothing meanwhile: the relay takes the answer and
+        ;; the garbage, and fails.
+        (call-process "sleep" nil nil nil "0.5")
+        (should (eq (ossl-ssl-state c) 'failed))
+        (should (equal (funcall (cdr col)) "before\n"))
+        (should-not (process-live-p p))
+        (should (string-match-p "failed" (ossl-ssl-error c)))))))
+
 (ert-deftest ossl-sock/truncation-is-recorded ()
   "A peer that closes TCP without close_notify: Emacs sees its end of
 file, the status says truncated; with close_notify it does not."
