@@ -11,8 +11,8 @@
 ;; without "--" (ossl--x and ossl-view--x are private), made by defun, defmacro, cl-defun, cl-defmacro, defsubst,
 ;; cl-defgeneric, defalias, defcustom, defvar, defvar-local, defconst,
 ;; defface, define-minor-mode, define-globalized-minor-mode,
-;; define-derived-mode, define-error, and the predicates of
-;; cl-defstruct.  Then it fails, listing each problem, when
+;; define-derived-mode, define-error, and the predicates and slot
+;; accessors of cl-defstruct.  Then it fails, listing each problem, when
 ;;
 ;;  - a definition has no docstring (errors need none: their message
 ;;    is their documentation);
@@ -103,10 +103,24 @@
                (name (if (consp spec) (car spec) spec))
                (options (and (consp spec) (cdr spec)))
                (doc (check-doc--doc (nth 2 form)))
-               (pred (cl-find-if (lambda (o) (and (consp o) (eq (car o) :predicate)))
-                                 options)))
-          (list (list (if pred (cadr pred) (intern (format "%s-p" name)))
-                      'function doc))))))))
+               (option (lambda (key)
+                         (cl-find-if (lambda (o) (and (consp o) (eq (car o) key)))
+                                     options)))
+               (pred (funcall option :predicate))
+               (conc (funcall option :conc-name))
+               (prefix (if conc (format "%s" (or (cadr conc) ""))
+                         (format "%s-" name)))
+               (slots (if (stringp (nth 2 form)) (nthcdr 3 form) (nthcdr 2 form))))
+          ;; The accessors are public names too, unless the conc-name
+          ;; makes them private; they need a manual entry, not a
+          ;; docstring of their own.
+          (cons (list (if pred (cadr pred) (intern (format "%s-p" name)))
+                      'function doc)
+                (mapcar (lambda (slot)
+                          (list (intern (format "%s%s" prefix
+                                                (if (consp slot) (car slot) slot)))
+                                'function t))
+                        slots))))))))
 
 (defun check-doc--implied (definition)
   "Names that DEFINITION makes without spelling them out (mode hooks, maps)."

@@ -37,6 +37,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'ossl-core)
 
 (declare-function ossl--crypto-version "ossl-module" ())
 (declare-function ossl--crypto-names "ossl-module" (ciphers))

@@ -39,7 +39,7 @@
 ;;; Code:
 
 (require 'cl-lib)
-(require 'ossl)
+(require 'ossl-process)
 
 (declare-function ossl--relay-find "ossl-module" (local remote))
 (declare-function ossl--relay-channel "ossl-module" (pipe-process))
@@ -77,7 +77,7 @@ when a handshake ends: the handshake itself always runs in Lisp."
 
 (defun ossl-socket--relay (conn)
   "Return CONN's relay if its data go under the descriptor, else nil."
-  (let ((r (ossl-ssl-conn-relay conn)))
+  (let ((r (ossl--conn-relay conn)))
     (and r (not (eq r 'lisp)) r)))
 
 (defun ossl-socket--ensure-channel ()
@@ -112,23 +112,23 @@ channel would end an `accept-process-output' waiting for something
 else.  Relays that ended leave `ossl-socket--conns' with their
 connection, the table being weak."
   (let ((events (ossl--relay-events (ossl-socket--relay conn)))
-        (proc (ossl-ssl-conn-process conn)))
-    (when (and (/= 0 (logand events 1)) (null (ossl-ssl-conn-error conn)))
+        (proc (ossl--conn-process conn)))
+    (when (and (/= 0 (logand events 1)) (null (ossl--conn-error conn)))
       ;; The stream broke: as `ossl--fatal' on the Lisp path, which
       ;; delivers the cleartext that came before the failure first.
       ;; Emacs may not have read it yet: take it from the relay and
       ;; from Emacs's end of the socketpair, for the process's filter.
       (let ((msg (format "TLS connection %s failed: %s" (process-name proc)
-                         (ossl--reason (ossl-ssl-conn-handle conn))))
+                         (ossl--reason (ossl--conn-handle conn))))
             (before (car (ossl--relay-stop (ossl-socket--relay conn) nil))))
-        (setf (ossl-ssl-conn-relay conn) 'lisp)
+        (setf (ossl--conn-relay conn) 'lisp)
         (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns)
         (when (and (> (length before) 0) (process-live-p proc))
           (let ((filter (funcall (ossl--orig 'process-filter) proc))
                 (coding (car (funcall (ossl--orig 'process-coding-system) proc))))
             (funcall (or filter #'internal-default-process-filter) proc
                      (decode-coding-string before (or coding 'binary)))))
-        (setf (ossl-ssl-conn-error conn) (list 'ossl-protocol-error msg))
+        (setf (ossl--conn-error conn) (list 'ossl-protocol-error msg))
         (message "ossl: %s" msg)
         (funcall (ossl--orig 'delete-process) proc)))))
 
@@ -150,12 +150,12 @@ connection, the table being weak."
 
 (defun ossl-socket--restore-process (conn)
   "Give CONN's process its user's filter and coding systems back."
-  (let ((proc (ossl-ssl-conn-process conn))
-        (coding (ossl-ssl-conn-coding conn)))
-    (funcall (ossl--orig 'set-process-filter) proc (ossl-ssl-conn-filter conn))
+  (let ((proc (ossl--conn-process conn))
+        (coding (ossl--conn-coding conn)))
+    (funcall (ossl--orig 'set-process-filter) proc (ossl--conn-filter conn))
     (funcall (ossl--orig 'set-process-coding-system) proc
              (car coding) (cdr coding))
-    (ossl--set-filter-multibyte proc (ossl-ssl-conn-filter-multibyte conn))))
+    (ossl--set-filter-multibyte proc (ossl--conn-filter-multibyte conn))))
 
 (defun ossl-socket--maybe-relay (conn)
   "Move CONN's data under its socket's descriptor, if it may go there.
@@ -163,23 +163,23 @@ Only an open connection on the Lisp path whose process is a network
 stream with nothing in flight moves: no send under way, no cleartext
 queued or held back.  Return non-nil if it moved."
   (when (and (eq ossl-socket-data-path 'descriptor)
-             (null (ossl-ssl-conn-relay conn))
-             (ossl-ssl-conn-linked conn)
-             (null (ossl-ssl-conn-dead conn))
+             (null (ossl--conn-relay conn))
+             (ossl--conn-linked conn)
+             (null (ossl--conn-dead conn))
              (eq (ossl--conn-phase conn) 'open)
-             (not (ossl-ssl-conn-sending conn))
-             (null (ossl-ssl-conn-outq conn))
-             (null (ossl-ssl-conn-queue conn))
-             (null (ossl-ssl-conn-carry conn)))
+             (not (ossl--conn-sending conn))
+             (null (ossl--conn-outq conn))
+             (null (ossl--conn-queue conn))
+             (null (ossl--conn-carry conn)))
     ;; One try: a socket not found now will not be found later.
-    (setf (ossl-ssl-conn-relay conn) 'lisp)
-    (let* ((proc (ossl-ssl-conn-process conn))
+    (setf (ossl--conn-relay conn) 'lisp)
+    (let* ((proc (ossl--conn-process conn))
            (fd (ossl-socket--descriptor proc)))
       (when fd
         (ossl-socket--ensure-channel)
         (let* ((id (setq ossl-socket--next-id (1+ ossl-socket--next-id)))
                (relay (condition-case err
-                          (ossl--relay-start fd (ossl-ssl-conn-handle conn) id)
+                          (ossl--relay-start fd (ossl--conn-handle conn) id)
                         ;; Descriptors short: the socket is as it was.
                         (ossl-error (process-put proc 'ossl--relay-refused
                                                  (cadr err))
@@ -187,7 +187,7 @@ queued or held back.  Return non-nil if it moved."
           (when relay
             (puthash id conn ossl-socket--conns)
             (process-put proc 'ossl--relay-id id)
-            (setf (ossl-ssl-conn-relay conn) relay)
+            (setf (ossl--conn-relay conn) relay)
             (ossl-socket--restore-process conn)
             t))))))
 
@@ -197,8 +197,8 @@ What Emacs sent or shut is served first, so the state follows
 `process-send-eof' at once, as on the Lisp path.  When the stream
 failed, the connection's error is set and its process deleted at
 once, even before the channel is read."
-  (let ((h (ossl-ssl-conn-handle conn)))
-    (ossl--relay-pump (ossl-ssl-conn-relay conn))
+  (let ((h (ossl--conn-handle conn)))
+    (ossl--relay-pump (ossl--conn-relay conn))
     (let ((state (ossl--state h)))
       (when (eq state 'failed)
         (ossl-socket--event conn))
@@ -209,7 +209,7 @@ once, even before the channel is read."
 The cleartext the relay had for Emacs reaches the filter, what
 Emacs sent and was not encrypted yet is encrypted and sent."
   (let* ((relay (ossl-socket--relay conn))
-         (proc (ossl-ssl-conn-process conn))
+         (proc (ossl--conn-process conn))
          (live (process-live-p proc))
          (filter (funcall (ossl--orig 'process-filter) proc))
          (coding (funcall (ossl--orig 'process-coding-system) proc)))
@@ -217,11 +217,11 @@ Emacs sent and was not encrypted yet is encrypted and sent."
       (pcase-let ((`(,to-emacs ,from-emacs ,to-net ,restored)
                    (ossl--relay-stop relay live)))
         (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns)
-        (setf (ossl-ssl-conn-relay conn) 'lisp
-              (ossl-ssl-conn-filter conn) filter
-              (ossl-ssl-conn-coding conn) coding)
+        (setf (ossl--conn-relay conn) 'lisp
+              (ossl--conn-filter conn) filter
+              (ossl--conn-coding conn) coding)
         (when (fboundp 'process-filter-multibyte-p)
-          (setf (ossl-ssl-conn-filter-multibyte conn)
+          (setf (ossl--conn-filter-multibyte conn)
                 (with-no-warnings (process-filter-multibyte-p proc))))
         (ossl--link conn)
         (when (and restored (> (length to-net) 0))
@@ -230,12 +230,12 @@ Emacs sent and was not encrypted yet is encrypted and sent."
           (ossl--deliver conn to-emacs t))
         (when (and restored (> (length from-emacs) 0)
                    (eq (ossl--conn-phase conn) 'open))
-          (ossl--write (ossl-ssl-conn-handle conn) from-emacs)
+          (ossl--write (ossl--conn-handle conn) from-emacs)
           (ossl--flush conn))))))
 
 (defun ossl-socket--send (conn string)
   "Send STRING through relayed CONN: the relay encrypts it."
-  (funcall (ossl--orig 'process-send-string) (ossl-ssl-conn-process conn)
+  (funcall (ossl--orig 'process-send-string) (ossl--conn-process conn)
            string))
 
 (provide 'ossl-socket)

@@ -28,8 +28,9 @@
 ;;  M-x ossl-describe-connection      the same view for a live coated process;
 ;;  M-x ossl-view-certificate-file    the same view for a PEM or DER file
 ;;                                    (also on the file at point in Dired);
-;;  M-x ossl-open-tls-stream          an interactive TLS session, like telnet;
-;;  M-x ossl-starttls-current-buffer  coat the current buffer's plain process.
+;;  M-x ossl-open-tls-stream          an interactive TLS session, like telnet,
+;;  M-x ossl-starttls-current-buffer  and STARTTLS by hand, are in
+;;                                    ossl-session.el.
 ;;
 ;; The viewer (`ossl-view-mode') shows one section per certificate,
 ;; leaf first.  TAB or RET expands a section into the full text dump,
@@ -50,503 +51,48 @@
 (require 'cl-lib)
 (require 'subr-x)
 (require 'comint)
-(require 'ossl)
-(require 'ossl-x509)
-(require 'ossl-pkey)
+(require 'ossl-view-chain)
 
 (declare-function dired-get-filename "dired"
                   (&optional localp no-error-if-not-filep))
-
-;;;; Options
-
-(defgroup ossl-view nil
-  "Commands to inspect TLS connections and certificates."
-  :group 'ossl
-  :link '(info-link "(ossl)Commands")
-  :prefix "ossl-view-")
-
-(defcustom ossl-view-ca nil
-  "Certificate authorities the ossl commands trust besides the system store.
-Anything the :ca keyword of `ossl-starttls' accepts: a CA file, a
-hashed directory, PEM text, a certificate object or a list of these.
-`ossl-view-certificate-chain', `ossl-open-tls-stream' and
-`ossl-starttls-current-buffer' verify against them, and the viewer
-looks for the roots of the chains it shows among them."
-  :type '(choice (const :tag "None" nil)
-                 (file :tag "CA file or directory")
-                 (repeat (file :tag "CA file or directory")))
-  :package-version '(ossl . "0.1.0"))
-
-(defcustom ossl-view-expiry-warning-days 30
-  "Days before its end of validity from which a certificate is flagged.
-The viewer shows such a certificate with the face `ossl-view-expiring'
-and mentions it in the verdict."
-  :type 'integer
-  :package-version '(ossl . "0.1.0"))
-
-(defcustom ossl-view-system-ca-files
-  '("/etc/ssl/certs/ca-certificates.crt"
-    "/etc/pki/tls/certs/ca-bundle.crt"
-    "/etc/ssl/ca-bundle.pem"
-    "/etc/ssl/cert.pem"
-    "/usr/local/etc/openssl/cert.pem")
-  "CA bundle files in which the viewer looks for trust anchors.
-The first readable one is used when `ossl-trust-system-store' is
-non-nil and neither SSL_CERT_FILE nor SSL_CERT_DIR is set.  The
-viewer reads anchors to name the root a chain leads to and to judge
-certificate files; connections themselves are verified by OpenSSL
-against the system store."
-  :type '(repeat file)
-  :package-version '(ossl . "0.1.0"))
-
-(defcustom ossl-view-starttls-ports
-  '((smtp 25 587 2525 "smtp" "submission")
-    (imap 143 "imap" "imap2")
-    (pop3 110 "pop3")
-    (xmpp 5222 "xmpp-client")
-    (ftp 21 "ftp"))
-  "Ports on which `ossl-view-certificate-chain' offers STARTTLS.
-Each element is (PROTOCOL PORT...): PROTOCOL is one of `smtp',
-`imap', `pop3', `xmpp' and `ftp', each PORT a number or a service
-name.  On these ports the command asks which STARTTLS dialog to run
-in clear before the handshake, proposing PROTOCOL."
-  :type '(alist :key-type (choice (const smtp) (const imap) (const pop3)
-                                  (const xmpp) (const ftp))
-                :value-type (repeat (choice integer string)))
-  :package-version '(ossl . "0.1.0"))
-
-(defcustom ossl-tls-stream-coding-system 'utf-8-dos
-  "Coding system of the sessions of `ossl-open-tls-stream'.
-The default sends lines ending in CRLF, as SMTP, IMAP, POP3 and HTTP
-expect, and shows replies without their carriage returns.  Use
-`utf-8-unix' for protocols whose lines end in a bare newline."
-  :type 'coding-system
-  :package-version '(ossl . "0.1.0"))
 
 ;;;; Faces
 
 (defface ossl-view-heading '((t :inherit bold))
   "Face of the title and of certificate headings in `ossl-view-mode'."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-label '((t :inherit font-lock-constant-face))
   "Face of field names in `ossl-view-mode'."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-ok '((t :inherit success))
   "Face of a verification that succeeded, in `ossl-view-mode'."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-bad '((t :inherit error))
   "Face of a verification that failed, in `ossl-view-mode'."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-expired '((t :inherit error))
   "Face of the validity of an expired certificate, in `ossl-view-mode'."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-not-yet-valid '((t :inherit error :underline t))
   "Face of the validity of a certificate not valid yet, in `ossl-view-mode'."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
 
 (defface ossl-view-expiring '((t :inherit warning))
   "Face of a certificate that expires soon, and of warnings, in `ossl-view-mode'.
 Soon means within `ossl-view-expiry-warning-days' days."
+  :group 'ossl-view
   :package-version '(ossl . "0.1.0"))
-
-;;;; Small helpers
-
-(defun ossl-view--host-port (host port)
-  "HOST and PORT as HOST:PORT, with brackets around an IPv6 address."
-  (if (string-search ":" host) (format "[%s]:%s" host port)
-    (format "%s:%s" host port)))
-
-(defun ossl-view--cert-name (info)
-  "The short name of the certificate with INFO: its CN, else its first SAN."
-  (let ((subject (plist-get info :subject)))
-    (cond ((ossl--x509-subject-cn subject))
-          ((cdar (plist-get info :subject-alt-names)))
-          ((and subject (not (string-empty-p subject))) subject)
-          (t "(no name)"))))
-
-(defun ossl-view--who (index info)
-  "How to refer to certificate number INDEX with INFO in a sentence."
-  (if index (format "[%d] %s" index (ossl-view--cert-name info))
-    (format "%s (from the trust store)" (ossl-view--cert-name info))))
-
-(defun ossl-view--san-string (sans)
-  "The subjectAltNames SANS as \"DNS:a, IP:1.2.3.4\"."
-  (mapconcat (lambda (san) (format "%s:%s" (upcase (symbol-name (car san)))
-                                   (cdr san)))
-             sans ", "))
-
-(defun ossl-view--wrap (text width)
-  "TEXT cut at spaces into lines of at most WIDTH columns; a list."
-  (let (lines line)
-    (dolist (word (split-string text " " t))
-      (if (and line (> (+ (string-width line) 1 (string-width word)) width))
-          (progn (push line lines) (setq line word))
-        (setq line (if line (concat line " " word) word))))
-    (when line (push line lines))
-    (nreverse lines)))
-
-(defun ossl-view--parse-port (port)
-  "PORT as typed: a number when it is all digits, else a service name."
-  (cond ((numberp port) port)
-        ((string-match-p "\\`[0-9]+\\'" port) (string-to-number port))
-        ((string-empty-p port) 443)
-        (t port)))
-
-(defun ossl-view--starttls-for-port (port)
-  "The STARTTLS protocol usual on PORT, per `ossl-view-starttls-ports'."
-  (car (cl-find-if (lambda (entry) (member port (cdr entry)))
-                   ossl-view-starttls-ports)))
-
-;;;; Trust anchors, read only to explain chains
-
-(defvar ossl-view--anchor-cache nil
-  "(KEY . ANCHORS): the trust anchors last read, and what they came from.")
-
-(defun ossl-view--read-ca (ca)
-  "The certificates in CA (a file, directory, PEM text, object or list)."
-  (cond ((null ca) nil)
-        ((ossl-x509-p ca) (list ca))
-        ((and (consp ca) (not (functionp ca)))
-         (apply #'append (mapcar #'ossl-view--read-ca ca)))
-        ((not (stringp ca)) nil)
-        ((string-match-p "-----BEGIN" ca) (ignore-errors (ossl-x509-from-pem ca)))
-        ((file-directory-p ca)
-         (apply #'append
-                (mapcar (lambda (f) (ignore-errors (ossl-x509-read-file f)))
-                        ;; The names OpenSSL looks up in a CA directory.
-                        (directory-files ca t "\\`[0-9a-f]\\{8\\}\\.[0-9]+\\'"))))
-        ((file-readable-p ca) (ignore-errors (ossl-x509-read-file ca)))))
-
-(defun ossl-view--system-ca ()
-  "Where the system's trust anchors are: a list of files and directories."
-  (when ossl-trust-system-store
-    (let ((file (getenv "SSL_CERT_FILE"))
-          (dir (getenv "SSL_CERT_DIR")))
-      (if (or file dir)
-          (delq nil (list file dir))
-        (let ((bundle (cl-find-if #'file-readable-p ossl-view-system-ca-files)))
-          (and bundle (list bundle)))))))
-
-(defun ossl-view--anchors ()
-  "Trust anchors as a list of (CERT . INFO), from `ossl-view-ca' and the system."
-  (let* ((system (ossl-view--system-ca))
-         (key (list ossl-view-ca
-                    (mapcar (lambda (f)
-                              (cons f (file-attribute-modification-time
-                                       (file-attributes f))))
-                            system))))
-    (unless (equal key (car ossl-view--anchor-cache))
-      (let ((seen (make-hash-table :test #'equal))
-            (anchors nil))
-        (dolist (cert (ossl-view--read-ca (append (ossl-view--read-ca ossl-view-ca)
-                                                  system)))
-          (let ((info (ossl-x509-info cert)))
-            (unless (gethash (plist-get info :sha256) seen)
-              (puthash (plist-get info :sha256) t seen)
-              (push (cons cert info) anchors))))
-        (setq ossl-view--anchor-cache (cons key (nreverse anchors)))))
-    (cdr ossl-view--anchor-cache)))
-
-(defun ossl-view--names-issuer-p (info issuer)
-  "Non-nil if the certificate with INFO names the one with ISSUER as issuer."
-  (equal (plist-get info :issuer-rfc2253) (plist-get issuer :subject-rfc2253)))
-
-(defun ossl-view--issued-by-p (cert issuer)
-  "Non-nil if ISSUER issued CERT; both are (CERTIFICATE . INFO).
-CERT must name ISSUER as its issuer, and ISSUER's key must verify
-CERT's signature: names alone prove nothing."
-  (and (ossl-view--names-issuer-p (cdr cert) (cdr issuer))
-       (ossl-x509-verify-signature (car cert) (car issuer))))
-
-(defun ossl-view--anchor-p (info anchors)
-  "Non-nil if the certificate with INFO is one of ANCHORS."
-  (cl-find (plist-get info :sha256) anchors
-           :key (lambda (a) (plist-get (cdr a) :sha256)) :test #'equal))
-
-;;;; Judging a chain
-
-(defun ossl-view--validity (info now)
-  "The validity of the certificate with INFO at NOW: (STATE DAYS).
-STATE is `not-yet-valid' (DAYS until it is), `expired' (DAYS since),
-`expiring' or `valid' (DAYS left), or `unknown'."
-  (let ((from (plist-get info :valid-from))
-        (to (plist-get info :valid-to)))
-    (cond ((not (and from to)) (list 'unknown nil))
-          ((< now from) (list 'not-yet-valid (ceiling (- from now) 86400)))
-          ((> now to) (list 'expired (floor (- now to) 86400)))
-          (t (let ((left (floor (- to now) 86400)))
-               (list (if (< left ossl-view-expiry-warning-days) 'expiring 'valid)
-                     left))))))
-
-(defun ossl-view--ip-address-p (host)
-  "Non-nil if HOST is an IPv4 or IPv6 address literal."
-  (or (string-match-p "\\`[0-9]+\\(\\.[0-9]+\\)\\{3\\}\\'" host)
-      (string-search ":" host)))
-
-(defun ossl-view--dns-match-p (pattern host)
-  "Non-nil if the DNS name PATTERN, maybe a \"*.\" wildcard, matches HOST."
-  (let ((p (downcase pattern))
-        (h (downcase (string-remove-suffix "." host))))
-    (if (string-prefix-p "*." p)
-        (let ((suffix (substring p 1)))
-          (and (string-suffix-p suffix h)
-               (let ((label (substring h 0 (- (length h) (length suffix)))))
-                 (and (> (length label) 0) (not (string-search "." label))))))
-      (string= p h))))
-
-(defun ossl-view--name-match (host info)
-  "The subjectAltName (or CN) of the certificate with INFO matching HOST, or nil.
-A string such as \"DNS:*.example.org\"."
-  (let* ((sans (plist-get info :subject-alt-names))
-         (ip (ossl-view--ip-address-p host))
-         (san (cl-find-if
-               (lambda (san)
-                 (if ip
-                     (and (eq (car san) 'ip)
-                          (string= (downcase (cdr san)) (downcase host)))
-                   (and (eq (car san) 'dns)
-                        (ossl-view--dns-match-p (cdr san) host))))
-               sans)))
-    (cond (san (ossl-view--san-string (list san)))
-          ((and (not ip) (not (assq 'dns sans))
-                (ossl-view--dns-match-p (ossl-view--cert-name info) host))
-           (format "CN=%s" (ossl-view--cert-name info))))))
-
-(defun ossl-view--names-of (info)
-  "The names the certificate with INFO is for, as a string."
-  (let ((sans (plist-get info :subject-alt-names)))
-    (if sans (ossl-view--san-string sans)
-      (format "CN=%s" (ossl-view--cert-name info)))))
-
-(defun ossl-view--failure-kind (code)
-  "What OpenSSL verify CODE is about: `dates', `issuer', `name' or `other'."
-  (pcase (ossl--verify-code-symbol code)
-    ((or 'cert-not-yet-valid 'cert-has-expired) 'dates)
-    ((or 'unable-to-get-issuer-cert 'depth-zero-self-signed-cert
-         'self-signed-cert-in-chain 'unable-to-get-issuer-cert-locally
-         'unable-to-verify-leaf-signature)
-     'issuer)
-    ((or 'hostname-mismatch 'ip-address-mismatch) 'name)
-    (_ 'other)))
-
-(defun ossl-view--explain (code string info top-p host)
-  "Words for OpenSSL verify CODE (with STRING) about the certificate with INFO.
-TOP-P is non-nil when that certificate is the last one the peer sent;
-HOST is the name checked.  The words follow the certificate's name:
-\"[0] example.org\" + \" expired on ...\"."
-  (pcase (ossl--verify-code-symbol code)
-    ('cert-has-expired
-     (format "expired on %s" (ossl--x509-date (plist-get info :valid-to) "?")))
-    ('cert-not-yet-valid
-     (format "is not valid before %s"
-             (ossl--x509-date (plist-get info :valid-from) "?")))
-    ('depth-zero-self-signed-cert "is self-signed and not in the trust store")
-    ('self-signed-cert-in-chain
-     "is a self-signed root that is not in the trust store")
-    ((or 'unable-to-get-issuer-cert 'unable-to-get-issuer-cert-locally
-         'unable-to-verify-leaf-signature)
-     (if (and top-p (not (plist-get info :ca-p)))
-         (format "came without its issuer: the server sent no certificate for %s, and the trust store does not have it (incomplete chain)"
-                 (plist-get info :issuer-rfc2253))
-       (format "was issued by %s, which is not in the trust store (unknown issuer)"
-               (plist-get info :issuer-rfc2253))))
-    ((or 'hostname-mismatch 'ip-address-mismatch)
-     (format "does not match the name %s: it is for %s" host
-             (ossl-view--names-of info)))
-    ('no-issuer-public-key
-     "is not a CA certificate, yet it issued another certificate")
-    ('invalid-purpose
-     "may not be used for this purpose (its key usage forbids it)")
-    ((or 'unable-to-decrypt-cert-signature 'unable-to-decode-issuer-public-key
-         'cert-signature-failure)
-     "has a signature that does not verify")
-    (_ (format "fails verification: %s" string))))
-
-(defun ossl-view--issuer-finding (cert certs anchors trusted connp)
-  "How CERT links up, among CERTS, to ANCHORS; all are (CERTIFICATE . INFO).
-TRUSTED is non-nil when OpenSSL verified the whole chain; CONNP when
-the certificates came from a connection.  An issuer is one whose
-key verifies the signature.  A finding (LEVEL KIND TEXT)."
-  (let* ((info (cdr cert))
-         (others (remq cert certs))
-         (k (cl-position-if (lambda (other) (ossl-view--issued-by-p cert other))
-                            others)))
-    (when k
-      (setq k (cl-position (nth k others) certs)))
-    (cond
-     (k (list 'ok 'issuer
-              (format "was issued by %s%s"
-                      (ossl-view--who k (cdr (nth k certs)))
-                      (if (= k (1+ (cl-position cert certs))) ""
-                        " (sent out of order)"))))
-     ((plist-get info :self-signed-p)
-      (cond ((ossl-view--anchor-p info anchors)
-             (list 'ok 'issuer "is a self-signed root in the trust store"))
-            (trusted (list 'ok 'issuer "is a self-signed root, trusted"))
-            (t (list 'error 'issuer "is self-signed and not in the trust store"))))
-     (t
-      (let ((anchor (cl-find-if (lambda (a) (ossl-view--issued-by-p cert a))
-                                anchors))
-            (impostor (cl-find-if (lambda (c)
-                                    (ossl-view--names-issuer-p info (cdr c)))
-                                  (append others anchors))))
-        (cond
-         (anchor (list 'ok 'issuer
-                       (format "was issued by %s, in the trust store"
-                               (ossl-view--cert-name (cdr anchor)))))
-         (trusted (list 'ok 'issuer
-                        (format "was issued by %s, trusted"
-                                (plist-get info :issuer-rfc2253))))
-         (impostor
-          (list 'error 'issuer
-                (format "names %s as its issuer, but the signature does not verify with that certificate's key"
-                        (plist-get info :issuer-rfc2253))))
-         (t (list 'error 'issuer
-                  (format "was issued by %s, which is neither %s nor in the trust store"
-                          (plist-get info :issuer-rfc2253)
-                          (if connp "sent by the peer" "in the file"))))))))))
-
-(defun ossl-view--analyse (certs status)
-  "Judge CERTS, leaf first; STATUS is their connection's `ossl-ssl-status', or nil.
-Return a list of entries, one per certificate, each a plist:
-:index, :cert, :info, :validity (see `ossl-view--validity'),
-:failure (OpenSSL's failure at this certificate: (CODE STRING), or
-nil) and :findings, a list of (LEVEL KIND TEXT) where LEVEL is `ok',
-`warning' or `error' and TEXT follows the certificate's name."
-  (let* ((now (float-time))
-         (infos (mapcar #'ossl-x509-info certs))
-         (pairs (cl-mapcar #'cons certs infos))
-         (anchors (ossl-view--anchors))
-         (host (plist-get status :hostname))
-         (trusted (and status (eql (car (plist-get status :verify-result)) 0)))
-         (failure (plist-get status :verify-failure))
-         (fail-info (and (nth 2 failure) (ossl-x509-info (nth 2 failure))))
-         (fail-index (and fail-info
-                          (cl-position (plist-get fail-info :sha256) infos
-                                       :key (lambda (i) (plist-get i :sha256))
-                                       :test #'equal)))
-         (n (length certs))
-         (entries nil))
-    (dotimes (i n)
-      (let* ((info (nth i infos))
-             (validity (ossl-view--validity info now))
-             (here (and fail-index (= fail-index i)))
-             (kind (and here (ossl-view--failure-kind (nth 0 failure))))
-             (findings nil))
-        (when here
-          (push (list 'error kind
-                      (ossl-view--explain (nth 0 failure) (nth 3 failure) info
-                                          (= i (1- n)) host))
-                findings))
-        (unless (eq kind 'dates)
-          (pcase validity
-            (`(expired ,days)
-             (push (list 'error 'dates
-                         (format "expired on %s (%d days ago)"
-                                 (ossl--x509-date (plist-get info :valid-to) "?")
-                                 days))
-                   findings))
-            (`(not-yet-valid ,days)
-             (push (list 'error 'dates
-                         (format "is not valid before %s (in %d days)"
-                                 (ossl--x509-date (plist-get info :valid-from)
-                                                  "?")
-                                 days))
-                   findings))
-            (`(expiring ,days)
-             (push (list 'warning 'dates
-                         (format "expires in %d day%s, on %s" days
-                                 (if (= days 1) "" "s")
-                                 (ossl--x509-date (plist-get info :valid-to) "?")))
-                   findings))))
-        (unless (eq kind 'issuer)
-          (push (ossl-view--issuer-finding (nth i pairs) pairs anchors trusted
-                                           status)
-                findings))
-        (when (and (> i 0)
-                   (not (cl-some (lambda (other)
-                                   (and (not (eq other (nth i pairs)))
-                                        (ossl-view--issued-by-p other (nth i pairs))))
-                                 pairs)))
-          (push (list 'warning 'chain
-                      "issued none of the other certificates (not needed)")
-                findings))
-        (when (and (= i 0) host (not (eq kind 'name)))
-          (let ((match (ossl-view--name-match host info)))
-            (push (cond (match (list 'ok 'name
-                                     (format "matches the name %s (%s)" host match)))
-                        (trusted (list 'ok 'name
-                                       (format "matches the name %s" host)))
-                        (t (list 'error 'name
-                                 (format "does not match the name %s: it is for %s"
-                                         host (ossl-view--names-of info)))))
-                  findings)))
-        (push (list :index i :cert (nth i certs) :info info :validity validity
-                    :failure (and here (list (nth 0 failure) (nth 3 failure)))
-                    :findings (nreverse findings))
-              entries)))
-    (nreverse entries)))
-
-(defun ossl-view--first-finding (entries level)
-  "The first finding of LEVEL in ENTRIES, as a sentence, or nil."
-  (cl-some (lambda (e)
-             (let ((f (cl-find level (plist-get e :findings) :key #'car)))
-               (and f (format "%s %s" (ossl-view--who (plist-get e :index)
-                                                      (plist-get e :info))
-                              (nth 2 f)))))
-           entries))
-
-(defun ossl-view--verdict (entries status role)
-  "The overall verdict on ENTRIES: (LEVEL . TEXT) in plain words.
-STATUS is the connection's `ossl-ssl-status', or nil for a file;
-ROLE is `client' or `server' for connections (our end's role)."
-  (let ((err (ossl-view--first-finding entries 'error))
-        (warn (ossl-view--first-finding entries 'warning))
-        (host (plist-get status :hostname)))
-    (cond
-     ((and (null entries) (eq role 'server))
-      (cons 'warning "No client certificate: the client did not present one."))
-     ((null entries)
-      (cons 'error (if status "NOT TRUSTED: the peer sent no certificate."
-                     "No certificate found.")))
-     (status
-      (let* ((result (plist-get status :verify-result))
-             (failure (plist-get status :verify-failure)))
-        (cond
-         ((and (eql (car result) 0) (not err) (not warn))
-          (cons 'ok (format "Trusted: the chain verifies up to a trusted root%s."
-                            (if host (format ", and the certificate is valid for %s"
-                                             host)
-                              ""))))
-         ((eql (car result) 0)
-          (cons 'warning (format "Trusted, but %s." (or err warn))))
-         (failure
-          (let* ((fail-entry (cl-find-if (lambda (e) (plist-get e :failure))
-                                         entries))
-                 (info (if fail-entry (plist-get fail-entry :info)
-                         (ossl-x509-info (nth 2 failure)))))
-            (cons 'error
-                  (format "NOT TRUSTED: %s %s."
-                          (ossl-view--who (plist-get fail-entry :index) info)
-                          (ossl-view--explain (nth 0 failure) (nth 3 failure)
-                                              info
-                                              (eq fail-entry (car (last entries)))
-                                              host)))))
-         (t (cons 'error (format "NOT TRUSTED: %s." (or (cdr result) err)))))))
-     (err (cons 'error (format "PROBLEM: %s." err)))
-     (warn (cons 'warning (format "Usable, but %s." warn)))
-     (t
-      (let* ((top (car (last entries)))
-             (issuer (cl-find 'issuer (plist-get top :findings) :key #'cadr)))
-        (cons 'ok
-              (format "Looks valid: the dates are right, the signatures verify, and %s %s."
-                      (ossl-view--who (plist-get top :index) (plist-get top :info))
-                      (nth 2 issuer))))))))
 
 ;;;; Collecting what to show
 
@@ -745,7 +291,7 @@ PROTOCOL is one of `smtp', `imap', `pop3', `xmpp' and `ftp'."
     (unless conn
       (signal 'ossl-error (list (format "Process %s is not coated with TLS"
                                         (process-name proc)))))
-    (let ((role (if (ossl-ssl-conn-serverp conn) 'server 'client))
+    (let ((role (if (ossl--conn-serverp conn) 'server 'client))
           (status (ossl-ssl-status conn)))
       (ossl-view--connection-data
        (ossl-view--process-title proc)
@@ -854,7 +400,7 @@ Return (HEADING-MARKER . DUMP-MARKER)."
          (validity (ossl-view--validity-text entry)))
     (insert (propertize (format "[%d] %s: %s" index
                                 (ossl-view--role-name entry count connp)
-                                (ossl-view--cert-name info))
+                                (ossl--x509-name info))
                         'face 'ossl-view-heading)
             "\n")
     (ossl-view--field 4 "Subject" (or (plist-get info :subject-rfc2253) ""))
@@ -862,7 +408,7 @@ Return (HEADING-MARKER . DUMP-MARKER)."
     (ossl-view--field 4 "Serial" (or (plist-get info :serial-hex) ""))
     (ossl-view--field 4 "Valid" (car validity) (cdr validity))
     (ossl-view--field 4 "Names" (if (plist-get info :subject-alt-names)
-                                    (ossl-view--san-string
+                                    (ossl--x509-san-string
                                      (plist-get info :subject-alt-names))
                                   "none (no subjectAltName)"))
     (ossl-view--field 4 "Key" (format "%s, %s bits%s"
@@ -1083,18 +629,6 @@ Return the buffer."
                                  :error)))
     buffer))
 
-(defvar ossl-view--host-history nil "Hosts given to the ossl commands.")
-(defvar ossl-view--port-history nil "Ports given to the ossl commands.")
-
-(defun ossl-view--read-host-port (&optional default-port)
-  "Read a host and a port (DEFAULT-PORT, or 443); return (HOST PORT)."
-  (let* ((host (string-trim (read-string "Host: " nil 'ossl-view--host-history)))
-         (default (format "%s" (or default-port 443)))
-         (port (read-string (format-prompt "Port" default) nil
-                            'ossl-view--port-history default)))
-    (when (string-empty-p host) (user-error "No host given"))
-    (list host (ossl-view--parse-port (string-trim port)))))
-
 (defun ossl-view--read-starttls (port always)
   "Ask which STARTTLS dialog to run on PORT; nil for none.
 Ask only on a port of `ossl-view-starttls-ports', or if ALWAYS."
@@ -1182,121 +716,6 @@ Return the viewer buffer."
   (let ((file (expand-file-name file)))
     (ossl-view--show (format "*ossl-view %s*" (file-name-nondirectory file))
                      (list 'file file))))
-
-;;;; Interactive TLS sessions
-
-(defvar ossl-tls-stream-mode-map
-  (let ((map (make-sparse-keymap)))
-    (define-key map (kbd "C-c C-t") #'ossl-starttls-current-buffer)
-    (define-key map (kbd "C-c C-v") #'ossl-describe-connection)
-    map)
-  "Keymap of `ossl-tls-stream-mode'.")
-
-(define-derived-mode ossl-tls-stream-mode comint-mode "TLS-stream"
-  "Major mode of the interactive sessions of `ossl-open-tls-stream'.
-Type a line and RET to send it; replies appear as they come.  Lines
-are sent and shown with `ossl-tls-stream-coding-system' (CRLF by
-default).  \\<ossl-tls-stream-mode-map>\\[ossl-starttls-current-buffer] coats a plain session with TLS after you
-typed the protocol's STARTTLS command; \\[ossl-describe-connection] shows the connection
-and its certificates.
-
-\\{ossl-tls-stream-mode-map}"
-  (setq-local comint-prompt-regexp "^")
-  (setq-local comint-process-echoes nil))
-
-(defun ossl-view--verdict-of (conn)
-  "The verdict on CONN's peer, as (LEVEL . TEXT)."
-  (let ((status (ossl-ssl-status conn)))
-    (ossl-view--verdict (ossl-view--analyse (plist-get status :peer-certificates)
-                                            status)
-                        status 'client)))
-
-(defmacro ossl-view--closing-on-quit (proc &rest body)
-  "Run BODY, a question deciding PROC's fate; a quit (or an error) deletes PROC."
-  (declare (indent 1) (debug t))
-  (let ((done (make-symbol "done")))
-    `(let ((,done nil))
-       (unwind-protect
-           (prog1 (progn ,@body) (setq ,done t))
-         (unless ,done (delete-process ,proc))))))
-
-(defun ossl-view--coat (proc hostname)
-  "Coat PROC with TLS as a client checking HOSTNAME, for an interactive command.
-The handshake does not abort on a verification failure, but nothing
-is sent before the user, asked, accepts the peer; when `ossl-verify-peer'
-is nil nobody is asked.  In batch, or when the user declines, delete
-PROC and signal `ossl-verify-error'; quitting at the question deletes PROC
-too.  Return the connection."
-  (let* ((conn (ossl-starttls proc :verify nil :hostname hostname
-                              :ca ossl-view-ca))
-         (result (ossl-ssl-verify-certificate conn)))
-    (unless (or (eql (car result) 0) (not ossl-verify-peer))
-      (let ((why (cdr (ossl-view--verdict-of conn))))
-        (unless (and (not noninteractive)
-                     (ossl-view--closing-on-quit proc
-                       (yes-or-no-p (format "%s Use this connection anyway? "
-                                            why))))
-          (delete-process proc)
-          (signal 'ossl-verify-error
-                  (list (format "TLS connection to %s refused: %s"
-                                (or hostname (process-name proc)) why))))))
-    conn))
-
-(defun ossl-view--announce (conn)
-  "Say in the echo area what CONN negotiated."
-  (message "TLS is on: %s, %s; %s" (ossl-ssl-cipher-version conn)
-           (ossl-ssl-cipher-name conn)
-           (cdr (ossl-ssl-verify-certificate conn))))
-
-;;;###autoload
-(defun ossl-open-tls-stream (host port &optional plain)
-  "Open an interactive TLS session with HOST on PORT, like \\[telnet].
-Type lines and RET to send them; replies show in the buffer (see
-`ossl-tls-stream-mode').  The server's certificate is verified
-against the system store and `ossl-view-ca'; when it fails, you are
-told why and asked whether to go on.  With a prefix argument PLAIN,
-the session starts in clear: type the protocol's STARTTLS command,
-then \\<ossl-tls-stream-mode-map>\\[ossl-starttls-current-buffer].  Return the session's buffer."
-  (interactive (append (ossl-view--read-host-port) (list current-prefix-arg)))
-  (let* ((name (format "ossl %s" (ossl-view--host-port host port)))
-         (buffer (get-buffer-create (format "*%s*" name))))
-    (unless (comint-check-proc buffer)
-      (with-current-buffer buffer
-        (ossl-tls-stream-mode)
-        (comint-exec buffer name (cons host port) nil nil)
-        (let ((proc (get-buffer-process buffer)))
-          (set-process-coding-system proc ossl-tls-stream-coding-system
-                                     ossl-tls-stream-coding-system)
-          (unless plain
-            (ossl-view--announce (ossl-view--coat proc host))))))
-    (pop-to-buffer buffer)
-    buffer))
-
-;;;###autoload
-(defun ossl-starttls-current-buffer (&optional hostname)
-  "Coat the current buffer's plain process with TLS, as a client.
-Use it after typing a protocol's STARTTLS command by hand and reading
-the server's go-ahead.  The name verified is HOSTNAME, by default the
-host the process connected to (interactively, asked when there is
-none).  On a verification failure you are told why and asked whether
-to go on.  Return the connection."
-  (interactive)
-  (let ((proc (get-buffer-process (current-buffer))))
-    (unless proc (user-error "No process in buffer %s" (buffer-name)))
-    (when (ossl-process-conn proc)
-      (user-error "Process %s is already coated with TLS" (process-name proc)))
-    (let* ((hostname (or hostname
-                         (and (eq (process-type proc) 'network)
-                              (let ((h (process-contact proc :host)))
-                                (and (stringp h) h)))
-                         (and (called-interactively-p 'any)
-                              (let ((h (ossl-view--closing-on-quit proc
-                                         (read-string
-                                          "Host name to verify (empty: none): "))))
-                                (and (not (string-empty-p h)) h)))))
-           (conn (ossl-view--coat proc hostname)))
-      (ossl-view--announce conn)
-      conn)))
 
 (provide 'ossl-view)
 

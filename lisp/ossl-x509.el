@@ -35,6 +35,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'ossl-core)
 
 (declare-function ossl--x509-read-file "ossl-module" (file))
 (declare-function ossl--x509-from-pem "ossl-module" (string))
@@ -53,64 +54,14 @@
 (declare-function ossl--own-cert "ossl-module" (conn))
 (declare-function ossl--peer-cert "ossl-module" (conn))
 (declare-function ossl--peer-chain "ossl-module" (conn))
-(declare-function ossl--check-conn "ossl" (conn))
-
-;;;; Shared helpers: names, dates, verify codes
-
-(defun ossl--x509-subject-cn (subject)
-  "The common name in the one-line SUBJECT string, or nil."
-  (and subject (string-match "/CN=\\([^/]+\\)" subject)
-       (match-string 1 subject)))
-
-(defun ossl--x509-date (time &optional default)
-  "TIME, in seconds, as an ISO date in UTC; DEFAULT when TIME is nil."
-  (if time (format-time-string "%Y-%m-%d" time t) default))
-
-(defconst ossl--verify-code-symbols
-  '((0 . ok)
-    (2 . unable-to-get-issuer-cert)
-    (4 . unable-to-decrypt-cert-signature)
-    (6 . unable-to-decode-issuer-public-key)
-    (7 . cert-signature-failure)
-    (9 . cert-not-yet-valid)
-    (10 . cert-has-expired)
-    (11 . crl-not-yet-valid)
-    (12 . crl-has-expired)
-    (18 . depth-zero-self-signed-cert)
-    (19 . self-signed-cert-in-chain)
-    (20 . unable-to-get-issuer-cert-locally)
-    (21 . unable-to-verify-leaf-signature)
-    (23 . cert-revoked)
-    (24 . no-issuer-public-key)
-    (25 . path-length-exceeded)
-    (26 . invalid-purpose)
-    (27 . cert-untrusted)
-    (28 . cert-rejected)
-    (34 . unhandled-critical-extension)
-    (47 . permitted-violation)
-    (48 . excluded-violation)
-    (49 . subtree-minmax)
-    (51 . unsupported-constraint-type)
-    (62 . hostname-mismatch)
-    (64 . ip-address-mismatch)
-    (66 . ee-key-too-small)
-    (67 . ca-key-too-small)
-    (68 . ca-md-too-weak))
-  "OpenSSL's X509_V_* verify codes ossl explains, as symbols.
-Each symbol is the code's name in <openssl/x509_vfy.h>, without the
-X509_V_ERR_ prefix, in lower case.")
-
-(defun ossl--verify-code-symbol (code)
-  "The symbol for OpenSSL's verify CODE (see `ossl--verify-code-symbols').
-nil for nil; `other' for a code ossl has no words of its own for."
-  (and code (or (alist-get code ossl--verify-code-symbols) 'other)))
 
 ;;;; Certificate objects
 
 (cl-defstruct (ossl-x509
                (:constructor ossl--x509-wrap (handle))
                (:copier nil)
-               (:predicate ossl-x509-p))
+               (:predicate ossl-x509-p)
+               (:conc-name ossl--x509-obj-))
   "An X.509 certificate.
 HANDLE is the module's certificate, which holds its own reference to
 OpenSSL's copy; it goes away with the object."
@@ -120,7 +71,7 @@ OpenSSL's copy; it goes away with the object."
   "The module handle of CERT; signal unless CERT is a certificate."
   (unless (ossl-x509-p cert)
     (signal 'wrong-type-argument (list 'ossl-x509-p cert)))
-  (ossl-x509-handle cert))
+  (ossl--x509-obj-handle cert))
 
 (defun ossl--x509-wrap-all (handles)
   "Certificate objects for HANDLES."
@@ -129,7 +80,7 @@ OpenSSL's copy; it goes away with the object."
 (defun ossl--x509-describe (cert)
   "The printed form of CERT's contents, SXEmacs style."
   (or (ignore-errors
-        (let* ((h (ossl-x509-handle cert))
+        (let* ((h (ossl--x509-obj-handle cert))
                (key (ossl--x509-pubkey h)))
           (format "sub:%s iss:%s; %s public key, size %d"
                   (ossl--x509-subject h) (ossl--x509-issuer h)
@@ -269,6 +220,8 @@ Its keys:
  :public-key-algorithm \"EC\", \"RSA\", \"ED25519\", \"RSA-PSS\"...
  :public-key-bits      the key size in bits
  :sha256 :sha1         fingerprints, \"AB:CD:...\", as openssl prints them
+ :public-key-sha256 :public-key-sha1
+                       the same of the SubjectPublicKeyInfo (key pins)
  :subject-alt-names    ((dns . \"example.org\") (ip . \"127.0.0.1\")
                         (email . \"a@b\") (uri . \"https://...\") ...);
                        also dirname, rid, othername (\"OID:VALUE\")
@@ -284,6 +237,53 @@ Its keys:
  :self-signed-p        t if issuer = subject and CERT's own key
                        verifies its signature"
   (ossl--x509-info (ossl--x509-handle cert)))
+
+;;;; Verify outcomes in words
+
+(defun ossl-x509-verify-explanation (outcome cert &optional host text sentence)
+  "Words a user can act on for the verify OUTCOME about certificate CERT.
+OUTCOME is a word as `ossl-ssl-status' gives them (:verify-outcome,
+the last element of a :verify-failures entry): `expired',
+`not-activated', `self-signed', `unknown-ca', `no-host-match'...
+CERT is the certificate the outcome is about, or nil; HOST the name
+that was checked; TEXT OpenSSL's text for the outcome, used where
+ossl has no words of its own.
+The words follow the certificate's name: \"expired on 2021-01-01\".
+With SENTENCE non-nil they are a whole clause, \"certificate for
+example.org expired on 2021-01-01\", or TEXT when CERT is nil."
+  (let* ((info (and cert (ossl-x509-info cert)))
+         (issuer (plist-get info :issuer-rfc2253))
+         (words
+          (pcase outcome
+            ((guard (null info)) (format "fails verification: %s" text))
+            ('expired
+             (format "expired on %s"
+                     (ossl--x509-date (plist-get info :valid-to) "?")))
+            ('not-activated
+             (format "is not valid before %s"
+                     (ossl--x509-date (plist-get info :valid-from) "?")))
+            ('self-signed "is self-signed and not in the trust store")
+            ('untrusted-root
+             "is a self-signed root that is not in the trust store")
+            ('unknown-ca
+             (if (plist-get info :ca-p)
+                 (format "was issued by %s, which is not in the trust store (unknown issuer)"
+                         issuer)
+               (format "was issued by %s, which the peer did not send and the trust store does not have (unknown issuer, or an incomplete chain)"
+                       issuer)))
+            ('no-host-match
+             (format "does not match the name %s: it is for %s" host
+                     (ossl--x509-names info)))
+            ('not-ca "is not a CA certificate, yet it issued another certificate")
+            ('purpose-mismatch
+             "may not be used for this purpose (its key usage forbids it)")
+            ('signature-failure "has a signature that does not verify")
+            ('revoked "was revoked by its issuer")
+            ('insecure (format "is too weak: %s" text))
+            (_ (format "fails verification: %s" text)))))
+    (cond ((not sentence) words)
+          (info (format "certificate for %s %s" (ossl--x509-name info) words))
+          (t text))))
 
 ;;;; Certificates of a TLS connection
 

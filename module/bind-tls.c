@@ -251,10 +251,10 @@ DEFUN (Fconn_new)
   struct ossl_conn *conn;
   char *host = NULL;
   ptrdiff_t hostlen = 0;
-  long mode;
+  int mode;
   UNUSED_ARGS;
 
-  if (!c || !em_int (env, args[2], 0, 2, &mode))
+  if (!c || !ossl_bind_verify_mode (env, args[2], &mode))
     return NULL;
   if (!em_nilp (env, args[1])
       && !(host = em_string (env, args[1], &hostlen)))
@@ -272,7 +272,7 @@ DEFUN (Fconn_new)
       free (host);
       host = NULL;
     }
-  conn = ossl_conn_new (c, host, (int) mode, err, sizeof err);
+  conn = ossl_conn_new (c, host, mode, err, sizeof err);
   free (host);
   if (!conn)
     {
@@ -477,45 +477,6 @@ DEFUN (Fcipher_names)
         break;
     }
   sk_SSL_CIPHER_free (sk);
-  return list;
-}
-
-DEFUN (Fverify_result)
-{
-  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
-  const char *text;
-  int code;
-  UNUSED_ARGS;
-
-  if (!conn)
-    return NULL;
-  code = ossl_conn_verify_result (conn, &text);
-  return em_cons (env, env->make_integer (env, code), em_str (env, text));
-}
-
-/* ((CODE DEPTH CERT STRING)...) of the verification failures, first
-   first.  */
-DEFUN (Fverify_failures)
-{
-  struct ossl_conn *conn = any_conn (env, args[0]);
-  emacs_value list = em_nil;
-  int i;
-  UNUSED_ARGS;
-
-  if (!conn)
-    return NULL;
-  for (i = conn->nfailures - 1; i >= 0; i--)
-    {
-      struct ossl_failure *f = &conn->failures[i];
-      emacs_value items[4];
-      items[0] = env->make_integer (env, f->code);
-      items[1] = env->make_integer (env, f->depth);
-      items[2] = f->cert ? ossl_make_x509 (env, f->cert) : em_nil;
-      CHECK (env);
-      items[3] = em_str (env, ossl_verify_string (f->code));
-      list = em_cons (env, em_list (env, items, 4), list);
-      CHECK (env);
-    }
   return list;
 }
 
@@ -771,8 +732,8 @@ ossl_tls_init (emacs_env *env)
             "(fn CTX KIND VALUE PASSWORD)");
   em_defun (env, "ossl--conn-new", 3, 3, Fconn_new,
             "Make a TLS connection in CTX verifying HOSTNAME.\n"
-            "MODE: 0 record the outcome (server: no client cert),\n"
-            "1 request a client cert, 2 abort on failure.\n\n"
+            "MODE: `none' record the outcome (server: no client cert),\n"
+            "`request' a client cert, `require' a verified peer.\n\n"
             "(fn CTX HOSTNAME MODE)");
   em_defun (env, "ossl--feed", 2, 2, Ffeed,
             "Give ciphertext DATA to CONN; return the cleartext now "
@@ -804,9 +765,6 @@ ossl_tls_init (emacs_env *env)
             "(fn CONN)");
   em_defun (env, "ossl--cipher-names", 1, 1, Fcipher_names,
             "Return the names of the ciphers CONN may use.\n\n(fn CONN)");
-  em_defun (env, "ossl--verify-result", 1, 1, Fverify_result,
-            "Return (CODE . STRING), the outcome of verifying CONN's peer."
-            "\n\n(fn CONN)");
   em_defun (env, "ossl--ctx-add-sni", 3, 3, Fctx_add_sni,
             "Make server context CTX use server context SNI-CTX for NAME."
             "\n\n(fn CTX NAME SNI-CTX)");
@@ -842,7 +800,4 @@ ossl_tls_init (emacs_env *env)
             "(fn CONN)");
   em_defun (env, "ossl--conn-info", 1, 1, Fconn_info,
             "Return a plist of what CONN negotiated.\n\n(fn CONN)");
-  em_defun (env, "ossl--verify-failures", 1, 1, Fverify_failures,
-            "Return ((CODE DEPTH CERT STRING)...), CONN's verification "
-            "failures,\nthe first one first.\n\n(fn CONN)");
 }

@@ -555,6 +555,8 @@ DEFUN (Finfo)
   PUT (":public-key-bits", env->make_integer (env, info.pubkey_bits));
   PUT (":sha256", str_or_nil (env, info.sha256));
   PUT (":sha1", str_or_nil (env, info.sha1));
+  PUT (":public-key-sha256", str_or_nil (env, info.key_sha256));
+  PUT (":public-key-sha1", str_or_nil (env, info.key_sha1));
   PUT (":subject-alt-names", altname_list (env, &info));
   PUT (":ca-p", info.ca ? em_t : em_nil);
   PUT (":path-length", info.ca && info.pathlen >= 0
@@ -609,6 +611,119 @@ DEFUN (Fpeer_chain)
       return NULL;
     }
   return handles (env, &l);
+}
+
+/* Verification outcomes, in words (the table is in x509.c).  */
+
+static emacs_value
+verify_word (emacs_env *env, int outcome)
+{
+  return env->intern (env, ossl_x509_verify_symbol (outcome));
+}
+
+static emacs_value
+verify_code (emacs_env *env, int outcome)
+{
+  const char *text;
+  int code = ossl_x509_verify_code (outcome, &text);
+  return em_cons (env, env->make_integer (env, code), em_str (env, text));
+}
+
+DEFUN (Fverify_outcome)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  UNUSED_ARGS;
+
+  return conn ? verify_word (env, ossl_conn_verify_result (conn)) : NULL;
+}
+
+DEFUN (Fverify_code)
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, args[0]);
+  UNUSED_ARGS;
+
+  return conn ? verify_code (env, ossl_conn_verify_result (conn)) : NULL;
+}
+
+/* ((CODE DEPTH CERT STRING WORD)...) of the verification failures,
+   first first (the shape of `ossl-ssl-status''s :verify-failures); a
+   released connection has none.  */
+DEFUN (Fverify_failures)
+{
+  struct ossl_conn *conn = em_user_ptr (env, args[0], ossl_conn_fin,
+                                        "ossl--connection-p");
+  emacs_value list = em_nil;
+  int i;
+  UNUSED_ARGS;
+
+  if (!conn)
+    return NULL;
+  for (i = conn->nfailures - 1; i >= 0; i--)
+    {
+      struct ossl_failure *f = &conn->failures[i];
+      const char *text;
+      int code = ossl_x509_verify_code (f->code, &text);
+      emacs_value items[5];
+
+      items[0] = env->make_integer (env, code);
+      items[1] = env->make_integer (env, f->depth);
+      items[2] = f->cert ? ossl_make_x509 (env, f->cert) : em_nil;
+      if (FAILED (env))
+        return NULL;
+      items[3] = em_str (env, text);
+      items[4] = verify_word (env, f->code);
+      list = em_cons (env, em_list (env, items, 5), list);
+      if (FAILED (env))
+        return NULL;
+    }
+  return list;
+}
+
+DEFUN (Fverify_words)
+{
+  emacs_value list = em_nil;
+  size_t n = 0;
+  UNUSED_ARGS;
+  (void) args;
+
+  while (ossl_x509_verify_word (n))
+    n++;
+  while (n-- > 0)
+    {
+      list = em_cons (env, env->intern (env, ossl_x509_verify_word (n)),
+                      list);
+      if (FAILED (env))
+        return NULL;
+    }
+  return list;
+}
+
+/* Verify modes, OpenSSL's SSL_VERIFY_* in words: `none' (a client
+   verifies and records the outcome, a server asks for no
+   certificate), `request' (a server asks for one and records the
+   outcome), `require' (abort the handshake unless the peer's
+   certificate verifies).  */
+bool
+ossl_bind_verify_mode (emacs_env *env, emacs_value v, int *mode)
+{
+  static const struct
+  {
+    const char *word;
+    int mode;
+  } modes[] = { { "none", OSSL_VERIFY_RECORD },
+                { "request", OSSL_VERIFY_REQUEST },
+                { "require", OSSL_VERIFY_ENFORCE } };
+  size_t i;
+
+  for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    if (env->eq (env, v, env->intern (env, modes[i].word)))
+      {
+        *mode = modes[i].mode;
+        return true;
+      }
+  if (!FAILED (env))
+    em_wrong_type (env, "ossl--verify-mode-p", v);
+  return false;
 }
 
 void
@@ -666,6 +781,19 @@ ossl_x509_init (emacs_env *env)
   em_defun (env, "ossl--peer-cert", 1, 1, Fpeer_cert,
             "Return a handle for CONN's peer certificate, or nil.\n\n"
             "(fn CONN)");
+  em_defun (env, "ossl--verify-outcome", 1, 1, Fverify_outcome,
+            "Return the outcome of verifying CONN's peer, a word such as\n"
+            "`ok', `expired', `unknown-ca' or `no-host-match'.\n\n"
+            "(fn CONN)");
+  em_defun (env, "ossl--verify-code", 1, 1, Fverify_code,
+            "Return (CODE . STRING), the outcome of verifying CONN's peer "
+            "as\nOpenSSL's code and text.\n\n(fn CONN)");
+  em_defun (env, "ossl--verify-failures", 1, 1, Fverify_failures,
+            "Return ((CODE DEPTH CERT STRING WORD)...), CONN's "
+            "verification\nfailures, the first one first.\n\n(fn CONN)");
+  em_defun (env, "ossl--verify-words", 0, 0, Fverify_words,
+            "Return every word a verify outcome can be, `other' last.\n\n"
+            "(fn)");
   em_defun (env, "ossl--peer-chain", 1, 1, Fpeer_chain,
             "Return handles for the certificates CONN's peer sent, leaf "
             "first.\n\n(fn CONN)");

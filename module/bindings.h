@@ -24,6 +24,11 @@ X509 *ossl_bind_x509 (emacs_env *env, emacs_value v);
 /* A new Lisp certificate object holding its own reference to X.  */
 emacs_value ossl_make_x509 (emacs_env *env, X509 *x);
 
+/* The verify mode (enum ossl_verify) named by the symbol V: `none',
+   `request' or `require'; else false after signalling
+   wrong-type-argument.  */
+bool ossl_bind_verify_mode (emacs_env *env, emacs_value v, int *mode);
+
 /* Register the primitives of each area.  */
 void ossl_tls_init (emacs_env *env);
 void ossl_x509_init (emacs_env *env);

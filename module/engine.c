@@ -9,16 +9,11 @@
 
 #include "crypto.h"
 #include "engine.h"
+#include "x509.h"
 
 /* Put MSG and OpenSSL's first queued reason into ERR, then clear the
    queue.  */
 #define set_error(err, errlen, msg) ossl_crypto_error (err, errlen, "%s", msg)
-
-const char *
-ossl_verify_string (int code)
-{
-  return X509_verify_cert_error_string (code);
-}
 
 /* Contexts.
 
@@ -1576,20 +1571,13 @@ ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store)
 }
 
 int
-ossl_conn_verify_result (struct ossl_conn *conn, const char **text)
+ossl_conn_verify_result (struct ossl_conn *conn)
 {
   long code = SSL_get_verify_result (conn->ssl);
 
   if (code == X509_V_OK && !SSL_get0_peer_certificate (conn->ssl))
-    {
-      *text = "peer presented no certificate";
-      return X509_V_ERR_APPLICATION_VERIFICATION;
-    }
+    return OSSL_V_NO_PEER_CERT;
   if (code == X509_V_OK && !conn->server && !conn->hostname)
-    {
-      *text = "certificate chain ok, but no host name was checked";
-      return X509_V_ERR_APPLICATION_VERIFICATION;
-    }
-  *text = X509_verify_cert_error_string (code);
+    return OSSL_V_NO_HOST_CHECKED;
   return (int) code;
 }

@@ -221,13 +221,10 @@ void ossl_conn_get_info (struct ossl_conn *conn, struct ossl_conn_info *info);
    own settings); returns the X509_V_* code.  */
 int ossl_conn_reverify (struct ossl_conn *conn, X509_STORE *store);
 
-/* The outcome of verifying CONN's peer as an X509_V_* code and its
-   text in *TEXT.  A peer without certificate, and a client's peer
-   whose name was not checked (no host name), are not ok (code
-   X509_V_ERR_APPLICATION_VERIFICATION).  */
-int ossl_conn_verify_result (struct ossl_conn *conn, const char **text);
-
-/* Text of an X509_V_* verification code.  */
-const char *ossl_verify_string (int code);
+/* The outcome of verifying CONN's peer: an X509_V_* code, or
+   OSSL_V_NO_PEER_CERT for a peer without certificate, or
+   OSSL_V_NO_HOST_CHECKED for a client's peer whose name was not
+   checked (no host name); see x509.h for words and texts.  */
+int ossl_conn_verify_result (struct ossl_conn *conn);
 
 #endif /* OSSL_ENGINE_H */

@@ -88,6 +88,32 @@ char *ossl_x509_text (X509 *x, size_t *len, char *err, size_t errlen);
    named DIGEST ("SHA256", "SHA1"); NULL when unavailable.  */
 char *ossl_x509_fingerprint (X509 *x, const char *digest);
 
+/* Colon-separated uppercase hex digest, with the digest named DIGEST,
+   of X's SubjectPublicKeyInfo in DER form (the whole structure, as
+   GnuTLS's key ids and HPKP pins hash it); NULL when unavailable.  */
+char *ossl_x509_key_fingerprint (X509 *x, const char *digest);
+
+/* Verify outcomes: OpenSSL's X509_V_* codes, plus two of ossl's own
+   for a peer that verified as far as OpenSSL goes but is still not
+   to be trusted.  The SXEmacs API reports both as
+   X509_V_ERR_APPLICATION_VERIFICATION with their own text.  */
+enum
+{
+  OSSL_V_NO_PEER_CERT = -1,     /* the peer sent no certificate */
+  OSSL_V_NO_HOST_CHECKED = -2   /* chain ok, but no name was checked */
+};
+
+/* The word for verify OUTCOME, a Lisp symbol name: "ok", "expired",
+   "not-activated", "self-signed", "unknown-ca", "no-host-match"...
+   (GnuTLS's words where GnuTLS has one); "other" for a code ossl
+   has no word for.  Static.  */
+const char *ossl_x509_verify_symbol (int outcome);
+/* OUTCOME as the SXEmacs API gives it: OpenSSL's code, and its text
+   in *TEXT (static).  */
+int ossl_x509_verify_code (int outcome, const char **text);
+/* The Nth word (each once, "other" last), NULL past the end.  */
+const char *ossl_x509_verify_word (size_t n);
+
 /* One subjectAltName entry.  TYPE is static: "dns", "ip", "email",
    "uri", "dirname", "rid", "othername", "x400", "ediparty".  */
 struct ossl_x509_altname
@@ -111,6 +137,7 @@ struct ossl_x509_info
   int64_t valid_from, valid_to;
   int valid_from_ok, valid_to_ok;
   char *sha256, *sha1;          /* NULL when unavailable */
+  char *key_sha256, *key_sha1;  /* of the SubjectPublicKeyInfo */
   char pubkey_algorithm[64];
   int pubkey_bits;
   char signature_algorithm[128];

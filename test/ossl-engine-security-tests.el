@@ -78,7 +78,7 @@ full handshake checks the new name (TLS 1.2 and 1.3)."
         (let ((err (should-error (ossl-esec--open port :hostname "localhost"
                                                   :session session)
                                  :type 'ossl-verify-error)))
-          (should (string-match-p "name mismatch" (cadr err))))))))
+          (should (string-match-p "does not match the name localhost" (cadr err))))))))
 
 (ert-deftest ossl-esec/session-only-for-its-trust ()
   "A session verified with a CA is not resumed by a connection that
@@ -142,9 +142,9 @@ connection, which verifies in full (TLS 1.2 and 1.3)."
                     :type 'wrong-type-argument))
     ;; The module refuses it too, whatever Lisp lets through.
     (let ((ctx (ossl-test-engine-ctx nil)))
-      (should-error (ossl--conn-new ctx "wrong.example\0x" 2)
+      (should-error (ossl--conn-new ctx "wrong.example\0x" 'require)
                     :type 'wrong-type-argument)
-      (should-error (ossl--conn-new ctx "a\tb" 2) :type 'wrong-type-argument))))
+      (should-error (ossl--conn-new ctx "a\tb" 'require) :type 'wrong-type-argument))))
 
 (defconst ossl-esec--relay "
 import os, select, socket, sys
@@ -243,8 +243,8 @@ much more is fed (ossl itself as the peer)."
   "A handshake paused for an SNI choice keeps at most 1 MiB of what the
 client sends meanwhile; more fails it."
   (let* ((sctx (ossl-test-engine-ctx t))
-         (s (progn (ossl--ctx-pause-for-sni sctx) (ossl--conn-new sctx nil 0)))
-         (c (ossl--conn-new (ossl-test-engine-ctx nil) "localhost" 2)))
+         (s (progn (ossl--ctx-pause-for-sni sctx) (ossl--conn-new sctx nil 'none)))
+         (c (ossl--conn-new (ossl-test-engine-ctx nil) "localhost" 'require)))
     (ossl--feed c "")
     (ossl--feed s (ossl--take c))
     (should (equal (ossl--sni-request s) "localhost"))

@@ -8,7 +8,8 @@
 ;; an https server and an HTTP CONNECT proxy (test/peers/net_peers.py),
 ;; and a scripted SMTP server for STARTTLS edge cases.  Every test turns
 ;; `ossl-network-mode' on and off again, and trusts the test root
-;; through `ossl-network-extra-ca'.
+;; through `ossl-network-extra-ca'.  The peer status and the NSM are
+;; tested in ossl-nsm-tests.el.
 
 ;;; Code:
 
@@ -45,33 +46,7 @@
   (expand-file-name "peers/net_peers.py" ossl-test-directory)
   "The script of the SMTP, HTTPS, proxy and fake-SMTP peers.")
 
-(defvar ossl-network-tests--native-gnutls
-  (and (fboundp 'gnutls-boot) (gnutls-available-p) t)
-  "Non-nil if this Emacs has GnuTLS of its own.")
-
 ;;;; Helpers
-
-(defmacro ossl-network-tests--with-mode (&rest body)
-  "Run BODY with `ossl-network-mode' on and a private NSM, then turn it off.
-The test root is trusted; the NSM is at `medium' and stores its
-settings in a temporary file; auth-source sees no file but those
-BODY gives it."
-  (declare (indent 0) (debug t))
-  `(let* ((ossl-network-tests--dir (make-temp-file "ossl-network-" t))
-          (nsm-settings-file (expand-file-name "network-security.data"
-                                               ossl-network-tests--dir))
-          (nsm-permanent-host-settings nil)
-          (nsm-temporary-host-settings nil)
-          (network-security-level 'medium)
-          (gnutls-verify-error nil)
-          (ossl-network-extra-ca (list (ossl-test-file "root.pem")))
-          (auth-sources nil)
-          (auth-source-do-cache nil))
-     (ignore ossl-network-tests--dir)
-     (unwind-protect
-         (progn (ossl-network-mode 1) ,@body)
-       (ossl-network-mode -1)
-       (delete-directory ossl-network-tests--dir t))))
 
 (defun ossl-network-tests--peer (mode &rest args)
   "Start net_peers.py in MODE with ARGS; return the peer plist."
@@ -133,7 +108,7 @@ MORE are more parameters."
         (peer-status (and (fboundp 'gnutls-peer-status)
                           (symbol-function 'gnutls-peer-status))))
     (should-not ossl-network-mode)
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (should ossl-network-mode)
       (dolist (a ossl-network--advice)
         (should (advice-member-p (nth 2 a) (nth 0 a))))
@@ -149,7 +124,7 @@ MORE are more parameters."
 
 (ert-deftest ossl-network/off-means-gnutls ()
   "With the mode off Emacs uses GnuTLS; on, the same call uses ossl."
-  (skip-unless ossl-network-tests--native-gnutls)
+  (skip-unless ossl-test-native-gnutls)
   (ossl-test-with-peer (peer (ossl-test-gnutls-server))
     (let* ((port (plist-get peer :port))
            (network-security-level 'low)
@@ -158,47 +133,12 @@ MORE are more parameters."
           (progn (should-not (ossl-process-conn p))
                  (should (consp (gnutls-peer-status p))))
         (ossl-network-tests--kill p))
-      (ossl-network-tests--with-mode
+      (ossl-test-with-network-mode
         (setq p (open-gnutls-stream "ossl-on" nil "localhost" port))
         (unwind-protect
             (progn (should (ossl-process-conn p))
                    (should (consp (gnutls-peer-status p))))
           (ossl-network-tests--kill p))))))
-
-;;;; gnutls-peer-status
-
-(ert-deftest ossl-network/peer-status-equals-gnutls ()
-  "`gnutls-peer-status' of an ossl connection equals GnuTLS's, key for key.
-Fingerprints, dates, names, algorithms, security levels and the
-warnings for expired, wrong-name, self-signed and untrusted
-certificates, under TLS 1.3 and TLS 1.2."
-  (skip-unless ossl-network-tests--native-gnutls)
-  (dolist (spec '(("server-chain.pem" "server.key")
-                  ("server-rsa-chain.pem" "server-rsa.key"
-                   "--priority=NORMAL:-VERS-ALL:+VERS-TLS1.2")
-                  ("wrongname-chain.pem" "wrongname.key")
-                  ("expired-chain.pem" "expired.key")
-                  ("selfsigned-chain.pem" "selfsigned.key")
-                  ("unknown-chain.pem" "unknown.key")))
-    (ossl-test-with-peer (peer (ossl-test-gnutls-server
-                                :cert (ossl-test-file (nth 0 spec))
-                                :key (ossl-test-file (nth 1 spec))
-                                :extra-args (nthcdr 2 spec)))
-      (let* ((network-security-level 'low)
-             (gnutls-trustfiles (list (ossl-test-file "root.pem")))
-             (open (lambda ()
-                     (let ((p (open-network-stream
-                               "ossl-status" nil "localhost" (plist-get peer :port)
-                               :type 'tls)))
-                       (prog1 (list (gnutls-peer-status p) (ossl-process-conn p))
-                         (delete-process p)))))
-             (gnutls (funcall open))
-             (ossl (ossl-network-tests--with-mode
-                     (let ((network-security-level 'low))
-                       (funcall open)))))
-        (should-not (nth 1 gnutls))
-        (should (nth 1 ossl))
-        (should (equal (car ossl) (car gnutls)))))))
 
 ;;;; Emacs's own network-stream TLS tests, against gnutls-serv
 
@@ -208,7 +148,7 @@ Waiting and :nowait connections, IPv4 and IPv6, `open-network-stream'
 and both argument forms of `open-gnutls-stream'; each has a peer
 status whose leaf was issued by the test CA, and runs over ossl."
   (ossl-test-with-peer (peer (ossl-test-gnutls-server))
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (let ((port (plist-get peer :port))
             (network-security-level 'low))
         (cl-flet ((check (proc &optional nowait)
@@ -276,7 +216,7 @@ status whose leaf was issued by the test CA, and runs over ossl."
 (ert-deftest ossl-network/nowait-like-gnutls ()
   "A :nowait TLS stream: `connect' until ready, one \"open\", early data kept."
   (ossl-test-with-peer (peer (ossl-test-gnutls-server))
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (let* ((events nil)
              (p (open-network-stream "ossl-nowait" (generate-new-buffer " *nowait*")
                                      "localhost" (plist-get peer :port)
@@ -306,7 +246,7 @@ Nothing queued is sent to the refused host."
   (ossl-test-with-peer (peer (ossl-test-python-peer
                               "echo" :cert (ossl-test-file "wrongname-chain.pem")
                               :key (ossl-test-file "wrongname.key")))
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (let* ((events nil)
              (p (open-network-stream "ossl-nowait-bad" nil "localhost"
                                      (plist-get peer :port) :type 'tls :nowait t)))
@@ -328,7 +268,7 @@ Nothing queued is sent to the refused host."
 (ert-deftest ossl-network/nowait-peer-hangs-up ()
   "A :nowait stream whose server hangs up during the handshake fails at once."
   (ossl-test-with-peer (peer (ossl-test-python-peer "close-early"))
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (let* ((events nil)
              (start (float-time))
              (p (open-network-stream "ossl-nowait-hup" nil "localhost"
@@ -342,93 +282,11 @@ Nothing queued is sent to the refused host."
                          (plist-get peer :port))
                  (car events)))))))
 
-;;;; The Network Security Manager
-
-(ert-deftest ossl-network/nsm-levels-and-exceptions ()
-  "At `medium' a wrong-name host is refused in batch; an exception or `low' let it in."
-  (ossl-test-with-peer (peer (ossl-test-gnutls-server
-                              :cert (ossl-test-file "wrongname-chain.pem")
-                              :key (ossl-test-file "wrongname.key")))
-    (ossl-network-tests--with-mode
-      (let* ((port (plist-get peer :port))
-             (open (lambda ()
-                     (open-network-stream "ossl-nsm" nil "localhost" port
-                                          :type 'tls :return-list t)))
-             (refused (funcall open)))
-        ;; Refused, and the reason says who, what and why.
-        (should-not (car refused))
-        (let ((why (plist-get (cdr refused) :error)))
-          (should (string-match-p (format "localhost:%d" port) why))
-          (should (string-match-p "Network Security Manager" why))
-          (should (string-match-p "certificate host does not match hostname" why))
-          (should (string-match-p "wrong\\.example, other\\.example" why)))
-        ;; `low' lets it through.
-        (let* ((network-security-level 'low)
-               (r (funcall open))
-               (status (gnutls-peer-status (car r))))
-          (should (processp (car r)))
-          (should (equal (plist-get status :warnings) '(:no-host-match)))
-          (delete-process (car r))
-          ;; The user answers "always": NSM stores an exception.
-          (nsm-save-host "localhost" port status 'conditions
-                         '(:no-host-match :verify-cert) 'always))
-        (should (file-exists-p nsm-settings-file))
-        (with-temp-buffer
-          (insert-file-contents nsm-settings-file)
-          (should (string-search (plist-get (plist-get (ossl-network-tests--status-of port)
-                                                       :certificate)
-                                            :public-key-id)
-                                 (buffer-string))))
-        ;; Accepted at `medium' from now on.
-        (let ((r (funcall open)))
-          (should (processp (car r)))
-          (should (ossl-process-conn (car r)))
-          (delete-process (car r)))))))
-
-(defun ossl-network-tests--status-of (port)
-  "The peer status of a `low' connection to PORT on localhost."
-  (let* ((network-security-level 'low)
-         (p (open-network-stream "ossl-nsm-status" nil "localhost" port :type 'tls)))
-    (prog1 (gnutls-peer-status p) (delete-process p))))
-
-(ert-deftest ossl-network/strict-verification ()
-  "`gnutls-verify-error' makes the handshake itself refuse, with reasons."
-  (ossl-test-with-peer (peer (ossl-test-gnutls-server
-                              :cert (ossl-test-file "expired-chain.pem")
-                              :key (ossl-test-file "expired.key")))
-    (ossl-network-tests--with-mode
-      (let* ((port (plist-get peer :port))
-             (gnutls-verify-error t)
-             (before (length (process-list)))
-             (err (should-error (open-network-stream "ossl-strict" nil "localhost" port
-                                                     :type 'tls)
-                                :type 'ossl-network-verify-error)))
-        ;; Also a `gnutls-error', for code written for GnuTLS.
-        (should (memq 'gnutls-error (get (car err) 'error-conditions)))
-        (should (memq 'ossl-verify-error (get (car err) 'error-conditions)))
-        (should (string-match-p (format "localhost:%d" port) (cadr err)))
-        (should (string-match-p "expired on 2021-01-01" (cadr err)))
-        (should (= before (length (process-list))))
-        ;; Only the host name is enforced: an expired cert passes the
-        ;; handshake, and `low' lets it through the NSM.
-        (let* ((gnutls-verify-error '((".*" :hostname)))
-               (network-security-level 'low)
-               (p (open-network-stream "ossl-strict" nil "localhost" port :type 'tls)))
-          (should (memq :expired (plist-get (gnutls-peer-status p) :warnings)))
-          (delete-process p))
-        ;; Directly through gnutls-negotiate, as url does.
-        (let ((p (make-network-process :name "ossl-strict" :host "localhost"
-                                       :service port)))
-          (should-error (gnutls-negotiate :process p :hostname "localhost"
-                                          :verify-error t)
-                        :type 'gnutls-error)
-          (should-not (process-live-p p)))))))
-
 ;;;; Errors a user can act on
 
 (ert-deftest ossl-network/errors-name-host-step-reason ()
   "Connect, handshake, protocol and timeout failures say where and why."
-  (ossl-network-tests--with-mode
+  (ossl-test-with-network-mode
     ;; Connect.
     (let* ((probe (make-network-process :name "ossl-probe" :server t :host "127.0.0.1"
                                         :service t :noquery t))
@@ -472,11 +330,11 @@ Nothing queued is sent to the refused host."
 (ert-deftest ossl-network/client-certificates ()
   "Client certificates: a (KEY CERT) pair, t via auth-source, encrypted keys."
   (ossl-test-with-peer (peer (ossl-test-gnutls-server :client-auth 'require))
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (let* ((port (plist-get peer :port))
              (key (ossl-test-file "client.key"))
              (cert (ossl-test-file "client.pem"))
-             (enc (expand-file-name "client-enc.key" ossl-network-tests--dir))
+             (enc (expand-file-name "client-enc.key" ossl-test--network-dir))
              (echo (lambda (p)
                      (process-send-string p "hello client cert\n")
                      (ossl-test-wait-for
@@ -484,7 +342,7 @@ Nothing queued is sent to the refused host."
                                    (string-search "hello client cert"
                                                   (buffer-string)))))
                      (ossl-network-tests--kill p))))
-        (ossl-test--run-openssl ossl-network-tests--dir "pkey" "-in" key "-aes256"
+        (ossl-test--run-openssl ossl-test--network-dir "pkey" "-in" key "-aes256"
                                 "-passout" "pass:secret-pass" "-out" enc)
         ;; Without a certificate the server refuses, and we say so.
         (ossl-test-with-peer (tls12 (ossl-test-gnutls-server
@@ -503,7 +361,7 @@ Nothing queued is sent to the refused host."
                                            :client-certificate (list key cert)))
         ;; t: auth-source names the key and certificate.
         (let ((auth-sources (list (ossl-network-tests--netrc
-                                   ossl-network-tests--dir
+                                   ossl-test--network-dir
                                    (format "machine localhost port %d key %s cert %s"
                                            port key cert)))))
           (funcall echo (open-network-stream "ossl-cc" (generate-new-buffer " *cc*")
@@ -511,7 +369,7 @@ Nothing queued is sent to the refused host."
                                              :client-certificate t)))
         ;; An encrypted key, passphrase from auth-source.
         (let ((auth-sources (list (ossl-network-tests--netrc
-                                   ossl-network-tests--dir
+                                   ossl-test--network-dir
                                    (format "machine %s password secret-pass" enc))))
               (read-passwd-called nil))
           (cl-letf (((symbol-function 'read-passwd)
@@ -542,7 +400,7 @@ Nothing queued is sent to the refused host."
 (ert-deftest ossl-network/starttls-discards-injected-plaintext ()
   "Plaintext sent after the server's \"go ahead\" never reaches the caller."
   (ossl-test-with-peer (peer (ossl-network-tests--peer "fake-smtp" "--behaviour" "inject"))
-    (ossl-network-tests--with-mode
+    (ossl-test-with-network-mode
       (let* ((r (ossl-network-tests--smtp-open (plist-get peer :port) 'starttls))
              (p (car r)))
         (unwind-protect
@@ -560,7 +418,7 @@ Nothing queued is sent to the refused host."
 (ert-deftest ossl-network/starttls-required-but-refused ()
   "TLS required: a refusal or a missing STARTTLS leaves no open connection.
 Opportunistic STARTTLS goes on in clear, as Emacs does."
-  (ossl-network-tests--with-mode
+  (ossl-test-with-network-mode
     (dolist (case '(("refuse" "refused STARTTLS: 454 4.7.0 TLS not available")
                     ("absent" "does not offer STARTTLS")))
       (ossl-test-with-peer (peer (ossl-network-tests--peer "fake-smtp" "--behaviour"
@@ -637,8 +495,8 @@ Opportunistic STARTTLS goes on in clear, as Emacs does."
 
 (ert-deftest ossl-network/smtpmail-starttls-and-smtps ()
   "Smtpmail delivers a multibyte mail over STARTTLS and SMTPS; AUTH never in clear."
-  (ossl-network-tests--with-mode
-    (let* ((outdir ossl-network-tests--dir)
+  (ossl-test-with-network-mode
+    (let* ((outdir ossl-test--network-dir)
            (subject "Grüße — 日本語のテスト ✓")
            (body (concat "Hällo wörld, ça va? 😀\n" ossl-test-utf8-unit
                          "Ünïcödé line two.\n")))
@@ -784,11 +642,11 @@ service anvil {
   (skip-unless (or (executable-find "dovecot") (file-executable-p "/usr/sbin/dovecot")))
   (require 'nnimap)
   (nnheader-init-server-buffer)
-  (ossl-network-tests--with-mode
-    (let ((peer (ossl-network-tests--start-dovecot ossl-network-tests--dir)))
+  (ossl-test-with-network-mode
+    (let ((peer (ossl-network-tests--start-dovecot ossl-test--network-dir)))
       (unwind-protect
           (let ((auth-sources (list (ossl-network-tests--netrc
-                                     ossl-network-tests--dir
+                                     ossl-test--network-dir
                                      (format "machine localhost port %d login ossl-user password imap-secret"
                                              (plist-get peer :imap))
                                      (format "machine localhost port %d login ossl-user password imap-secret"
@@ -822,8 +680,8 @@ service anvil {
 
 (ert-deftest ossl-network/url-https ()
   "The url library fetches a page and 10 MB over https, directly and via a proxy."
-  (ossl-network-tests--with-mode
-    (let ((www (expand-file-name "www" ossl-network-tests--dir))
+  (ossl-test-with-network-mode
+    (let ((www (expand-file-name "www" ossl-test--network-dir))
           (url-http-open-connections (make-hash-table :test #'equal))
           (url-automatic-caching nil)
           (url-cookie-storage nil))
@@ -879,7 +737,7 @@ service anvil {
 (ert-deftest ossl-network/erc-tls ()
   "`erc-tls' connects without blocking, logs in once the TLS layer is up."
   (require 'erc)
-  (ossl-network-tests--with-mode
+  (ossl-test-with-network-mode
     (ossl-test-with-peer (peer (ossl-network-tests--peer "irc"))
       (let* ((erc-modules nil)
              (erc-autojoin-channels-alist nil)

@@ -70,7 +70,8 @@
          (c (car pair)) (s (cdr pair)))
     (should (eq (ossl--state c) 'open))
     (should (eq (ossl--state s) 'open))
-    (should (equal (car (ossl--verify-result c)) 0))
+    (should (eq (ossl--verify-outcome c) 'ok))
+    (should (equal (ossl--verify-code c) '(0 . "ok")))
     (ossl--write c "ping")
     (ossl--write s "pong")
     (should (equal (ossl-rel--pump c s) '("pong" . "ping")))))
@@ -89,7 +90,7 @@
   "Feeding nothing to a connection that has no buffer yet gives \"\".
 Regression: the empty result was made from a NULL pointer, which the
 emacs-module API declares nonnull (UBSan report in em_unibyte)."
-  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 'none)))
     (should (equal (ossl--feed s "") ""))
     (should (eq (ossl--state s) 'handshaking))
     (should-not (ossl--take s))
@@ -98,7 +99,7 @@ emacs-module API declares nonnull (UBSan report in em_unibyte)."
 (ert-deftest ossl-rel/engine-garbage ()
   "Garbage instead of a ClientHello, during the handshake and after it:
 the connection fails with a reason, and stays failed without a crash."
-  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 0)))
+  (let ((s (ossl--conn-new (ossl-rel--ctx t) nil 'none)))
     (should (equal (ossl--feed s "GET / HTTP/1.0\r\n\r\n") ""))
     (should (eq (ossl--state s) 'failed))
     (should (stringp (ossl--reason s)))
@@ -161,7 +162,7 @@ Certificates taken from it stay valid after it is freed."
     (dolist (f '(ossl--feed ossl--write ossl--conn-alpn ossl--set-session))
       (should-error (funcall f c "x") :type 'ossl-closed-error))
     (dolist (f '(ossl--shutdown ossl--leftover ossl--protocol ossl--cipher
-                 ossl--cipher-names ossl--verify-result ossl--session
+                 ossl--cipher-names ossl--verify-outcome ossl--verify-code ossl--session
                  ossl--conn-info ossl--sni-request ossl--own-cert
                  ossl--peer-cert ossl--peer-chain))
       (should-error (funcall f c) :type 'ossl-closed-error))))
@@ -178,7 +179,7 @@ ossl_conn_use_key use the freed SSL (crash in SSL_use_PrivateKey)."
   (let ((cert (ossl-test-file "server.pem"))
         (key (ossl-test-file "encrypted.key")))
     (let* ((ctx (ossl--ctx-new t))
-           (conn (ossl--conn-new ctx nil 0)))
+           (conn (ossl--conn-new ctx nil 'none)))
       (ossl--conn-use-cert conn 'file cert)
       (should-error (ossl--conn-use-key conn 'file key
                                         (lambda ()
@@ -451,10 +452,10 @@ does, every time."
                                 :filter (lambda (_p s) (push s got))))
          (port (process-contact srv :service))
          (reset (lambda (orig conn bytes)
-                  (if (ossl--peer-closed-p (ossl-ssl-conn-handle conn))
+                  (if (ossl--peer-closed-p (ossl--conn-handle conn))
                       (signal 'ossl-closed-error
                               (list "Connection reset by peer"
-                                    (ossl-ssl-conn-process conn)))
+                                    (ossl--conn-process conn)))
                     (funcall orig conn bytes))))
          (inhibit-message t))
     (advice-add 'ossl--filter :around guard)
@@ -627,7 +628,7 @@ overflowed it and many handshakes stalled until they timed out."
 One connection in ten says its ClientHello (its buffers get filled);
 a garbage collection every 1000 objects runs the finalizers."
   (dotimes (i n)
-    (let ((h (ossl--conn-new ctx "localhost" 0)))
+    (let ((h (ossl--conn-new ctx "localhost" 'none)))
       (when (= (% i 10) 0)
         (ossl--feed h "")
         (ossl--take h))
@@ -837,7 +838,7 @@ needle, passed as non-secret CA data, proves the checker sees frees."
                   ctx 'pem
                   ,(with-temp-buffer (insert-file-contents key) (buffer-string))
                   ,ossl-test-key-password)
-                 (let ((c (ossl--conn-new ctx nil 0)))
+                 (let ((c (ossl--conn-new ctx nil 'none)))
                    (ossl--conn-use-cert c 'file ,(ossl-test-file "server.pem"))
                    (ossl--conn-use-key c 'pem ,plain-pem nil)
                    (ignore-errors

@@ -23,6 +23,7 @@
 (require 'subr-x)
 (require 'ossl)
 (require 'ossl-view)
+(require 'ossl-session)
 (require 'ossl-network)
 (require 'ossl-test-lib)
 

@@ -90,14 +90,14 @@ the status work, `accept-process-output' with JUST-THIS-ONE works."
               ;; A descriptor that is no socket is refused, and so is a
               ;; second relay of one connection.
               (dolist (fd '(0 1))
-                (should-error (ossl--relay-start fd (ossl-ssl-conn-handle c) 999)
+                (should-error (ossl--relay-start fd (ossl--conn-handle c) 999)
                               :type 'ossl-error))
               (let* ((q (ossl-sock--connect peer "localhost"))
                      (fd (ossl--relay-find (process-contact q :local)
                                            (process-contact q :remote))))
                 (should (integerp fd))
                 (should (equal (should-error
-                                (ossl--relay-start fd (ossl-ssl-conn-handle c) 999)
+                                (ossl--relay-start fd (ossl--conn-handle c) 999)
                                 :type 'ossl-error)
                                '(ossl-error "the connection is relayed already")))
                 (delete-process q))
@@ -395,7 +395,7 @@ the same socket carries cleartext; coat it again and finish again."
             (process-send-string p "secret\n")
             (ossl-test-wait-for (lambda () (string-search "secret\n" (funcall (cdr col-s)))))
             (should (eq (ossl-ssl-finish c) c))
-            (should (ossl-ssl-conn-dead c))
+            (should (ossl--conn-dead c))
             ;; The server saw the close_notify; it finishes too.
             (ossl-test-wait-for (lambda () (eq (ossl-ssl-state sc) 'closed)))
             (ossl-ssl-finish sc)

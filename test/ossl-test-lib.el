@@ -30,6 +30,12 @@
 ;;   `ossl-test-peer-wait-output', `ossl-test-peer-sha256',
 ;;   `ossl-test-sha256', `ossl-test-sha256-file',
 ;;   `ossl-test-deterministic-bytes', `ossl-test-utf8-text'.
+;;
+;; * What the test files share: `ossl-test-root', `ossl-test-connect',
+;;   `ossl-test-collector', `ossl-test-with-buffer',
+;;   `ossl-test-pki-server', `ossl-test-native-gnutls', and
+;;   `ossl-test-with-network-mode' (it expands where ossl-network is
+;;   loaded).
 
 ;;; Code:
 
@@ -128,6 +134,13 @@ keyUsage               = critical,digitalSignature,keyCertSign
 extendedKeyUsage       = serverAuth
 subjectKeyIdentifier   = hash
 subjectAltName         = DNS:localhost,IP:127.0.0.1
+
+[ critical_ext ]
+basicConstraints       = critical,CA:FALSE
+keyUsage               = critical,digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost,IP:127.0.0.1
+1.3.6.1.4.1.99999.1    = critical,ASN1:UTF8String:ossl test
 
 [ ca ]
 default_ca = ossl_ca
@@ -334,12 +347,16 @@ Generates the PKI on first call.  See `ossl-test-pki-files'."
     ("weak-sha1" p256 "int" "sha1" "server_ext")
     ("weak-md5" rsa2048 "int-rsa" "md5" "server_ext")
     ("weak-ca-p192" p256 "int-p192" "sha256" "server_ext")
-    ("weak-ca-dsa1024" p256 "int-dsa1024" "sha256" "server_ext"))
+    ("weak-ca-dsa1024" p256 "int-dsa1024" "sha256" "server_ext")
+    ("by-leaf" p256 "server" "sha256" "server_ext")
+    ("critical-ext" p256 "int" "sha256" "critical_ext"))
   "Certificates `ossl-test-weak-file' makes, issuers first.
 Each leaf is for localhost and 127.0.0.1 and is signed by a CA of the
 test PKI; what is weak is its own key, its signature or its issuer's
-key.  NAME-chain.pem holds the leaf and its issuer, unless the issuer
-is the root.")
+key; by-leaf's issuer is no CA at all, but the leaf server.pem, and
+critical-ext has a critical extension nobody knows.
+NAME-chain.pem holds the leaf and its issuer, unless the issuer is
+the root.")
 
 (defun ossl-test--genpkey-args (kind file)
   "`openssl genpkey' arguments writing a key of KIND into FILE.
@@ -511,8 +528,8 @@ each side received, (A-TEXT . B-TEXT)."
 
 (defun ossl-test-engine-pair (&optional cctx sctx split)
   "A client and a server handle that finished their handshake: (C . S)."
-  (let ((c (ossl--conn-new (or cctx (ossl-test-engine-ctx nil)) "localhost" 2))
-        (s (ossl--conn-new (or sctx (ossl-test-engine-ctx t)) nil 0)))
+  (let ((c (ossl--conn-new (or cctx (ossl-test-engine-ctx nil)) "localhost" 'require))
+        (s (ossl--conn-new (or sctx (ossl-test-engine-ctx t)) nil 'none)))
     (ossl--feed c "")
     (ossl-test-engine-pump c s split)
     (cons c s)))
@@ -704,6 +721,61 @@ is printed first (see `ossl-test-verbose-peers')."
          (let ((buf (process-buffer ,(car spec))))
            (delete-process ,(car spec))
            (when (buffer-live-p buf) (kill-buffer buf)))))))
+
+;;;; Helpers shared by the test files
+
+(defun ossl-test-root ()
+  "The test root CA file."
+  (ossl-test-file "root.pem"))
+
+(defun ossl-test-connect (peer &optional host)
+  "A plain network process to PEER's port on HOST (default 127.0.0.1)."
+  (open-network-stream "ossl-test" (generate-new-buffer " *ossl-test*")
+                       (or host "127.0.0.1") (plist-get peer :port)))
+
+(defun ossl-test-collector ()
+  "A filter that appends to a string; return (FILTER . GETTER)."
+  (let ((acc nil))
+    (cons (lambda (_p s) (push s acc))
+          (lambda () (apply #'concat (reverse acc))))))
+
+(defmacro ossl-test-with-buffer (spec &rest body)
+  "Bind (VAR FORM) to a buffer, run BODY in it, then kill it."
+  (declare (indent 1))
+  `(let ((,(car spec) ,(cadr spec)))
+     (unwind-protect (with-current-buffer ,(car spec) ,@body)
+       (when (buffer-live-p ,(car spec)) (kill-buffer ,(car spec))))))
+
+(defun ossl-test-pki-server (cert key &optional chain)
+  "An openssl s_server peer with the PKI files CERT and KEY, and CHAIN or none."
+  (ossl-test-openssl-server :cert (ossl-test-file cert) :key (ossl-test-file key)
+                            :chain (and chain (ossl-test-file chain))))
+
+(defvar ossl-test-native-gnutls
+  (and (fboundp 'gnutls-boot) (gnutls-available-p) t)
+  "Non-nil if this Emacs has GnuTLS of its own.")
+
+(defmacro ossl-test-with-network-mode (&rest body)
+  "Run BODY with `ossl-network-mode' on and a private NSM, then turn it off.
+The test root is trusted; the NSM is at `medium' and stores its
+settings in a temporary file; auth-source sees no file but those
+BODY gives it."
+  (declare (indent 0) (debug t))
+  `(let* ((ossl-test--network-dir (make-temp-file "ossl-network-" t))
+          (nsm-settings-file (expand-file-name "network-security.data"
+                                               ossl-test--network-dir))
+          (nsm-permanent-host-settings nil)
+          (nsm-temporary-host-settings nil)
+          (network-security-level 'medium)
+          (gnutls-verify-error nil)
+          (ossl-network-extra-ca (list (ossl-test-file "root.pem")))
+          (auth-sources nil)
+          (auth-source-do-cache nil))
+     (ignore ossl-test--network-dir)
+     (unwind-protect
+         (progn (ossl-network-mode 1) ,@body)
+       (ossl-network-mode -1)
+       (delete-directory ossl-test--network-dir t))))
 
 ;;;; Ports
 

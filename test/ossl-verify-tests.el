@@ -36,12 +36,10 @@
   (cadr (should-error (apply #'ossl-starttls proc :timeout 10 keys)
                       :type 'ossl-verify-error)))
 
-(defun ossl-verify-tests--root () (ossl-test-file "root.pem"))
-
 (ert-deftest ossl-verify/good-chain ()
   "A good chain verifies by default; the chain comes leaf first."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
-    (let ((c (ossl-starttls p :ca (ossl-verify-tests--root))))
+    (let ((c (ossl-starttls p :ca (ossl-test-root))))
       (should (equal (ossl-ssl-verify-certificate c) '(0 . "ok")))
       (should (equal (mapcar #'ossl-x509-subject (ossl-ssl-peer-cert-chain c))
                      (mapcar #'ossl-x509-subject
@@ -52,54 +50,54 @@
   "Without the intermediate the issuer is unknown; giving it as a CA helps."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server" :chain nil))
     (should (string-match-p
-             "failed: unknown issuer CN=ossl Test Intermediate CA"
-             (ossl-verify-tests--error p :ca (ossl-verify-tests--root)))))
+             "failed: certificate for localhost was issued by CN=ossl Test Intermediate CA,O=ossl tests,C=DE, which the peer did not send and the trust store does not have"
+             (ossl-verify-tests--error p :ca (ossl-test-root)))))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server" :chain nil))
-    (should (ossl-starttls p :ca (list (ossl-verify-tests--root)
+    (should (ossl-starttls p :ca (list (ossl-test-root)
                                        (ossl-test-file "int.pem"))))))
 
 (ert-deftest ossl-verify/expired ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "expired"))
     (should (string-match-p "certificate for localhost expired on 2021-01-01"
                             (ossl-verify-tests--error
-                             p :ca (ossl-verify-tests--root))))))
+                             p :ca (ossl-test-root))))))
 
 (ert-deftest ossl-verify/not-yet-valid ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "notyet"))
     (should (string-match-p
              "certificate for localhost is not valid before 2040-01-01"
-             (ossl-verify-tests--error p :ca (ossl-verify-tests--root))))))
+             (ossl-verify-tests--error p :ca (ossl-test-root))))))
 
 (ert-deftest ossl-verify/wrong-name ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "wrongname"))
     (should (string-match-p
-             "name mismatch: certificate is for wrong.example, other.example; connected to localhost"
-             (ossl-verify-tests--error p :ca (ossl-verify-tests--root))))))
+             "certificate for wrong.example does not match the name localhost: it is for DNS:wrong.example, DNS:other.example"
+             (ossl-verify-tests--error p :ca (ossl-test-root))))))
 
 (ert-deftest ossl-verify/self-signed ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "selfsigned" :chain nil))
-    (should (string-match-p "self-signed certificate for localhost is not trusted"
+    (should (string-match-p "certificate for localhost is self-signed and not in the trust store"
                             (ossl-verify-tests--error p)))))
 
 (ert-deftest ossl-verify/unknown-root ()
   (ossl-verify-tests--with (p (ossl-verify-tests--server "unknown" :chain nil))
-    (should (string-match-p "unknown issuer CN=ossl Unknown Root CA"
+    (should (string-match-p "certificate for localhost was issued by CN=ossl Unknown Root CA"
                             (ossl-verify-tests--error
-                             p :ca (ossl-verify-tests--root))))))
+                             p :ca (ossl-test-root))))))
 
 (ert-deftest ossl-verify/ip-literal-and-sni ()
   "IP literals are checked against IP SANs and get no SNI; names get SNI."
   (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 2))
     (let ((p (open-network-stream "ip" nil "127.0.0.1" (plist-get peer :port))))
       (unwind-protect
-          (let ((c (ossl-starttls p :ca (ossl-verify-tests--root))))
+          (let ((c (ossl-starttls p :ca (ossl-test-root))))
             (should (equal (ossl-ssl-verify-certificate c) '(0 . "ok")))
             (should (null (plist-get (ossl-ssl-status c) :server-name))))
         (delete-process p)))
     (ossl-test-peer-wait-output peer "SNI none")
     (let ((p (open-network-stream "dns" nil "localhost" (plist-get peer :port))))
       (unwind-protect
-          (let ((c (ossl-starttls p :ca (ossl-verify-tests--root))))
+          (let ((c (ossl-starttls p :ca (ossl-test-root))))
             (should (equal (plist-get (ossl-ssl-status c) :server-name)
                            "localhost")))
         (delete-process p)))
@@ -111,36 +109,36 @@
                   ("test.example" . nil)))
     (ossl-verify-tests--with (p (ossl-verify-tests--server "wildcard") "127.0.0.1")
       (if (cdr case)
-          (should (ossl-starttls p :ca (ossl-verify-tests--root)
+          (should (ossl-starttls p :ca (ossl-test-root)
                                  :hostname (car case)))
         (should (string-match-p
-                 (concat "certificate is for \\*.test.example; connected to "
-                         (regexp-quote (car case)))
-                 (ossl-verify-tests--error p :ca (ossl-verify-tests--root)
+                 (concat "does not match the name " (regexp-quote (car case))
+                         ": it is for DNS:\\*.test.example")
+                 (ossl-verify-tests--error p :ca (ossl-test-root)
                                            :hostname (car case))))))))
 
 (ert-deftest ossl-verify/opt-out ()
   "`:verify nil' and `ossl-verify-peer' let the handshake through; the
 outcome stays available, also through the positional form."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "expired"))
-    (let ((c (ossl-starttls p :ca (ossl-verify-tests--root) :verify nil)))
+    (let ((c (ossl-starttls p :ca (ossl-test-root) :verify nil)))
       (should (equal (car (ossl-ssl-verify-certificate c)) 10))
       (should (equal (cdr (ossl-ssl-verify-certificate c))
                      "certificate has expired"))))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "wrongname"))
     (let ((inhibit-message t))
-      (should-not (ossl-ssl-handshake p nil (ossl-verify-tests--root))))
-    (should (string-match-p "name mismatch" ossl-ssl-last-error)))
+      (should-not (ossl-ssl-handshake p nil (ossl-test-root))))
+    (should (string-match-p "does not match the name localhost" ossl-ssl-last-error)))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "wrongname"))
     (let* ((ossl-verify-peer nil)
-           (c (ossl-ssl-handshake p nil (ossl-verify-tests--root))))
+           (c (ossl-ssl-handshake p nil (ossl-test-root))))
       (should c)
       (should (equal (car (ossl-ssl-verify-certificate c)) 62)))))
 
 (ert-deftest ossl-verify/every-failure ()
   "With verification off, every failure is recorded, first first."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "expired"))
-    (let* ((c (ossl-starttls p :ca (ossl-verify-tests--root) :verify nil
+    (let* ((c (ossl-starttls p :ca (ossl-test-root) :verify nil
                              :hostname "elsewhere.example"))
            (failures (plist-get (ossl-ssl-status c) :verify-failures)))
       (should (equal (sort (mapcar #'car failures) #'<) '(10 62)))
@@ -152,7 +150,7 @@ outcome stays available, also through the positional form."
   "A :verify-function decides: it sees the result and may accept or reject."
   (let (seen)
     (ossl-verify-tests--with (p (ossl-verify-tests--server "expired"))
-      (should (ossl-starttls p :ca (ossl-verify-tests--root)
+      (should (ossl-starttls p :ca (ossl-test-root)
                              :verify-function (lambda (conn result)
                                                 (setq seen (list conn result))
                                                 t)))
@@ -161,7 +159,7 @@ outcome stays available, also through the positional form."
     (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
       (should (string-match-p "rejected"
                               (ossl-verify-tests--error
-                               p :ca (ossl-verify-tests--root)
+                               p :ca (ossl-test-root)
                                :verify-function #'ignore))))))
 
 (ert-deftest ossl-verify/inject-ca-with-hindsight ()
@@ -169,7 +167,7 @@ outcome stays available, also through the positional form."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
     (let ((c (ossl-starttls p :verify nil)))
       (should (equal (car (ossl-ssl-verify-certificate c)) 20))
-      (should (eq (ossl-ssl-inject-ca c (ossl-verify-tests--root)) t))
+      (should (eq (ossl-ssl-inject-ca c (ossl-test-root)) t))
       (should (equal (ossl-ssl-verify-certificate c) '(0 . "ok")))))
   ;; A lone leaf: 21 ("unable to verify the first certificate") to 0.
   (ossl-verify-tests--with (p (ossl-verify-tests--server "unknown" :chain nil))
@@ -192,21 +190,21 @@ through SSL_CERT_FILE."
   (let ((dir (make-temp-file "ossl-cadir" t)))
     (unwind-protect
         (progn
-          (copy-file (ossl-verify-tests--root) (expand-file-name "root.pem" dir))
+          (copy-file (ossl-test-root) (expand-file-name "root.pem" dir))
           (should (eq 0 (call-process "openssl" nil nil nil "rehash" dir)))
           (dolist (ca (list dir
                             (with-temp-buffer
-                              (insert-file-contents (ossl-verify-tests--root))
+                              (insert-file-contents (ossl-test-root))
                               (buffer-string))
-                            (car (ossl-x509-read-file (ossl-verify-tests--root)))
+                            (car (ossl-x509-read-file (ossl-test-root)))
                             (list (ossl-test-file "int.pem")
-                                  (ossl-verify-tests--root))))
+                                  (ossl-test-root))))
             (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
               (should (equal (ossl-ssl-verify-certificate (ossl-starttls p :ca ca))
                              '(0 . "ok"))))))
       (delete-directory dir t)))
   (let ((process-environment (cons (concat "SSL_CERT_FILE="
-                                           (ossl-verify-tests--root))
+                                           (ossl-test-root))
                                    process-environment)))
     (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
       (should (ossl-starttls p)))))
@@ -229,7 +227,7 @@ password string or function; errors for wrong ones."
                                         (ossl-test-file "ca-bundle.pem"))))
         (let ((p (open-network-stream "cc" nil "localhost" (plist-get peer :port))))
           (unwind-protect
-              (let ((c (apply #'ossl-starttls p :ca (ossl-verify-tests--root)
+              (let ((c (apply #'ossl-starttls p :ca (ossl-test-root)
                               forms)))
                 (should (string-match-p "ossl test client"
                                         (ossl-x509-subject (ossl-ssl-cert c))))
@@ -242,10 +240,10 @@ password string or function; errors for wrong ones."
   (let ((cert (ossl-test-file "server.pem"))
         (key (ossl-test-file "encrypted.key")))
     (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
-      (should (ossl-starttls p :ca (ossl-verify-tests--root) :cert cert :key key
+      (should (ossl-starttls p :ca (ossl-test-root) :cert cert :key key
                              :password "secret-pass")))
     (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
-      (should (ossl-starttls p :ca (ossl-verify-tests--root) :cert cert :key key
+      (should (ossl-starttls p :ca (ossl-test-root) :cert cert :key key
                              :password (lambda () "secret-pass"))))
     (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
       (let ((err (should-error (ossl-starttls p :cert cert :key key
@@ -266,7 +264,7 @@ a key that does not match, or an injection after the handshake, is an error."
                                     (ossl-test-file "ca-bundle.pem"))))
     (let* ((p (open-network-stream "ic" nil "localhost" (plist-get peer :port)))
            (done nil)
-           (c (ossl-starttls p :ca (ossl-verify-tests--root)
+           (c (ossl-starttls p :ca (ossl-test-root)
                              :callback (lambda (r) (setq done r)))))
       (unwind-protect
           (progn
@@ -307,7 +305,7 @@ a key that does not match, or an injection after the handshake, is an error."
             (should-error (ossl-starttls p :cert garbage :key garbage)
                           :type 'ossl-certificate-error)
             ;; A DER certificate is read whatever its file name says.
-            (should (ossl-starttls p :ca (ossl-verify-tests--root)
+            (should (ossl-starttls p :ca (ossl-test-root)
                                    :cert der-as-pem
                                    :key (ossl-test-file "server.key")))))
       (delete-file garbage)
@@ -316,21 +314,21 @@ a key that does not match, or an injection after the handshake, is an error."
 (ert-deftest ossl-verify/cipher-control ()
   ":ciphers, :ciphersuites and version bounds are honoured and visible."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
-    (let ((c (ossl-starttls p :ca (ossl-verify-tests--root)
+    (let ((c (ossl-starttls p :ca (ossl-test-root)
                             :max-version 'tls1.2
                             :ciphers "ECDHE-ECDSA-AES128-GCM-SHA256")))
       (should (eq (ossl-ssl-cipher-version c) 'TLSv1.2))
       (should (equal (ossl-ssl-cipher-name c) "ECDHE-ECDSA-AES128-GCM-SHA256"))
       (should (equal (ossl-ssl-cipher-names c) '("ECDHE-ECDSA-AES128-GCM-SHA256")))))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
-    (let ((c (ossl-starttls p :ca (ossl-verify-tests--root)
+    (let ((c (ossl-starttls p :ca (ossl-test-root)
                             :ciphersuites "TLS_CHACHA20_POLY1305_SHA256")))
       (should (equal (ossl-ssl-cipher-name c) "TLS_CHACHA20_POLY1305_SHA256"))
       (should (member "TLS_CHACHA20_POLY1305_SHA256" (ossl-ssl-cipher-names c)))
       (should-not (member "TLS_AES_256_GCM_SHA384" (ossl-ssl-cipher-names c)))))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"
                                                         :extra-args '("-tls1_3")))
-    (should-error (ossl-starttls p :ca (ossl-verify-tests--root)
+    (should-error (ossl-starttls p :ca (ossl-test-root)
                                  :max-version 'tls1.2)
                   :type 'ossl-handshake-error))
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
@@ -340,7 +338,7 @@ a key that does not match, or an injection after the handshake, is an error."
 (ert-deftest ossl-verify/status ()
   "The status plist says what was negotiated and verified."
   (ossl-verify-tests--with (p (ossl-verify-tests--server "server"))
-    (let* ((c (ossl-starttls p :ca (ossl-verify-tests--root)))
+    (let* ((c (ossl-starttls p :ca (ossl-test-root)))
            (s (ossl-ssl-status c)))
       (should (eq (plist-get s :state) 'open))
       (should (equal (plist-get s :protocol) "TLSv1.3"))
@@ -357,6 +355,98 @@ a key that does not match, or an injection after the handshake, is an error."
       (should-not (plist-get s :truncated))
       (ossl-ssl-finish c)
       (should (equal (ossl-ssl-status c) '(:state closed))))))
+
+;;;; Outcomes as words
+
+(ert-deftest ossl-verify/outcome-words ()
+  "Each outcome a real chain gives reaches Lisp as its word: in the
+status, in the failure at the certificate that failed, and in the
+explanation; the SXEmacs code is OpenSSL's.
+A case is (LEAF SERVER-ARGS CA WORD CODES WORDS): s_server presents
+LEAF (of the PKI) or SERVER-ARGS; CA is trusted."
+  (let ((root (list (ossl-test-root)))
+        (both (list (ossl-test-root) (ossl-test-file "int.pem"))))
+    (dolist (case `(("server" nil ,root ok (0) nil)
+                    ("expired" nil ,root expired (10) "expired on 2021-01-01")
+                    ("notyet" nil ,root not-activated (9)
+                     "is not valid before 2040-01-01")
+                    ("wrongname" nil ,root no-host-match (62)
+                     "does not match the name localhost: it is for DNS:wrong.example, DNS:other.example")
+                    ("selfsigned" (:chain nil) ,root self-signed (18)
+                     "is self-signed and not in the trust store")
+                    ("server" (:chain nil) ,root unknown-ca (20 21)
+                     "was issued by CN=ossl Test Intermediate CA,O=ossl tests,C=DE, which the peer did not send")
+                    ("unknown" (:chain nil) ,root unknown-ca (20 21)
+                     "was issued by CN=ossl Unknown Root CA,O=ossl tests,ST=Berlin,C=DE, which the peer did not send and the trust store does not have")
+                    ("server" (:chain ,(ossl-test-file "ca-bundle.pem")) nil
+                     untrusted-root (19)
+                     "is a self-signed root that is not in the trust store")
+                    (nil (:cert ,(ossl-test-weak-file "by-leaf.pem")
+                          :key ,(ossl-test-weak-file "by-leaf.key")
+                          :chain ,(ossl-test-weak-file "by-leaf-chain.pem"))
+                         ,both not-ca (79 32)
+                         "is not a CA certificate, yet it issued another certificate")
+                    (nil (:cert ,(ossl-test-weak-file "weak-rsa1024.pem")
+                          :key ,(ossl-test-weak-file "weak-rsa1024.key")
+                          :extra-args ("-cipher" "DEFAULT@SECLEVEL=0"))
+                         ,root insecure (66) "is too weak: EE certificate key too weak")
+                    (nil (:cert ,(ossl-test-weak-file "critical-ext.pem")
+                          :key ,(ossl-test-weak-file "critical-ext.key"))
+                         ,root unhandled-critical-extension (34)
+                         "fails verification: unhandled critical extension")))
+      (ert-info ((format "%S" case))
+        (pcase-let ((`(,leaf ,args ,ca ,word ,codes ,words) case))
+          (ossl-verify-tests--with
+              (p (if leaf (apply #'ossl-verify-tests--server leaf args)
+                   (apply #'ossl-test-openssl-server args)))
+            (let* ((c (ossl-starttls p :verify nil :ca ca))
+                   (s (ossl-ssl-status c))
+                   (failure (plist-get s :verify-failure)))
+              (should (eq (plist-get s :verify-outcome) word))
+              (should (memq (car (ossl-ssl-verify-certificate c)) codes))
+              (should (equal (plist-get s :verify-result)
+                             (ossl-ssl-verify-certificate c)))
+              (if (eq word 'ok)
+                  (should-not failure)
+                (should (eq (nth 4 failure) word))
+                (should (memq (nth 0 failure) codes))
+                (should (string-search
+                         words (ossl-x509-verify-explanation
+                                word (nth 2 failure) "localhost"
+                                (nth 3 failure))))))))))))
+
+(ert-deftest ossl-verify/outcome-words-without-a-chain ()
+  "A client that checked no name, and a server whose client sent no
+certificate, are not ok; their words have the SXEmacs code 50."
+  (let ((c (ossl--conn-new (ossl-test-engine-ctx nil) nil 'none))
+        (s (ossl--conn-new (ossl-test-engine-ctx t) nil 'none)))
+    (ossl--feed c "")
+    (ossl-test-engine-pump c s)
+    (should (eq (ossl--state c) 'open))
+    (should (eq (ossl--verify-outcome c) 'host-not-checked))
+    (should (equal (ossl--verify-code c)
+                   '(50 . "certificate chain ok, but no host name was checked")))
+    (should (eq (ossl--verify-outcome s) 'no-certificate))
+    (should (equal (ossl--verify-code s) '(50 . "peer presented no certificate")))))
+
+(ert-deftest ossl-verify/every-word-documented ()
+  "Every word a verify outcome can be is in the manual's table and has
+words of its own or OpenSSL's text."
+  (let ((manual (with-temp-buffer
+                  (insert-file-contents
+                   (expand-file-name "../doc/ossl.texi" ossl-test-directory))
+                  (buffer-string)))
+        (cert (car (ossl-x509-read-file (ossl-test-file "server.pem")))))
+    (should (memq 'other (ossl--verify-words)))
+    (dolist (word (ossl--verify-words))
+      (should (string-match-p (format "^@itemx? %s$" word) manual))
+      (should (stringp (ossl-x509-verify-explanation word cert "localhost"
+                                                     "OpenSSL's text"))))
+    (should (equal (ossl-x509-verify-explanation 'no-certificate nil nil
+                                                 "peer presented no certificate" t)
+                   "peer presented no certificate"))
+    (should (equal (ossl-x509-verify-explanation 'other cert nil "odd" t)
+                   "certificate for localhost fails verification: odd"))))
 
 (provide 'ossl-verify-tests)
 ;;; ossl-verify-tests.el ends here

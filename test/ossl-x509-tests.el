@@ -46,8 +46,8 @@
 (declare-function ossl-ssl-finish "ossl" (ssl-conn))
 (declare-function ossl-ssl-handshake "ossl"
                   (process &optional method ca cert key serverp))
-(declare-function ossl-ssl-conn-handle "ossl" (conn))
-(declare-function ossl-ssl-conn-process "ossl" (conn))
+(declare-function ossl--conn-handle "ossl-core" (conn))
+(declare-function ossl--conn-process "ossl-core" (conn))
 (defvar ossl-test-serial20)
 
 ;;;; Fixtures
@@ -483,6 +483,33 @@ form does; \\xHH escapes are decoded as UTF-8."
         (should (equal (plist-get info :sha1)
                        (ossl-x509-tests--field file "-fingerprint" "-sha1")))))))
 
+(defun ossl-x509-tests--spki-digest (file digest)
+  "DIGEST of FILE's SubjectPublicKeyInfo as openssl computes it, colon hex.
+`openssl x509 -pubkey | openssl pkey -pubin -outform DER | openssl DIGEST'."
+  (let* ((out (ossl-x509-tests--run
+              "sh" "-c"
+              (format "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -%s -r"
+                      (shell-quote-argument file) digest)))
+         hex)
+    (should (string-match "\\`\\([0-9a-f]+\\) " out))
+    (setq hex (upcase (match-string 1 out)))
+    (mapconcat (lambda (i) (substring hex i (+ i 2)))
+               (number-sequence 0 (- (length hex) 2) 2) ":")))
+
+(ert-deftest ossl-x509/public-key-fingerprints-match-openssl ()
+  "The SubjectPublicKeyInfo's SHA-256 and SHA-1 are openssl's, whatever
+the key type (EC, RSA, RSA-PSS, Ed25519, Ed448, DSA)."
+  (dolist (file (ossl-x509-tests--all-files))
+    (let ((info (ossl-x509-info (car (ossl-x509-read-file file)))))
+      (ert-info ((format "%s" file))
+        (should (equal (plist-get info :public-key-sha256)
+                       (ossl-x509-tests--spki-digest file "sha256")))
+        (should (equal (plist-get info :public-key-sha1)
+                       (ossl-x509-tests--spki-digest file "sha1")))
+        ;; Not the fingerprint of the whole certificate.
+        (should-not (equal (plist-get info :public-key-sha256)
+                           (plist-get info :sha256)))))))
+
 (ert-deftest ossl-x509/alt-names-match-openssl ()
   "subjectAltNames are those openssl prints."
   (dolist (file (ossl-x509-tests--all-files))
@@ -723,7 +750,7 @@ form does; \\xHH escapes are decoded as UTF-8."
 (ert-deftest ossl-x509/wrong-type ()
   "A non-certificate where a certificate belongs: (wrong-type-argument ossl-x509-p X)."
   (let ((buf (generate-new-buffer " *ossl-x509*"))
-        (handle (ossl-x509-handle (ossl-x509-tests--cert "leaf.pem"))))
+        (handle (ossl--x509-obj-handle (ossl-x509-tests--cert "leaf.pem"))))
     (unwind-protect
         (dolist (fn ossl-x509-tests--accessors)
           (dolist (bad (list "string" 42 nil buf handle 'cert (list 1 2)
@@ -761,13 +788,13 @@ form does; \\xHH escapes are decoded as UTF-8."
                          (list 'wrong-type-argument 'ossl--x509-handle-p
                                bad))))))
     (dolist (fn '(ossl--own-cert ossl--peer-cert ossl--peer-chain))
-      (dolist (bad (list nil 0 "x" (ossl-x509-handle c) ctx))
+      (dolist (bad (list nil 0 "x" (ossl--x509-obj-handle c) ctx))
         (ert-info ((format "%s %S" fn bad))
           (should-error (funcall fn bad) :type 'wrong-type-argument))))
     ;; A struct around something else fails cleanly.
     (should-error (ossl-x509-subject (ossl--x509-wrap "junk"))
                   :type 'wrong-type-argument)
-    (should (eq (ossl--x509-handle-p (ossl-x509-handle c)) t))
+    (should (eq (ossl--x509-handle-p (ossl--x509-obj-handle c)) t))
     (should (eq (ossl--x509-handle-p ctx) nil))
     (should (eq (ossl--x509-handle-p c) nil))))
 
@@ -861,7 +888,7 @@ KEYS go to `ossl-starttls'; the process goes away afterwards."
                                (car (ossl-x509-tests--pki "client.pem"))))
       (should (eq (ossl-x509-signature-type (ossl-ssl-peer-cert c)) 'ec))
       (should (equal (cdr (ossl--x509-pubkey
-                           (ossl-x509-handle (ossl-ssl-peer-cert c))))
+                           (ossl--x509-obj-handle (ossl-ssl-peer-cert c))))
                      2048))
       (should (string-suffix-p "; RSA public key, size 2048>"
                                (cl-prin1-to-string (ossl-ssl-peer-cert c)))))))
@@ -888,7 +915,7 @@ KEYS go to `ossl-starttls'; the process goes away afterwards."
                :key (ossl-test-file "client.key"))
           (ossl-test-wait-for
            (lambda () (and server-conn
-                           (eq (ossl--state (ossl-ssl-conn-handle server-conn))
+                           (eq (ossl--state (ossl--conn-handle server-conn))
                                'open))))
           ;; The server's view.
           (should (ossl-x509-equal (ossl-ssl-cert server-conn)
@@ -909,7 +936,7 @@ KEYS go to `ossl-starttls'; the process goes away afterwards."
                          '(client-auth))))
       (delete-process listener)
       (when server-conn
-        (delete-process (ossl-ssl-conn-process server-conn))))))
+        (delete-process (ossl--conn-process server-conn))))))
 
 (ert-deftest ossl-x509/connection-sxemacs-example ()
   "The SXEmacs example: the peer certificate's fields, after `ossl-ssl-handshake'."

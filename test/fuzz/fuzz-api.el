@@ -56,14 +56,14 @@
 (defvar ossl-finish-timeout)
 (defvar nsm-settings-file)
 (defvar ossl-fuzz--transport-error)
-(declare-function ossl--orig "ossl" (symbol))
+(declare-function ossl--orig "ossl-process" (primitive))
 (declare-function ossl-ssl-conn-p "ossl" (object))
-(declare-function ossl-ssl-conn-handle "ossl" (conn))
-(declare-function ossl-ssl-conn-dead "ossl" (conn))
+(declare-function ossl--conn-handle "ossl-core" (conn))
+(declare-function ossl--conn-dead "ossl-core" (conn))
 (declare-function ossl--state "ossl-module" (handle))
 (declare-function ossl--cipher-info "ossl-module" (name))
 (declare-function ossl-encrypt "ossl-crypto" (cipher data key &optional iv aad))
-(declare-function ossl-ssl-conn-process "ossl" (conn))
+(declare-function ossl--conn-process "ossl-core" (conn))
 
 (defconst ossl-fuzz--dir
   (file-name-directory (or load-file-name buffer-file-name))
@@ -297,15 +297,15 @@ Arguments SEED CALLS MODULE... come from the command line."
   "Engine handles in every state."
   (let* ((cctx (ossl-fuzz--ctx 'client))
          (sctx (ossl-fuzz--ctx 'server))
-         (fresh-c (ignore-errors (ossl--conn-new cctx "localhost" (ossl-fuzz--rand 3))))
-         (fresh-s (ignore-errors (ossl--conn-new sctx nil (ossl-fuzz--rand 3))))
-         (c (ignore-errors (ossl--conn-new cctx "localhost" 0)))
-         (s (ignore-errors (ossl--conn-new sctx nil 0)))
-         (mid (ignore-errors (ossl--conn-new cctx "localhost" 2)))
-         (failed (ignore-errors (ossl--conn-new sctx nil 0)))
-         (released (ignore-errors (ossl--conn-new cctx "localhost" 0)))
-         (paused (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'sni) nil 0)))
-         (asker (ignore-errors (ossl--conn-new cctx "localhost" 0))))
+         (fresh-c (ignore-errors (ossl--conn-new cctx "localhost" (ossl-fuzz--pick '(none request require)))))
+         (fresh-s (ignore-errors (ossl--conn-new sctx nil (ossl-fuzz--pick '(none request require)))))
+         (c (ignore-errors (ossl--conn-new cctx "localhost" 'none)))
+         (s (ignore-errors (ossl--conn-new sctx nil 'none)))
+         (mid (ignore-errors (ossl--conn-new cctx "localhost" 'require)))
+         (failed (ignore-errors (ossl--conn-new sctx nil 'none)))
+         (released (ignore-errors (ossl--conn-new cctx "localhost" 'none)))
+         (paused (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'sni) nil 'none)))
+         (asker (ignore-errors (ossl--conn-new cctx "localhost" 'none))))
     (ignore-errors (ossl--feed c "") (ossl-fuzz--pump c s))
     (ignore-errors (ossl--feed mid ""))
     (ignore-errors (ossl--feed failed "not a ClientHello at all"))
@@ -315,8 +315,8 @@ Arguments SEED CALLS MODULE... come from the command line."
 
 (defun ossl-fuzz--certs ()
   "Certificate objects and handles, some from connections freed since."
-  (let* ((pair-c (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'client) "localhost" 0)))
-         (pair-s (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'server) nil 0)))
+  (let* ((pair-c (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'client) "localhost" 'none)))
+         (pair-s (ignore-errors (ossl--conn-new (ossl-fuzz--ctx 'server) nil 'none)))
          (orphans (progn
                     (ignore-errors (ossl--feed pair-c "") (ossl-fuzz--pump pair-c pair-s))
                     (prog1 (ignore-errors (ossl--peer-chain pair-c))
@@ -391,7 +391,7 @@ a random call deleted is started again."
                                                    (ossl-fuzz--world-get :echo))
                                              (mapcar (lambda (c)
                                                        (ignore-errors
-                                                         (ossl-ssl-conn-process c)))
+                                                         (ossl--conn-process c)))
                                                      conns)))
                 :buffers (list buf dead-buf)))
     (dolist (b (buffer-list))
@@ -402,7 +402,7 @@ a random call deleted is started again."
 
 (defconst ossl-fuzz--symbols
   '(system file dir pem x509 der oneline rfc2253 tls tls1 ssl23 tls1.0 tls1.1
-    tls1.2 tls1.3 ssl2 ssl3 sslv2 tls1.2+ request require binary utf-8
+    tls1.2 tls1.3 ssl2 ssl3 sslv2 tls1.2+ none request require binary utf-8
     utf-8-unix no-conversion raw-text latin-1 undecided open closed failed
     handshaking foo nil t
     ;; Algorithms (issue 16), some unknown, some that no MAC or KDF takes.
@@ -785,11 +785,11 @@ and public functions nothing is repaired: junk they leave is theirs."
     (dolist (p (process-list))
       (let ((conn (process-get p 'ossl--conn)))
         (when (and conn (not (and (ossl-ssl-conn-p conn)
-                                  (or (ossl-ssl-conn-dead conn)
+                                  (or (ossl--conn-dead conn)
                                       (condition-case nil
-                                          (ossl--state (ossl-ssl-conn-handle conn))
+                                          (ossl--state (ossl--conn-handle conn))
                                         (error nil)))
-                                  (eq (ossl-ssl-conn-process conn) p))))
+                                  (eq (ossl--conn-process conn) p))))
           (ossl-fuzz--count 'repaired-conns)
           (process-put p 'ossl--conn nil)
           (funcall set-filter p #'internal-default-process-filter))
@@ -818,7 +818,7 @@ and public functions nothing is repaired: junk they leave is theirs."
           ossl-fuzz--unexpected (make-hash-table :test #'equal))
     (require 'ossl)
     (require 'ossl-x509)
-    (dolist (f '(ossl-network ossl-view))
+    (dolist (f '(ossl-network ossl-view ossl-session))
       (condition-case err (require f)
         (error (message "ossl-fuzz-api: cannot load %s: %s" f
                         (error-message-string err)))))
@@ -903,8 +903,8 @@ and public functions nothing is repaired: junk they leave is theirs."
       (when (= (% ossl-fuzz--calls 40) 0)
         (let ((c (ossl-fuzz--pick (plist-get ossl-fuzz--pool :conns))))
           (ignore-errors
-            (when (process-live-p (ossl-ssl-conn-process c))
-              (process-send-string (ossl-ssl-conn-process c) "ping\n"))))
+            (when (process-live-p (ossl--conn-process c))
+              (process-send-string (ossl--conn-process c) "ping\n"))))
         (accept-process-output nil 0.002))
       (when (= (% ossl-fuzz--calls 1000) 0)
         ;; Random calls to private helpers can leave the world odd (a

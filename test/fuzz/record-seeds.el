@@ -56,7 +56,7 @@
           (ossl-ssl-finish c)
           (delete-process p)
           (ossl-record--write dir name
-                              (reverse (cdr (assq (ossl-ssl-conn-handle c)
+                              (reverse (cdr (assq (ossl--conn-handle c)
                                                   ossl-record--chunks))))
           (message "recorded %s" name)))
     (error (message "record-seeds: %s skipped: %s" name (error-message-string err)))))
@@ -79,7 +79,7 @@
               (process-send-string (plist-get peer :process) "client data\n")
               (accept-process-output nil 0.5)
               (ossl-record--write dir name
-                                  (reverse (cdr (assq (ossl-ssl-conn-handle conn)
+                                  (reverse (cdr (assq (ossl--conn-handle conn)
                                                       ossl-record--chunks))))
               (message "recorded %s" name))
           (delete-process srv)))
