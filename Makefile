@@ -71,7 +71,10 @@ VERSION_STAMP := module/version.stamp
 $(shell [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(VERSION)' ] || echo '$(VERSION)' > $(VERSION_STAMP))
 module/module.o: $(VERSION_STAMP)
 
+# Old .elc files go first: one compiled by another Emacs (30's
+# defvar-1 is void in 28) would be loaded by the requires below.
 compile: $(MODULE) ## Byte-compile the Lisp with warnings as errors
+	rm -f $(LISPDIR)/*.elc
 	$(BATCH) --eval '(setq byte-compile-error-on-warn t load-prefer-newer t)' -f batch-byte-compile $(ELS)
 
 autoloads: $(AUTOLOADS) ## Write lisp/ossl-autoloads.el from the ;;;###autoload cookies

@@ -53,6 +53,22 @@
   "CPU seconds (user + system) this Emacs has used."
   (float-time (get-internal-run-time)))
 
+(defun ossl-bench--main-cpu ()
+  "CPU seconds Emacs's main thread has used (Linux), or nil.
+`get-internal-run-time' counts every thread, ossl's I/O thread too."
+  (let ((f (format "/proc/self/task/%d/stat" (emacs-pid))))
+    (when (file-readable-p f)
+      (with-temp-buffer
+        (insert-file-contents f)
+        ;; Fields after the command name: utime and stime are the 12th
+        ;; and 13th, in clock ticks (100 a second on Linux).
+        (goto-char (point-max))
+        (search-backward ")")
+        (let ((fields (split-string (buffer-substring (1+ (point)) (point-max)))))
+          (/ (+ (string-to-number (nth 11 fields))
+                (string-to-number (nth 12 fields)))
+             100.0))))))
+
 (defun ossl-bench--rss-kb ()
   "VmRSS of this Emacs, in kB."
   (with-temp-buffer
@@ -223,17 +239,19 @@ SESSION: an ossl session to resume."
     (set-process-filter p (lambda (_p s) (setq n (+ n (length s))
                                              calls (1+ calls))))
     (garbage-collect)
-    (let ((t0 (float-time)) (c0 (ossl-bench--cpu))
+    (let ((t0 (float-time)) (c0 (ossl-bench--cpu)) (m0 (ossl-bench--main-cpu))
           (g0 gcs-done) (ge0 gc-elapsed))
       (process-send-string p (format "D %d\n" bytes))
       (ossl-bench--wait (lambda () (>= n bytes)) 300 "the download" p)
       (let ((wall (- (float-time) t0)) (cpu (- (ossl-bench--cpu) c0))
+            (main (and m0 (- (ossl-bench--main-cpu) m0)))
             (gcs (- gcs-done g0)) (gct (- gc-elapsed ge0)))
         (delete-process p)
         (when coated (delete-process coated))
         (let ((pc (ossl-bench--peer-cpu peer)))
           (when extra (ossl-bench--peer-cpu extra))
           (list :value (/ bytes wall 1e6) :unit "MB/s" :wall wall :cpu cpu
+                :main-cpu-per-mb (and main (/ main (/ bytes 1048576.0)))
                 :peer-cpu (+ (nth 0 pc) (nth 1 pc)) :gcs gcs :gc-time gct
                 :filter-calls calls :info info))))))
 

@@ -72,14 +72,14 @@
       (hs ,(format "%d sequential client handshakes, full verification, ms each"
                    (if q 20 200))
           (:bench hs :count ,(if q 20 200))
-          (ossl gnutls plain))
+          (ossl ossl-lisp gnutls plain))
       (conc ,(format "%d concurrent handshakes, total ms" (if q 20 100))
             (:bench conc :count ,(if q 20 100))
             (ossl gnutls plain))
       (mem ,(format "Resident size growth per idle connection, %d connections, kB"
                     (if q 50 500))
            (:bench mem :count ,(if q 50 500))
-           (ossl gnutls plain))
+           (ossl ossl-lisp gnutls plain))
       (resume ,(format "Resumed vs full ossl handshakes, %d each, alternating"
                        (if q 10 100))
               (:bench resume :count ,(if q 10 100))
@@ -239,6 +239,9 @@ over its whole life).  GCs: garbage collections during the span.\n\n" out)
                                              (let ((cm (funcall get :cpu-ms)))
                                                (and cm (format "Emacs CPU %s ms each"
                                                                (ossl-bench--fmt cm))))
+                                             (let ((mc (funcall get :main-cpu-per-mb)))
+                                               (and mc (format "main thread %s ms CPU/MB"
+                                                               (ossl-bench--fmt (* 1000 mc)))))
                                              (let ((fc (funcall get :filter-calls)))
                                                (and fc (format "%s filter calls"
                                                                (ossl-bench--fmt fc))))))

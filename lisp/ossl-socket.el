@@ -29,11 +29,12 @@
 ;; user's filter, coding systems, `accept-process-output' and sends
 ;; work unchanged and ossl's Lisp stays out of the data path.
 ;;
-;; The thread tells Lisp what happened (the TLS stream broke, the
-;; peer closed) through a pipe process, the channel.  `ossl-ssl-finish'
-;; and `ossl-ssl-unproselytise-process' put the real socket back and
-;; the connection on the Lisp path.  When the socket cannot be found
-;; for certain, the connection simply stays on the Lisp path.
+;; The thread tells Lisp when the TLS stream broke, through a pipe
+;; process, the channel; other ends Emacs sees on its own descriptor.
+;; `ossl-ssl-finish' and `ossl-ssl-unproselytise-process' put the real
+;; socket back and the connection on the Lisp path.  When the socket
+;; cannot be found for certain, the connection simply stays on the
+;; Lisp path.
 
 ;;; Code:
 
@@ -48,15 +49,15 @@
 (declare-function ossl--relay-pump "ossl-module" (relay))
 (declare-function ossl--relay-stop "ossl-module" (relay restore))
 
-(defcustom ossl-socket-data-path 'lisp
+(defcustom ossl-socket-data-path 'descriptor
   "How the TLS records of a coated network process move.
-`descriptor': once the handshake is over, the module runs TLS under
-the socket's descriptor on its own thread, and Emacs reads and
-writes cleartext with its own process code (faster, no Lisp in the
-data path).  `lisp': ossl's filter and advice move every record.
-Processes without a socket, and sockets the module cannot find for
-certain, always take the Lisp path.  The choice is made when a
-handshake ends: the handshake itself always runs in Lisp."
+`descriptor' (the default): once the handshake is over, the module
+runs TLS under the socket's descriptor on its own thread, and Emacs
+reads and writes cleartext with its own process code (faster, no
+Lisp in the data path).  `lisp': ossl's filter and advice move every
+record.  Processes without a socket, and sockets the module cannot
+find for certain, always take the Lisp path.  The choice is made
+when a handshake ends: the handshake itself always runs in Lisp."
   :type '(choice (const :tag "Under the socket's descriptor" descriptor)
                  (const :tag "In Lisp" lisp))
   :group 'ossl
@@ -103,18 +104,33 @@ handshake ends: the handshake itself always runs in Lisp."
           (ossl-socket--event conn))))))
 
 (defun ossl-socket--event (conn)
-  "Act on what CONN's relay reports."
+  "Act on what CONN's relay reports.
+The channel carries only the failures of the stream: a relay that
+ends otherwise (Emacs closed its end, the peer closed) says nothing,
+since Emacs sees that on its own descriptor and a line on the
+channel would end an `accept-process-output' waiting for something
+else.  Relays that ended leave `ossl-socket--conns' with their
+connection, the table being weak."
   (let ((events (ossl--relay-events (ossl-socket--relay conn)))
         (proc (ossl--conn-process conn)))
     (when (and (/= 0 (logand events 1)) (null (ossl--conn-error conn)))
-      ;; The stream broke: as `ossl--fatal' on the Lisp path.
+      ;; The stream broke: as `ossl--fatal' on the Lisp path, which
+      ;; delivers the cleartext that came before the failure first.
+      ;; Emacs may not have read it yet: take it from the relay and
+      ;; from Emacs's end of the socketpair, for the process's filter.
       (let ((msg (format "TLS connection %s failed: %s" (process-name proc)
-                         (ossl--reason (ossl--conn-handle conn)))))
+                         (ossl--reason (ossl--conn-handle conn))))
+            (before (car (ossl--relay-stop (ossl-socket--relay conn) nil))))
+        (setf (ossl--conn-relay conn) 'lisp)
+        (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns)
+        (when (and (> (length before) 0) (process-live-p proc))
+          (let ((filter (funcall (ossl--orig 'process-filter) proc))
+                (coding (car (funcall (ossl--orig 'process-coding-system) proc))))
+            (funcall (or filter #'internal-default-process-filter) proc
+                     (decode-coding-string before (or coding 'binary)))))
         (setf (ossl--conn-error conn) (list 'ossl-protocol-error msg))
         (message "ossl: %s" msg)
-        (funcall (ossl--orig 'delete-process) proc)))
-    (when (/= 0 (logand events 8))
-      (remhash (process-get proc 'ossl--relay-id) ossl-socket--conns))))
+        (funcall (ossl--orig 'delete-process) proc)))))
 
 (defun ossl-socket--descriptor (proc)
   "The descriptor of network process PROC's socket, or nil if not certain."
@@ -122,9 +138,13 @@ handshake ends: the handshake itself always runs in Lisp."
              (eq (process-status proc) 'open))
     (let ((local (process-contact proc :local))
           (remote (process-contact proc :remote)))
-      (when (and (vectorp local) (vectorp remote)
-                 (memq (length local) '(5 9))
-                 (= (length local) (length remote)))
+      ;; IPv4 or IPv6 vectors; or the names of a local socket, one of
+      ;; them named: the client's peer, or the server's own name.
+      (when (or (and (vectorp local) (vectorp remote)
+                     (memq (length local) '(5 9))
+                     (= (length local) (length remote)))
+                (and (stringp local) (stringp remote)
+                     (not (equal local remote))))
         (let ((fd (ossl--relay-find local remote)))
           (and (integerp fd) fd))))))
 

@@ -104,8 +104,13 @@
       (unless done                      ; C-g, or an error in a filter
         (ossl--abort conn 'ossl-handshake-error
                      (format "TLS handshake with %s was interrupted" peer))))
+    ;; A stream that failed after a finished handshake (a bad record
+    ;; that followed it closely) is the connection's failure, not the
+    ;; handshake's: it shows as on any open connection, and whether it
+    ;; did before this returns must not depend on timing.
     (let ((err (ossl--conn-error conn)))
-      (when err (signal (car err) (cdr err))))
+      (when (and err (not (eq (car err) 'ossl-protocol-error)))
+        (signal (car err) (cdr err))))
     conn))
 
 (defun ossl--default-hostname (proc)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <stddef.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "bindings.h"
@@ -26,8 +28,9 @@ bind_relay (emacs_env *env, emacs_value v)
   return em_user_ptr (env, v, ossl_relay_fin, "ossl--relay-p");
 }
 
-/* The address in V, a vector as `process-contact' gives: [A B C D
-   PORT] or [W1 ... W8 PORT].  Returns its length, 0 after signalling.  */
+/* The address in V as `process-contact' gives it: a vector [A B C D
+   PORT] or [W1 ... W8 PORT], or a local socket's name (a string).
+   Returns its length, 0 after signalling.  */
 static socklen_t
 sockaddr_of (emacs_env *env, emacs_value v, struct sockaddr_storage *ss)
 {
@@ -35,6 +38,23 @@ sockaddr_of (emacs_env *env, emacs_value v, struct sockaddr_storage *ss)
   ptrdiff_t n, i;
 
   memset (ss, 0, sizeof *ss);
+  if (env->eq (env, env->type_of (env, v), env->intern (env, "string")))
+    {
+      struct sockaddr_un *un = (struct sockaddr_un *) ss;
+      char *name = em_string (env, v, &n);
+      if (!name)
+        return 0;
+      if ((size_t) n > sizeof un->sun_path)
+        {
+          free (name);
+          em_wrong_type (env, "ossl--socket-name-p", v);
+          return 0;
+        }
+      un->sun_family = AF_UNIX;
+      memcpy (un->sun_path, name, (size_t) n);
+      free (name);
+      return (socklen_t) (offsetof (struct sockaddr_un, sun_path) + n);
+    }
   if (!env->eq (env, env->type_of (env, v), env->intern (env, "vector")))
     {
       em_wrong_type (env, "vectorp", v);
@@ -77,7 +97,8 @@ sockaddr_of (emacs_env *env, emacs_value v, struct sockaddr_storage *ss)
 EM_DEFUN (Frelay_find, "ossl--relay-find", 2, 2,
           (emacs_env *env, emacs_value _local, emacs_value _remote),
           "Return the descriptor of the socket from LOCAL to REMOTE.\n"
-          "Addresses are vectors as `process-contact' gives them.  "
+          "Addresses are as `process-contact' gives them: vectors, or "
+          "strings\nfor local sockets.  "
           "Return nil\nwhen there is none, `ambiguous' when there are "
           "several.\n\n(fn LOCAL REMOTE)")
 {

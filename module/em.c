@@ -189,7 +189,12 @@ em_password_cb (char *buf, int size, int rwflag, void *u)
 
   if (!pw && src->fn)
     {
+      /* The function may ask the user and take long: the relay
+         thread must not wait for it.  It runs while OpenSSL decodes a
+         key into new objects of its own, which no other thread sees.  */
+      int n = ossl_lock_release ();
       emacs_value v = env->funcall (env, src->fn, 0, NULL);
+      ossl_lock_resume (n);
       if (env->non_local_exit_check (env) != emacs_funcall_exit_return
           || em_nilp (env, v) || !(pw = em_string (env, v, &len)))
         return -1;
@@ -263,8 +268,9 @@ em_user_ptr (emacs_env *env, emacs_value v, emacs_finalizer fin,
   return p;
 }
 
-/* Every module function runs with the module lock held, so that the
-   relay thread (relay.c) never works on a connection meanwhile.  */
+/* Every module function runs with the module lock held once the relay
+   thread (relay.c) runs, so that it never works on a connection
+   meanwhile.  Before, there is no other thread to keep out.  */
 struct em_fn
 {
   emacs_value (*fn) (emacs_env *, ptrdiff_t, emacs_value *, void *)
@@ -277,9 +283,12 @@ em_locked (emacs_env *env, ptrdiff_t nargs, emacs_value *args, void *data)
 {
   struct em_fn *f = data;
   emacs_value v;
-  ossl_lock ();
+  int locked = ossl_relay_running ();
+  if (locked)
+    ossl_lock ();
   v = f->fn (env, nargs, args, NULL);
-  ossl_unlock ();
+  if (locked)
+    ossl_unlock ();
   return v;
 }
 

@@ -15,12 +15,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "relay.h"
@@ -71,6 +73,8 @@ struct ossl_relay
 };
 
 static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* How many times the calling thread holds the lock.  */
+static __thread int held;
 static struct ossl_relay *relays;
 static int nrelays;
 static int channel = -1;
@@ -83,12 +87,36 @@ void
 ossl_lock (void)
 {
   pthread_mutex_lock (&lock);
+  held++;
 }
 
 void
 ossl_unlock (void)
 {
+  held--;
   pthread_mutex_unlock (&lock);
+}
+
+int
+ossl_lock_release (void)
+{
+  int n = held;
+  while (held > 0)
+    ossl_unlock ();
+  return n;
+}
+
+void
+ossl_lock_resume (int n)
+{
+  while (n-- > 0)
+    ossl_lock ();
+}
+
+int
+ossl_relay_running (void)
+{
+  return thread_started;
 }
 
 /* Buffers.  */
@@ -178,11 +206,39 @@ scarce (int fd)
 
 /* Finding the socket.  */
 
+/* The name of the local socket address SA of LEN bytes, as Emacs
+   shows it: up to the first NUL, unless it starts with one (a Linux
+   abstract name, NULs and all).  Returns its length.  */
+static size_t
+unix_name (const struct sockaddr *sa, socklen_t len, const char **name)
+{
+  const struct sockaddr_un *un = (const void *) sa;
+  size_t n = len > offsetof (struct sockaddr_un, sun_path)
+    ? len - offsetof (struct sockaddr_un, sun_path) : 0;
+  if (n > sizeof un->sun_path)
+    n = sizeof un->sun_path;
+  *name = un->sun_path;
+  if (n > 0 && un->sun_path[0] != '\0')
+    {
+      const char *nul = memchr (un->sun_path, '\0', n);
+      if (nul)
+        n = (size_t) (nul - un->sun_path);
+    }
+  return n;
+}
+
 static int
-same_addr (const struct sockaddr_storage *a, const struct sockaddr *b)
+same_addr (const struct sockaddr_storage *a, socklen_t alen,
+           const struct sockaddr *b, socklen_t blen)
 {
   if (a->ss_family != b->sa_family)
     return 0;
+  if (b->sa_family == AF_UNIX)
+    {
+      const char *x, *y;
+      size_t n = unix_name ((const struct sockaddr *) a, alen, &x);
+      return n == unix_name (b, blen, &y) && memcmp (x, y, n) == 0;
+    }
   if (b->sa_family == AF_INET)
     {
       const struct sockaddr_in *x = (const void *) a, *y = (const void *) b;
@@ -198,24 +254,40 @@ same_addr (const struct sockaddr_storage *a, const struct sockaddr *b)
   return 0;
 }
 
-/* Does descriptor FD hold a connected stream socket from LOCAL to PEER?  */
+/* Is FD one of the relays' own sockets?  */
 static int
-fd_matches (int fd, const struct sockaddr *local, const struct sockaddr *peer)
+relays_own (int fd)
+{
+  struct ossl_relay *r;
+  for (r = relays; r; r = r->next)
+    if (!r->done && (fd == r->real || fd == r->mine))
+      return 1;
+  return 0;
+}
+
+/* Does descriptor FD hold a connected stream socket from LOCAL to PEER?
+   The relays' own sockets never do: a relayed connection's real socket
+   keeps its addresses, and local sockets share theirs.  */
+static int
+fd_matches (int fd, const struct sockaddr *local, socklen_t locallen,
+            const struct sockaddr *peer, socklen_t peerlen)
 {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   int type;
   socklen_t tlen = sizeof type;
 
+  /* The addresses first: they rule out nearly every descriptor, and
+     the list of relays is long when many sockets are relayed.  */
   if (getsockname (fd, (struct sockaddr *) &ss, &len) != 0
-      || !same_addr (&ss, local))
+      || !same_addr (&ss, len, local, locallen))
     return 0;
   len = sizeof ss;
   if (getpeername (fd, (struct sockaddr *) &ss, &len) != 0
-      || !same_addr (&ss, peer))
+      || !same_addr (&ss, len, peer, peerlen))
     return 0;
   return getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0
-    && type == SOCK_STREAM;
+    && type == SOCK_STREAM && !relays_own (fd);
 }
 
 int
@@ -225,11 +297,17 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
   int found = -1;
   DIR *d;
 
-  if ((local->sa_family != AF_INET && local->sa_family != AF_INET6)
+  if ((local->sa_family != AF_INET && local->sa_family != AF_INET6
+       && local->sa_family != AF_UNIX)
       || peer->sa_family != local->sa_family
-      || locallen < sizeof (struct sockaddr_in)
-      || peerlen < sizeof (struct sockaddr_in))
+      || locallen < (local->sa_family == AF_UNIX
+                     ? offsetof (struct sockaddr_un, sun_path)
+                     : sizeof (struct sockaddr_in))
+      || peerlen < (local->sa_family == AF_UNIX
+                    ? offsetof (struct sockaddr_un, sun_path)
+                    : sizeof (struct sockaddr_in)))
     return -1;
+  ossl_lock ();
   d = opendir ("/proc/self/fd");
   if (d)
     {
@@ -241,7 +319,7 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
           long fd = strtol (e->d_name, &end, 10);
           if (*end || end == e->d_name || fd == self || fd < 0)
             continue;
-          if (fd_matches ((int) fd, local, peer))
+          if (fd_matches ((int) fd, local, locallen, peer, peerlen))
             {
               if (found >= 0)
                 {
@@ -252,6 +330,7 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
             }
         }
       closedir (d);
+      ossl_unlock ();
       return found;
     }
   /* No /proc: every descriptor below the limit.  */
@@ -261,13 +340,17 @@ ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
     if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
       max = rl.rlim_cur > 65536 ? 65536 : (long) rl.rlim_cur;
     for (fd = 0; fd < max; fd++)
-      if (fd_matches ((int) fd, local, peer))
+      if (fd_matches ((int) fd, local, locallen, peer, peerlen))
         {
           if (found >= 0)
-            return -2;
+            {
+              found = -2;
+              break;
+            }
           found = (int) fd;
         }
   }
+  ossl_unlock ();
   return found;
 }
 
@@ -294,7 +377,8 @@ notify (struct ossl_relay *r, int ev)
   if ((r->events & ev) == ev && !(ev & OSSL_RELAY_FAILED))
     return;
   r->events |= ev;
-  r->notify_pending = 1;
+  if (ev & OSSL_RELAY_WAKE)
+    r->notify_pending = 1;
 }
 
 /* Move what the engine has for the network to the relay's buffer.  */
@@ -697,6 +781,34 @@ ossl_relay_start (int fd, struct ossl_conn *conn, long id, char *err,
       set_error (err, errlen, "not a descriptor");
       return NULL;
     }
+  /* Only a connected stream socket, never a relay's own: a wrong
+     number must not put a socketpair in place of a pipe or a file.  */
+  {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int type;
+    socklen_t tlen = sizeof type;
+    int own;
+    struct ossl_relay *q;
+    ossl_lock ();
+    own = relays_own (fd);
+    for (q = relays; q; q = q->next)
+      if (q->conn == conn && !q->done)
+        {
+          ossl_unlock ();
+          snprintf (err, errlen, "the connection is relayed already");
+          return NULL;
+        }
+    ossl_unlock ();
+    if (own || getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0
+        || type != SOCK_STREAM
+        || getpeername (fd, (struct sockaddr *) &ss, &len) != 0)
+      {
+        snprintf (err, errlen, "descriptor %d is not a connected stream socket",
+                  fd);
+        return NULL;
+      }
+  }
   r = calloc (1, sizeof *r);
   if (!r)
     {
@@ -828,15 +940,18 @@ ossl_relay_stop (struct ossl_relay *r, int restore,
   int ours, rc = 0;
 
   ossl_lock ();
+  ours = fstat (r->fd, &st) == 0 && st.st_dev == r->dev
+    && st.st_ino == r->ino;
   if (r->done)
     {
-      /* Ended already: there is no socket to give back.  */
+      /* Ended already: there is no socket to give back, but what the
+         relay gave Emacs before it ended may still be unread.  */
+      if (ours)
+        drain (r->fd, to_emacs);
       ossl_unlock ();
       return 0;
     }
   take_records (r);
-  ours = fstat (r->fd, &st) == 0 && st.st_dev == r->dev
-    && st.st_ino == r->ino;
   /* What Emacs has not read yet came first.  */
   if (ours)
     drain (r->fd, to_emacs);

@@ -8,14 +8,16 @@
    I/O thread: one poll loop serving every relay.
 
    Ownership.  An engine connection is used by one thread at a time:
-   every call into the module from Lisp holds the module lock
-   (ossl_lock), and so does the I/O thread whenever it touches a
-   relay or its connection.  A relay is freed by the I/O thread only,
+   once the I/O thread runs, every call into the module from Lisp holds
+   the module lock (ossl_lock), except while it calls a password
+   function, and so does the I/O thread whenever it touches a relay or
+   its connection.  A relay is freed by the I/O thread only,
    once Lisp has dropped it (ossl_relay_release) and it is done.
 
    Events reach Lisp through the channel (ossl_relay_set_channel): the
-   thread writes a relay's id and a newline when something happened,
-   and Lisp collects what with ossl_relay_events.  */
+   thread writes a relay's id and a newline when something Lisp must
+   act on happened (OSSL_RELAY_WAKE), and Lisp collects what with
+   ossl_relay_events.  */
 
 #ifndef OSSL_RELAY_H
 #define OSSL_RELAY_H
@@ -30,17 +32,32 @@
 #define OSSL_RELAY_PEER_CLOSED 2  /* the peer's close_notify came */
 #define OSSL_RELAY_NET_EOF 4      /* the real socket ended */
 #define OSSL_RELAY_DONE 8         /* the relay closed its descriptors */
+/* The events Lisp must act on, and so hears of on the channel.  The
+   others are only recorded: Emacs learns of an end from its own
+   descriptor, and a line on the channel is process output, which ends
+   any `accept-process-output' waiting for something else.  */
+#define OSSL_RELAY_WAKE OSSL_RELAY_FAILED
 
 struct ossl_relay;
 
-/* The module lock: recursive, held by every module call from Lisp and
-   by the I/O thread while it serves relays.  */
+/* The module lock: recursive, held by every module call from Lisp once
+   the I/O thread runs (ossl_relay_running), and by the I/O thread
+   while it serves relays.  */
 void ossl_lock (void);
 void ossl_unlock (void);
+/* Let go of the lock as many times as the calling thread holds it,
+   around a call into Lisp that may take long (a password function);
+   returns the count to give ossl_lock_resume.  */
+int ossl_lock_release (void);
+void ossl_lock_resume (int n);
+/* Whether the I/O thread was started (it then runs for good).  */
+int ossl_relay_running (void);
 
 /* The descriptor of the connected stream socket whose own address is
-   LOCAL and whose peer is PEER: the descriptor, -1 when there is
-   none, -2 when there is more than one (never a guess).  */
+   LOCAL and whose peer is PEER (IPv4, IPv6, or local sockets compared
+   by name as Emacs shows it), the relays' own sockets aside: the
+   descriptor, -1 when there is none, -2 when there is more than one
+   (never a guess).  */
 int ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
                      const struct sockaddr *peer, socklen_t peerlen);
 
@@ -80,7 +97,8 @@ void ossl_buf_free (struct ossl_buf *b);
    *FROM_EMACS; the ciphertext not sent yet to *TO_NET.  With RESTORE,
    the real socket goes back in place of the process's descriptor,
    when that descriptor is still the relay's and the relay has not
-   ended.  Returns 1 when the socket is back, 0 when not, -1 when
+   ended (once it has, *TO_EMACS still gets what Emacs did not read).
+   Returns 1 when the socket is back, 0 when not, -1 when
    putting it back failed (the reason in ERR).  The connection is no
    longer the relay's.  */
 int ossl_relay_stop (struct ossl_relay *r, int restore,

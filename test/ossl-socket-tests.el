@@ -56,6 +56,19 @@ With ALL, until no more than BASELINE relays are left unfreed."
    (lambda () (garbage-collect) (<= (ossl--relay-count all) baseline)) 20)
   (ossl--relay-count all))
 
+(defun ossl-sock--baseline ()
+  "The relays serving once those of earlier tests have wound down.
+Processes deleted by an earlier test end their relays a moment later
+\(and the connections a server accepted, once Emacs has read their end):
+wait while the count goes down, 5 seconds at most."
+  (let ((n (ossl--relay-count))
+        (end (+ (float-time) 5)))
+    (while (and (> n 0) (< (float-time) end)
+                (progn (accept-process-output nil 0.2)
+                       (< (ossl--relay-count) n)))
+      (setq n (ossl--relay-count)))
+    (ossl--relay-count)))
+
 (defun ossl-sock--bytes (n)
   "N deterministic bytes, as a unibyte string."
   (ossl-test-deterministic-bytes n))
@@ -74,6 +87,20 @@ the status work, `accept-process-output' with JUST-THIS-ONE works."
                   (col (ossl-sock--collector)))
               (should (ossl-ssl-conn-p c))
               (should (ossl--relayed-p c))
+              ;; A descriptor that is no socket is refused, and so is a
+              ;; second relay of one connection.
+              (dolist (fd '(0 1))
+                (should-error (ossl--relay-start fd (ossl--conn-handle c) 999)
+                              :type 'ossl-error))
+              (let* ((q (ossl-sock--connect peer "localhost"))
+                     (fd (ossl--relay-find (process-contact q :local)
+                                           (process-contact q :remote))))
+                (should (integerp fd))
+                (should (equal (should-error
+                                (ossl--relay-start fd (ossl--conn-handle c) 999)
+                                :type 'ossl-error)
+                               '(ossl-error "the connection is relayed already")))
+                (delete-process q))
               (should (eq (ossl-ssl-cipher-version c) 'TLSv1.3))
               (should (equal (ossl-ssl-verify-certificate c) '(0 . "ok")))
               (should (eq (plist-get (ossl-ssl-status c) :state) 'open))
@@ -115,8 +142,12 @@ socket coated with the option off.  Unknown addresses find nothing."
   (should-not (ossl--relay-find [127 0 0 1 1] [127 0 0 1 2]))
   (should-error (ossl--relay-find [127 0 0 1] [127 0 0 1 2])
                 :type 'wrong-type-argument)
-  (should-error (ossl--relay-find "x" [127 0 0 1 2])
+  (should-error (ossl--relay-find 'x [127 0 0 1 2])
                 :type 'wrong-type-argument)
+  (should-error (ossl--relay-find (make-string 200 ?x) "")
+                :type 'wrong-type-argument)
+  ;; Families differ: nothing.
+  (should-not (ossl--relay-find "x" [127 0 0 1 2]))
   (let ((srv (ossl-open-server "ossl-sock-srv" nil "127.0.0.1" t
                                :cert (ossl-test-file "server-chain.pem")
                                :key (ossl-test-file "server.key"))))
@@ -158,6 +189,152 @@ while True:
             (should-not (ossl--relayed-p c)))
         (delete-process pipe)
         (delete-process srv)))))
+
+(ert-deftest ossl-sock/password-function-leaves-the-relay-running ()
+  "A password function runs inside a module call, under the module
+lock; while it waits (for the user, say) relayed connections go on:
+here it makes an echo round trip through a relay while a download
+runs on another one, and both get all their bytes."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (echo (ossl-test-python-peer "echo"))
+      (ossl-test-with-peer (source (ossl-test-python-peer
+                                    "source" :bytes 20000000))
+        (let* ((p (ossl-sock--connect echo))
+               (col (ossl-sock--collector))
+               (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost"))
+               (d (ossl-sock--connect source))
+               (got 0)
+               (round-trip nil))
+          (unwind-protect
+              (progn
+                (set-process-filter p (car col))
+                (set-process-coding-system d 'binary 'binary)
+                (set-process-filter d (lambda (_p s) (setq got (+ got (length s)))))
+                (should (ossl--relayed-p c))
+                (should (ossl--relayed-p (ossl-starttls d :ca (ossl-sock--root)
+                                                        :hostname "localhost")))
+                (should (ossl-pem-read-key
+                         (ossl-test-file "encrypted.key")
+                         (lambda ()
+                           ;; Waits as a prompt would, but for a reply
+                           ;; that needs the relay thread: it must not be
+                           ;; stuck on the lock this call holds.
+                           (process-send-string p "ping\n")
+                           (let ((end (+ (float-time) 10)))
+                             (while (and (not (string-search "\n" (funcall (cdr col))))
+                                         (< (float-time) end))
+                               (accept-process-output p 0.1 nil t)))
+                           (setq round-trip (funcall (cdr col)))
+                           ossl-test-key-password)))
+                (should (equal round-trip "ping\n"))
+                (ossl-test-wait-for (lambda () (>= got 20000000)) 60)
+                (should (= got 20000000)))
+            (delete-process p)
+            (delete-process d)))))))
+
+;;;; Local sockets
+
+(defun ossl-sock--local-name ()
+  "A fresh absolute name for a local socket."
+  (expand-file-name (make-temp-name "ossl-sock-") temporary-file-directory))
+
+(ert-deftest ossl-sock/local-socket-client ()
+  "A client on a local (Unix-domain) socket to openssl s_server -unix is
+relayed: the socket is found by its peer's name, a second connection
+to the same name too (the first one's real socket is the relay's and
+does not count), and the data go through TLS both ways."
+  (ossl-sock--with-descriptor
+    (let ((name (ossl-sock--local-name)))
+      (ossl-test-with-peer
+          (peer (ossl-test-start-process
+                 "s_server-unix" ossl-test-openssl-program
+                 (list "s_server" "-unix" name "-rev"
+                       "-cert" (ossl-test-file "server.pem")
+                       "-key" (ossl-test-file "server.key")
+                       "-cert_chain" (ossl-test-file "int.pem"))
+                 :ready-regexp "^ACCEPT"))
+        (unwind-protect
+            (let (first)
+              (dotimes (i 2)
+                (let* ((p (make-network-process :name "ossl-sock-local"
+                                                :family 'local :service name))
+                       (col (ossl-sock--collector))
+                       (c (ossl-starttls p :ca (ossl-sock--root)
+                                         :hostname "localhost")))
+                  (should (ossl--relayed-p c))
+                  (should (equal (process-contact p :remote) name))
+                  (set-process-filter p (car col))
+                  (process-send-string p (format "hello %d\n" i))
+                  (ossl-test-wait-for
+                   (lambda () (string-search "\n" (funcall (cdr col)))))
+                  (should (equal (funcall (cdr col))
+                                 (format "%d olleh\n" i)))
+                  ;; s_server serves one client at a time: the first
+                  ;; is closed before the second comes.
+                  (if first
+                      (delete-process p)
+                    (setq first p)
+                    (process-send-eof p)
+                    (ossl-test-wait-for (lambda () (not (process-live-p p))))
+                    (delete-process p)))))
+          (when (file-exists-p name) (delete-file name)))))))
+
+(ert-deftest ossl-sock/local-socket-server-and-ambiguity ()
+  "Connections a local server accepted share its name and have none for
+their peer: the socket is found only while it is the only one so;
+with two, the coating stays on the Lisp path (never a guess).  An
+ossl server coat on a local socket, against openssl s_client -unix."
+  (ossl-sock--with-descriptor
+    (let* ((name (ossl-sock--local-name))
+           (accepted nil)
+           (conn nil)
+           (coat nil)
+           (srv (make-network-process
+                 :name "ossl-sock-local-srv" :family 'local :service name
+                 :server t :noquery t
+                 :log (lambda (_s c _m)
+                        (setq accepted (append accepted (list c)))
+                        (when coat
+                          (apply #'ossl-starttls c :server t
+                                 :callback (lambda (r) (setq conn r))
+                                 (ossl-sock--server-keys)))))))
+      (unwind-protect
+          (progn
+            ;; Two plain clients: their accepted ends are ambiguous.
+            (let ((a (make-network-process :name "a" :family 'local :service name))
+                  (b (make-network-process :name "b" :family 'local :service name)))
+              (ossl-test-wait-for (lambda () (= (length accepted) 2)))
+              (should (equal (process-contact (car accepted) :remote) ""))
+              (should (eq (ossl--relay-find name "") 'ambiguous))
+              (should-not (ossl-socket--descriptor (car accepted)))
+              ;; From the clients' side too.
+              (should (eq (ossl--relay-find "" name) 'ambiguous))
+              (should-not (ossl-socket--descriptor a))
+              (delete-process a)
+              (delete-process b)
+              (mapc #'delete-process accepted)
+              (setq accepted nil))
+            ;; One TLS client: found, relayed, data both ways.
+            (let ((col (ossl-sock--collector)))
+              (set-process-filter srv (car col))
+              (setq coat t)
+              (ossl-test-with-peer
+                  (client (ossl-test-start-process
+                           "s_client-unix" ossl-test-openssl-program
+                           (list "s_client" "-unix" name "-servername" "localhost"
+                                 "-CAfile" (ossl-sock--root))
+                           :ready-regexp "^ *Verify return code: "))
+                (ossl-test-wait-for (lambda () accepted))
+                (ossl-test-wait-for (lambda () conn))
+                (should (ossl--relayed-p conn))
+                (process-send-string (plist-get client :process) "from client\n")
+                (ossl-test-wait-for
+                 (lambda () (string-search "from client\n" (funcall (cdr col)))))
+                (process-send-string (car accepted) "from server\n")
+                (ossl-test-peer-wait-output client "from server"))))
+        (mapc #'delete-process accepted)
+        (delete-process srv)
+        (when (file-exists-p name) (delete-file name))))))
 
 ;;;; Both ends in this Emacs
 
@@ -239,7 +416,7 @@ the same socket carries cleartext; coat it again and finish again."
   "Coat one socket pair and finish it 1000 times in a row (STARTTLS
 again each time): every round's data arrives, no relay is left."
   (ossl-sock--with-descriptor
-    (let* ((baseline (ossl--relay-count))
+    (let* ((baseline (ossl-sock--baseline))
            (baseline-all (ossl--relay-count t))
            (accepted nil)
            (srv (make-network-process
@@ -314,7 +491,7 @@ while True:
   "200 relayed sockets at once, each with its own echo through one
 I/O thread; deleting them leaves no relay behind."
   (ossl-sock--with-descriptor
-    (let* ((baseline (ossl--relay-count))
+    (let* ((baseline (ossl-sock--baseline))
            (peer (ossl-test-start-process
                   "threaded-echo" "/usr/bin/python3"
                   (list "-c" ossl-sock--threaded-echo
@@ -381,6 +558,93 @@ truncated); `delete-process' sends close_notify too."
         (delete-process p)
         (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")))))
 
+(ert-deftest ossl-sock/ends-wake-nobody ()
+  "A relay that ends because Emacs deleted its process, or because the
+peer closed, writes nothing on the channel: that output would end an
+`accept-process-output' waiting for another process (found by
+`ossl-sec/network-mode-native-nsm-without-trampolines': a connection
+the NSM refused right after its handshake ended the wait for the
+next connection's handshake after some milliseconds).  The peer still
+gets close_notify and its socket closes."
+  (ossl-sock--with-descriptor
+    (let ((lines 0)
+          (count (lambda (_channel string)
+                   (setq lines (+ lines (cl-count ?\n string))))))
+      (advice-add 'ossl-socket--events :before count)
+      (unwind-protect
+          (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 2))
+            ;; Emacs deletes the process right after the handshake.
+            (let* ((baseline (ossl-sock--baseline))
+                   (p (ossl-sock--connect peer))
+                   (c (ossl-starttls p :ca (ossl-sock--root)
+                                     :hostname "localhost")))
+              (should (ossl--relayed-p c))
+              (accept-process-output nil 0.1)
+              (setq lines 0)
+              (delete-process p)
+              (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")
+              (should (= (ossl-sock--relays-settle baseline) baseline))
+              (should-not (accept-process-output ossl-socket--channel 0.3 nil t))
+              (should (= lines 0))
+              ;; The peer closes: Emacs sees the end on its descriptor.
+              (let* ((p (ossl-sock--connect peer))
+                     (c (ossl-starttls p :ca (ossl-sock--root)
+                                       :hostname "localhost")))
+                (should (ossl--relayed-p c))
+                (accept-process-output nil 0.1)
+                (setq lines 0)
+                (process-send-eof p)
+                (ossl-test-wait-for (lambda () (not (process-live-p p))))
+                (should (= (ossl-sock--relays-settle baseline) baseline))
+                (should-not (accept-process-output ossl-socket--channel 0.3 nil t))
+                (should (= lines 0))
+                (delete-process p))))
+        (advice-remove 'ossl-socket--events count)))))
+
+(defconst ossl-sock--answer-then-garbage "
+import os, socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(1)
+print('READY', s.getsockname()[1], flush=True)
+c = ctx.wrap_socket(s.accept()[0], server_side=True)
+c.recv(100)
+c.sendall(b'before\\n')
+os.write(c.fileno(), b'GARBAGE-NOT-TLS-' * 8)
+time.sleep(5)
+"
+  "A TLS server that answers a line with one, then sends bytes that are no TLS.")
+
+(ert-deftest ossl-sock/failure-delivers-what-came-before ()
+  "Cleartext the relay deciphered before the stream failed reaches the
+filter, as on the Lisp path, also when Emacs had not read it from the
+socketpair yet when the failure was noticed (the process is deleted
+then)."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-start-process
+                                "answer-then-garbage" "/usr/bin/python3"
+                                (list "-c" ossl-sock--answer-then-garbage
+                                      (ossl-test-file "server-chain.pem")
+                                      (ossl-test-file "server.key"))
+                                :ready-regexp "READY \\([0-9]+\\)"
+                                :port-regexp "READY \\([0-9]+\\)"))
+      (let* ((p (ossl-sock--connect peer))
+             (col (ossl-sock--collector))
+             (inhibit-message t)
+             (c (ossl-starttls p :ca (ossl-sock--root) :hostname "localhost")))
+        (should (ossl--relayed-p c))
+        (set-process-filter p (car col))
+        (process-send-string p "go\n")
+        ;; Emacs reads nothing meanwhile: the relay takes the answer and
+        ;; the garbage, and fails.
+        (call-process "sleep" nil nil nil "0.5")
+        (should (eq (ossl-ssl-state c) 'failed))
+        (should (equal (funcall (cdr col)) "before\n"))
+        (should-not (process-live-p p))
+        (should (string-match-p "failed" (ossl-ssl-error c)))))))
+
 (ert-deftest ossl-sock/truncation-is-recorded ()
   "A peer that closes TCP without close_notify: Emacs sees its end of
 file, the status says truncated; with close_notify it does not."
@@ -418,7 +682,7 @@ file, the status says truncated; with close_notify it does not."
 an upload (the descriptor closes under the thread): no crash, the
 relays go away, the next connection works."
   (ossl-sock--with-descriptor
-    (let ((baseline (ossl--relay-count)))
+    (let ((baseline (ossl-sock--baseline)))
       (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes (* 64 1024 1024)))
         (let* ((p (ossl-sock--connect peer))
                (got 0))
@@ -448,7 +712,7 @@ relays go away, the next connection works."
 while their relays still have work: the relay frees the connection
 itself when done; no crash, no relay left."
   (ossl-sock--with-descriptor
-    (let ((baseline (ossl--relay-count)))
+    (let ((baseline (ossl-sock--baseline)))
       (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 20))
         (dotimes (_ 20)
           (let ((p (ossl-sock--connect peer)))

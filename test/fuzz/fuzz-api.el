@@ -925,6 +925,11 @@ and public functions nothing is repaired: junk they leave is theirs."
       (message "ossl-fuzz-api: seed %d: %d calls (%d re-entrant from filters and callbacks) in %.0f s"
                seed (gethash 'calls ossl-fuzz--stats 0)
                (gethash 'reentrant ossl-fuzz--stats 0) secs)
+      ;; The pool's open connections, and the echo server's, are coated
+      ;; under the descriptor (the default path): say how many were.
+      (message "ossl-fuzz-api: %d sockets relayed under the descriptor (%s)"
+               (if (boundp 'ossl-socket--next-id) ossl-socket--next-id 0)
+               (if (boundp 'ossl-socket-data-path) ossl-socket-data-path "no ossl-socket"))
       (message "ossl-fuzz-api: %d returned, %d signalled, %d timed out"
                (gethash 'returned ossl-fuzz--stats 0) (gethash 'errors ossl-fuzz--stats 0)
                (gethash 'timeouts ossl-fuzz--stats 0))

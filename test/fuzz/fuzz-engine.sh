@@ -3,8 +3,9 @@
 # test/fuzz/fuzz_engine.c and run each for SECONDS (default 60).
 #
 # Targets: client, server (the engine against mutated TLS records), mitm
-# (a live pair, the input mutating the flights between them) and parse
-# (certificates, keys, sessions, ALPN, CA data).  Seeds: real handshakes
+# (a live pair, the input mutating the flights between them), parse
+# (certificates, keys, sessions, ALPN, CA data) and relay (a live pair,
+# each side relayed on its I/O thread as a coated socket is).  Seeds: real handshakes
 # between the engine's two sides, recorded by the binaries themselves
 # (OSSL_FUZZ_SEEDGEN), plus handshakes with openssl, gnutls-serv and
 # Python recorded by test/fuzz/record-seeds.el when Emacs and the peers
@@ -32,13 +33,15 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 flags="$flags -Wall -Wextra -Wno-deprecated-declarations -Imodule $ossl_cflags"
 mkdir -p "$out/artifacts" "$out/seeds" "$out/corpus"
 
-targets="client:1 server:2 mitm:3 parse:4"
+targets="client:1 server:2 mitm:3 parse:4 relay:5"
 for t in $targets; do
   name=${t%%:*}; n=${t#*:}
+  extra=
+  [ "$name" = relay ] && extra="module/relay.c -lpthread"
   # shellcheck disable=SC2086
   $cc $flags -DOSSL_FUZZ_TARGET="$n" -o "$out/fuzz-$name" \
     test/fuzz/fuzz_engine.c module/engine.c module/engine-ctx.c \
-    module/engine-session.c module/x509.c module/crypto.c $ossl_libs || exit 2
+    module/engine-session.c module/x509.c module/crypto.c $extra $ossl_libs || exit 2
   rm -rf "$out/seeds/$name"
   OSSL_FUZZ_SEEDGEN="$out/seeds/$name" "$out/fuzz-$name" >/dev/null 2>&1 || exit 2
   mkdir -p "$out/corpus/$name"

@@ -11,6 +11,11 @@
              session resumption: reaches the states after the handshake
    4 parse   certificates (PEM, DER), private keys, saved sessions, ALPN
              lists and CA bundles through the parsers the module uses
+   5 relay   a client and a server of the engine, once open, each relayed
+             as a coated socket is (module/relay.c, its I/O thread
+             running): the input sends from either "Emacs", passes,
+             mutates or drops the ciphertext between the two real
+             sockets, shuts or closes an Emacs end, pumps, finishes
 
    Inputs of client and server: a flags byte (which context, verify
    mode, ALPN, SNI) then chunks, each a 2-byte big-endian length and
@@ -37,6 +42,14 @@
 
 #include "engine-impl.h"
 #include "x509.h"
+#if OSSL_FUZZ_TARGET == 5
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "relay.h"
+#endif
 
 #ifndef OSSL_FUZZ_TARGET
 #define OSSL_FUZZ_TARGET 1
@@ -527,6 +540,220 @@ run_mitm (const uint8_t *data, size_t size)
   return 0;
 }
 
+#if OSSL_FUZZ_TARGET == 5
+/* Target 5: the relay.  */
+
+static int channel_out = -1;
+
+/* Read and drop what descriptor FD has now.  */
+static void
+sink (int fd)
+{
+  char buf[65536];
+  while (fd >= 0 && read (fd, buf, sizeof buf) > 0)
+    ;
+}
+
+/* Move what FROM has to TO, OP deciding: pass, flip a byte, cut, drop.  */
+static void
+wire (int from, int to, const uint8_t *op)
+{
+  unsigned char buf[65536];
+  ssize_t n = read (from, buf, sizeof buf), off;
+  if (n <= 0)
+    return;
+  off = (ssize_t) (((size_t) op[1] << 8 | op[2]) % (size_t) n);
+  switch (op[3] % 4)
+    {
+    case 1:
+      buf[off] ^= op[1] | 1;
+      break;
+    case 2:
+      n = off;
+      break;
+    case 3:
+      if (op[2] & 1)
+        return;
+      break;
+    }
+  if (n > 0 && write (to, buf, (size_t) n) < 0)
+    {
+      /* The relay closed its end: nothing to deliver to.  */
+    }
+}
+
+static void
+nonblock (int fd)
+{
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+}
+
+static __attribute__ ((unused)) int
+run_relay (const uint8_t *data, size_t size)
+{
+  static const uint8_t pass[4];
+  struct ossl_conn *conn[2];
+  struct ossl_relay *r[2] = { NULL, NULL };
+  struct flight f;
+  int fd[2][2] = { { -1, -1 }, { -1, -1 } }; /* [side][0 Emacs, 1 net] */
+  size_t pos = 1;
+  unsigned flags;
+  int round, i, waited;
+
+  if (size < 1)
+    return 0;
+  flags = data[0];
+  rng_reset ();
+  if (channel_out < 0)
+    {
+      int ch[2];
+      if (pipe (ch) == 0)
+        {
+          nonblock (ch[0]);
+          channel_out = ch[0];
+          ossl_relay_set_channel (ch[1]);
+        }
+    }
+  conn[0] = new_client (flags & 0x1f);
+  conn[1] = new_server ((flags >> 2) & 0x23);
+  if (!conn[0] || !conn[1])
+    goto out;
+  stream = STREAM_CLIENT;
+  step (conn[0], NULL, 0, NULL);
+  for (round = 0; round < 8; round++)
+    {
+      take (conn[0], &f);
+      stream = STREAM_SERVER;
+      if (f.n)
+        step (conn[1], f.p, f.n, NULL);
+      free (f.p);
+      take (conn[1], &f);
+      stream = STREAM_CLIENT;
+      if (f.n)
+        step (conn[0], f.p, f.n, NULL);
+      free (f.p);
+    }
+  if (conn[0]->state != OSSL_OPEN || conn[1]->state != OSSL_OPEN)
+    goto out;
+  for (i = 0; i < 2; i++)
+    {
+      if (socketpair (AF_UNIX, SOCK_STREAM, 0, fd[i]) != 0)
+        die ("socketpair");
+      nonblock (fd[i][0]);
+      nonblock (fd[i][1]);
+      r[i] = ossl_relay_start (fd[i][0], conn[i], i, err, sizeof err);
+      if (!r[i])
+        die ("relay start");
+    }
+  for (round = 0; round < 64; round++)
+    {
+      const uint8_t *op = pos + 4 <= size ? data + pos : pass;
+      int side = op[0] & 1;
+      pos += 4;
+      switch ((op[0] >> 1) % 8)
+        {
+        case 0:                 /* Emacs sends */
+          if (fd[side][0] >= 0
+              && write (fd[side][0], data, size > 2000 ? 2000 : size) < 0)
+            {
+              /* Full, or shut: as for Emacs.  */
+            }
+          break;
+        case 1:                 /* the network, both ways */
+        case 2:
+          wire (fd[0][1], fd[1][1], op);
+          wire (fd[1][1], fd[0][1], op);
+          break;
+        case 3:                 /* process-send-eof */
+          if (fd[side][0] >= 0)
+            shutdown (fd[side][0], SHUT_WR);
+          break;
+        case 4:                 /* delete-process */
+          if (op[3] % 4 == 0 && fd[side][0] >= 0)
+            {
+              close (fd[side][0]);
+              fd[side][0] = -1;
+            }
+          break;
+        case 5:                 /* the peer's socket goes away */
+          if (op[3] % 4 == 0 && fd[side][1] >= 0)
+            {
+              close (fd[side][1]);
+              fd[side][1] = -1;
+            }
+          break;
+        case 6:                 /* ossl-ssl-finish begins */
+          if (r[side] && op[3] % 3 == 0)
+            ossl_relay_shutdown (r[side]);
+          break;
+        default:
+          break;
+        }
+      for (i = 0; i < 2; i++)
+        {
+          if (r[i])
+            {
+              ossl_relay_pump (r[i]);
+              (void) ossl_relay_events (r[i]);
+            }
+          sink (fd[i][0]);
+        }
+      sink (channel_out);
+    }
+  for (i = 0; i < 2; i++)
+    {
+      if (!r[i])
+        continue;
+      if (flags & 128)
+        {
+          /* Lisp dropped the connection and the relay: the relay
+             frees the connection once its descriptors are closed.  */
+          if (ossl_relay_adopt (conn[i]))
+            conn[i] = NULL;
+          if (fd[i][0] >= 0)
+            close (fd[i][0]);
+          if (fd[i][1] >= 0)
+            close (fd[i][1]);
+          fd[i][0] = fd[i][1] = -1;
+        }
+      else
+        {
+          struct ossl_buf b[3];
+          memset (b, 0, sizeof b);
+          ossl_relay_stop (r[i], flags & 64, &b[0], &b[1], &b[2], err,
+                           sizeof err);
+          ossl_buf_free (&b[0]);
+          ossl_buf_free (&b[1]);
+          ossl_buf_free (&b[2]);
+        }
+      ossl_relay_release (r[i]);
+    }
+  /* Every relay is freed by the I/O thread, soon.  */
+  for (waited = 0; ossl_relay_count (1) > 0; waited++)
+    {
+      if (waited > 5000)
+        {
+          fprintf (stderr, "fuzz_engine: a relay was never freed\n");
+          abort ();
+        }
+      usleep (1000);
+    }
+ out:
+  for (i = 0; i < 2; i++)
+    {
+      if (fd[i][0] >= 0)
+        close (fd[i][0]);
+      if (fd[i][1] >= 0)
+        close (fd[i][1]);
+      if (conn[i])
+        ossl_conn_free (conn[i]);
+    }
+  sink (channel_out);
+  ERR_clear_error ();
+  return 0;
+}
+#endif
+
 /* Target 4: the parsers.  */
 
 static __attribute__ ((unused)) int
@@ -731,6 +958,29 @@ seedgen (const char *dir)
       seed_pair (dir, client_flags[i], 0, n++);
     else
       seed_pair (dir, server_flags[i], 1, n++);
+#elif OSSL_FUZZ_TARGET == 5
+  {
+    /* Every op in turn, on both sides, for a few flag bytes.  */
+    static const unsigned char relay_flags[] = { 0x00, 0x01, 0x02, 0x40,
+                                                 0x80, 0x0c };
+    unsigned char seed[1 + 4 * 64];
+    for (i = 0; i < sizeof relay_flags; i++)
+      {
+        char name[32];
+        size_t k;
+        seed[0] = relay_flags[i];
+        for (k = 0; k < 64; k++)
+          {
+            seed[1 + 4 * k] = (unsigned char) ((k * 5 + i) % 16);
+            seed[2 + 4 * k] = (unsigned char) k;
+            seed[3 + 4 * k] = (unsigned char) (k * 7);
+            seed[4 + 4 * k] = (unsigned char) (k % 5 == 4 ? 0 : 4 * (k % 3));
+          }
+        snprintf (name, sizeof name, "recorded-relay-%zu", i);
+        write_seed (dir, name, seed, sizeof seed);
+      }
+    (void) client_flags; (void) server_flags; (void) n; (void) mitm;
+  }
 #elif OSSL_FUZZ_TARGET == 3
   for (i = 0; i < 4; i++)
     {
@@ -819,6 +1069,11 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   const char *dir = getenv ("OSSL_FUZZ_SEEDGEN");
   (void) argc; (void) argv;
   debug = getenv ("OSSL_FUZZ_DEBUG") != NULL;
+#if OSSL_FUZZ_TARGET == 5
+  /* The harness writes to sockets the relay closed; the relay itself
+     never raises it (MSG_NOSIGNAL, its thread blocks signals).  */
+  signal (SIGPIPE, SIG_IGN);
+#endif
   init ();
   if (dir && *dir)
     {
@@ -837,6 +1092,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   return run_one_side (data, size, 1);
 #elif OSSL_FUZZ_TARGET == 3
   return run_mitm (data, size);
+#elif OSSL_FUZZ_TARGET == 5
+  return run_relay (data, size);
 #else
   return run_parse (data, size);
 #endif
