@@ -11,7 +11,6 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/mman.h>
-#include <openssl/crypto.h>
 
 #include "bindings.h"
 #include "crypto.h"
@@ -77,7 +76,7 @@ data_release (unsigned char *buf, size_t wipe)
   if (!buf)
     return;
   if (wipe)
-    OPENSSL_cleanse (buf, wipe);
+    ossl_crypto_cleanse (buf, wipe);
   if (buf != scratch)
     free (buf);
 #ifdef MADV_FREE
@@ -262,7 +261,7 @@ EM_DEFUN (Frand_bytes, "ossl--rand-bytes", 1, 1,
     }
   rc = ossl_crypto_rand (buf, (size_t) n, err, sizeof err);
   v = result (env, rc, buf, (size_t) n, err);
-  OPENSSL_cleanse (buf, (size_t) n);
+  ossl_crypto_cleanse (buf, (size_t) n);
   free (buf);
   return v;
 }
@@ -272,7 +271,7 @@ EM_DEFUN (Fdigest, "ossl--digest", 2, 2,
           "Return the digest NAME of the string DATA.\n\n(fn NAME DATA)")
 {
   char err[OSSL_ERRLEN];
-  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned char md[OSSL_MAX_MD_SIZE];
   size_t mdlen = 0;
   char *name;
   unsigned char *in;
@@ -299,7 +298,7 @@ EM_DEFUN (Fdigest_file, "ossl--digest-file", 2, 2,
           "(fn NAME FILE)")
 {
   char err[OSSL_ERRLEN + PATH_MAX];
-  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned char md[OSSL_MAX_MD_SIZE];
   size_t mdlen = 0;
   char *name, *file;
   int rc;
@@ -324,7 +323,7 @@ EM_DEFUN (Fhmac, "ossl--hmac", 3, 3,
           "(fn NAME DATA KEY)")
 {
   char err[OSSL_ERRLEN];
-  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned char mac[OSSL_MAX_MD_SIZE];
   size_t maclen = 0;
   /* name, key */
   char *p[2] = { NULL, NULL };
@@ -357,7 +356,7 @@ EM_DEFUN (Fbytes_to_key, "ossl--bytes-to-key", 5, 5,
           "(fn CIPHER DIGEST SALT PASSWORD COUNT)")
 {
   char err[OSSL_ERRLEN];
-  unsigned char key[EVP_MAX_KEY_LENGTH], iv[EVP_MAX_IV_LENGTH];
+  unsigned char key[OSSL_MAX_KEY_LENGTH], iv[OSSL_MAX_IV_LENGTH];
   int keylen = 0, ivlen = 0, rc;
   char *p[4] = { NULL, NULL, NULL, NULL };
   ptrdiff_t lens[4] = { -1, -1, 0, 0 };
@@ -389,8 +388,8 @@ EM_DEFUN (Fbytes_to_key, "ossl--bytes-to-key", 5, 5,
   if (!FAILED (env))
     v = em_cons (env, k, i);
  out:
-  OPENSSL_cleanse (key, sizeof key);
-  OPENSSL_cleanse (iv, sizeof iv);
+  ossl_crypto_cleanse (key, sizeof key);
+  ossl_crypto_cleanse (iv, sizeof iv);
   wipe_all (p, lens, 4);
   return v;
 }
@@ -421,7 +420,7 @@ derived (emacs_env *env, int rc, unsigned char *buf, size_t len,
          const char *err)
 {
   emacs_value v = result (env, rc, buf, len, err);
-  OPENSSL_cleanse (buf, len);
+  ossl_crypto_cleanse (buf, len);
   free (buf);
   return v;
 }

@@ -7,6 +7,7 @@
    already checked and spelled as strings.  Passwords copied into C
    are wiped; key bytes never reach an error message.  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +22,10 @@
 void
 ossl_pkey_fin (void *p) EMACS_NOEXCEPT
 {
-  EVP_PKEY_free (p);
+  ossl_pkey_free (p);
 }
 
-static EVP_PKEY *
+static struct evp_pkey_st *
 bind_pkey (emacs_env *env, emacs_value v)
 {
   return em_user_ptr (env, v, ossl_pkey_fin, "ossl--pkey-handle-p");
@@ -33,7 +34,7 @@ bind_pkey (emacs_env *env, emacs_value v)
 /* A handle owning K, or NULL after signalling ERR (K NULL) or
    failing; K is freed then.  */
 static emacs_value
-make_pkey (emacs_env *env, EVP_PKEY *k, const char *err)
+make_pkey (emacs_env *env, struct evp_pkey_st *k, const char *err)
 {
   emacs_value v;
 
@@ -45,7 +46,7 @@ make_pkey (emacs_env *env, EVP_PKEY *k, const char *err)
   v = env->make_user_ptr (env, ossl_pkey_fin, k);
   if (FAILED (env))
     {
-      EVP_PKEY_free (k);
+      ossl_pkey_free (k);
       return NULL;
     }
   return v;
@@ -56,7 +57,8 @@ static emacs_value
 take_bytes (emacs_env *env, unsigned char *out, size_t len)
 {
   emacs_value v = em_unibyte (env, (const char *) out, len);
-  OPENSSL_clear_free (out, len);
+  ossl_crypto_cleanse (out, len);
+  free (out);
   return v;
 }
 
@@ -72,11 +74,11 @@ bytes (emacs_env *env, emacs_value v, size_t *len)
 
 /* The digest called V (a string), or NULL with *NONE set when V is
    nil; NULL after signalling otherwise.  */
-static EVP_MD *
+static struct evp_md_st *
 digest (emacs_env *env, emacs_value v, bool *none)
 {
   char *name;
-  EVP_MD *md;
+  struct evp_md_st *md;
 
   *none = em_nilp (env, v);
   if (*none)
@@ -107,7 +109,7 @@ EM_DEFUN (Finfo, "ossl--pkey-info", 1, 1,
           "Return (TYPE BITS PRIVATE-P) of key H, TYPE an upper-case "
           "string.\n\n(fn H)")
 {
-  EVP_PKEY *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = bind_pkey (env, _h);
   struct ossl_pkey_info info;
   emacs_value items[3];
 
@@ -131,7 +133,7 @@ EM_DEFUN (Fgenerate, "ossl--pkey-generate", 4, 4,
   char *type, *curve = NULL;
   long bits = 0, exponent = 0;
   bool failed = false;
-  EVP_PKEY *k;
+  struct evp_pkey_st *k;
 
   if (!(type = em_string (env, _type, NULL)))
     return NULL;
@@ -173,7 +175,7 @@ EM_DEFUN (Fpublic, "ossl--pkey-public", 1, 1,
           "Return a new key with the public half of key H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = bind_pkey (env, _h);
 
   if (!k)
     return NULL;
@@ -184,7 +186,7 @@ EM_DEFUN (Fsame_public, "ossl--pkey-same-public", 2, 2,
           (emacs_env *env, emacs_value _a, emacs_value _b),
           "Return t if keys A and B have the same public key.\n\n(fn A B)")
 {
-  EVP_PKEY *a = bind_pkey (env, _a), *b;
+  struct evp_pkey_st *a = bind_pkey (env, _a), *b;
 
   if (!a || !(b = bind_pkey (env, _b)))
     return NULL;
@@ -216,11 +218,11 @@ sign_or_verify (emacs_env *env, emacs_value _h, emacs_value _digest,
                 int verify)
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = bind_pkey (env, _h);
   enum ossl_padding pad;
   unsigned char *msg = NULL, *sig = NULL;
   size_t len = 0, siglen = 0;
-  EVP_MD *md = NULL;
+  struct evp_md_st *md = NULL;
   emacs_value v = NULL;
   bool none;
   int rc;
@@ -243,7 +245,7 @@ sign_or_verify (emacs_env *env, emacs_value _h, emacs_value _digest,
   else
     v = em_unibyte (env, (const char *) sig, siglen);
  out:
-  EVP_MD_free (md);
+  ossl_crypto_md_free (md);
   em_free_secret ((char *) msg, len);
   free (sig);
   return v;
@@ -275,7 +277,7 @@ EM_DEFUN (Fderive, "ossl--pkey-derive", 2, 2,
           "\n\n(fn H PEER)")
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, _h), *peer;
+  struct evp_pkey_st *k = bind_pkey (env, _h), *peer;
   unsigned char *out;
   size_t len;
 
@@ -299,7 +301,7 @@ EM_DEFUN (Fseal, "ossl--pkey-seal", 3, 3,
 {
   char err[OSSL_ERRLEN];
   struct ossl_envelope e;
-  EVP_PKEY **keys = NULL;
+  struct evp_pkey_st **keys = NULL;
   emacs_value v = NULL, rest = _keys, items[3], *eks = NULL;
   unsigned char *msg = NULL;
   char *cipher;
@@ -310,7 +312,7 @@ EM_DEFUN (Fseal, "ossl--pkey-seal", 3, 3,
   /* The keys, a non-empty list of handles.  */
   while (!em_nilp (env, rest))
     {
-      EVP_PKEY **more = realloc (keys, (n + 1) * sizeof *keys);
+      struct evp_pkey_st **more = realloc (keys, (n + 1) * sizeof *keys);
       emacs_value car;
       if (!more)
         {
@@ -366,7 +368,7 @@ EM_DEFUN (Fopen, "ossl--pkey-open", 5, 5,
           "(fn CIPHER CIPHERTEXT H ENCRYPTED-KEY IV)")
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k;
+  struct evp_pkey_st *k;
   char *cipher;
   unsigned char *ct = NULL, *ek = NULL, *iv = NULL, *out;
   size_t ctlen, eklen, ivlen = 0, outlen;
@@ -407,7 +409,7 @@ EM_DEFUN (Fread, "ossl--pkey-read", 4, 4,
   bool is_file = env->eq (env, _kind, env->intern (env, "file"));
   char *value;
   ptrdiff_t len;
-  EVP_PKEY *k;
+  struct evp_pkey_st *k;
 
   if (!em_password (env, _password, &pw))
     return NULL;
@@ -424,7 +426,7 @@ EM_DEFUN (Fread, "ossl--pkey-read", 4, 4,
   em_password_free (&pw);
   if (FAILED (env))             /* the password function signalled */
     {
-      EVP_PKEY_free (k);
+      ossl_pkey_free (k);
       return NULL;
     }
   return make_pkey (env, k, err);
@@ -438,7 +440,7 @@ encode (emacs_env *env, emacs_value _h, emacs_value _private,
         char **out, size_t *len)
 {
   char err[OSSL_ERRLEN];
-  EVP_PKEY *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = bind_pkey (env, _h);
   struct em_password pw;
   bool failed = false;
   char *cipher;
@@ -525,7 +527,7 @@ EM_DEFUN (Fx509_pubkey, "ossl--x509-get-pubkey", 1, 1,
           "(fn X)")
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, _x);
+  struct x509_st *x = ossl_bind_x509 (env, _x);
 
   if (!x)
     return NULL;
@@ -537,8 +539,8 @@ EM_DEFUN (Fx509_signed_by, "ossl--x509-signed-by", 2, 2,
           "Return t if key handle K verifies certificate handle X's "
           "signature.\n\n(fn X K)")
 {
-  X509 *x = ossl_bind_x509 (env, _x);
-  EVP_PKEY *k;
+  struct x509_st *x = ossl_bind_x509 (env, _x);
+  struct evp_pkey_st *k;
 
   if (!x || !(k = bind_pkey (env, _k)))
     return NULL;

@@ -173,7 +173,7 @@ handles (emacs_env *env, struct ossl_x509_list *l)
 
 /* A handle for X, which the caller still owns.  */
 static emacs_value
-handle_or_nil (emacs_env *env, X509 *x)
+handle_or_nil (emacs_env *env, struct x509_st *x)
 {
   return x ? ossl_make_x509 (env, x) : em_nil;
 }
@@ -242,7 +242,7 @@ EM_DEFUN (Ffrom_der, "ossl--x509-from-der", 1, 1,
   char err[OSSL_ERRLEN];
   char *der;
   ptrdiff_t len;
-  X509 *x;
+  struct x509_st *x;
   emacs_value v;
 
   if (!(der = em_string (env, _string, &len)))
@@ -255,7 +255,7 @@ EM_DEFUN (Ffrom_der, "ossl--x509-from-der", 1, 1,
       return NULL;
     }
   v = ossl_make_x509 (env, x);
-  X509_free (x);
+  ossl_cert_free (x);
   return v;
 }
 
@@ -263,7 +263,7 @@ static emacs_value
 encode (emacs_env *env, emacs_value h, int pem)
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, h);
+  struct x509_st *x = ossl_bind_x509 (env, h);
   char *out;
   size_t len;
   emacs_value v;
@@ -299,7 +299,7 @@ EM_DEFUN (Fto_der, "ossl--x509-to-der", 1, 1,
 static emacs_value
 name (emacs_env *env, emacs_value _h, emacs_value _format, int issuer)
 {
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   enum ossl_name_form form = OSSL_NAME_ONELINE;
   char *s;
   emacs_value v;
@@ -354,7 +354,7 @@ EM_DEFUN (Fserial, "ossl--x509-serial", 1, 2,
           "With HEX non-nil, as colon-separated hex.\n\n"
           "(fn H &optional HEX)")
 {
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   unsigned char *mag;
   size_t len;
   int negative;
@@ -387,7 +387,7 @@ EM_DEFUN (Fserial, "ossl--x509-serial", 1, 2,
 static emacs_value
 validity (emacs_env *env, emacs_value _h, emacs_value _seconds, int after)
 {
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   emacs_value v;
 
   if (!x)
@@ -439,7 +439,7 @@ EM_DEFUN (Fsignature_type, "ossl--x509-signature-type", 1, 1,
           "Return the key type of certificate H's signature, a symbol.\n\n"
           "(fn H)")
 {
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   char buf[64];
 
   if (!x)
@@ -453,7 +453,7 @@ EM_DEFUN (Fpubkey, "ossl--x509-pubkey", 1, 1,
           "Return (ALGORITHM . BITS) of certificate H's public key.\n\n"
           "(fn H)")
 {
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   char buf[64];
   int bits;
 
@@ -468,7 +468,7 @@ EM_DEFUN (Ftext, "ossl--x509-text", 1, 1,
           "Return the human-readable dump of certificate H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   size_t len;
   char *s;
   emacs_value v;
@@ -523,7 +523,7 @@ EM_DEFUN (Finfo, "ossl--x509-info", 1, 1,
           "Return a plist describing certificate H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  X509 *x = ossl_bind_x509 (env, _h);
+  struct x509_st *x = ossl_bind_x509 (env, _h);
   struct ossl_x509_info info;
   emacs_value items[64];
   ptrdiff_t n = 0;

@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
@@ -68,6 +69,24 @@ ossl_crypto_cipher (const char *name)
   ERR_pop_to_mark ();
   return c;
 }
+
+void
+ossl_crypto_md_free (EVP_MD *md)
+{
+  EVP_MD_free (md);
+}
+
+void
+ossl_crypto_cleanse (void *p, size_t len)
+{
+  OPENSSL_cleanse (p, len);
+}
+
+_Static_assert (OSSL_MAX_MD_SIZE == EVP_MAX_MD_SIZE
+                && OSSL_MAX_KEY_LENGTH == EVP_MAX_KEY_LENGTH
+                && OSSL_MAX_IV_LENGTH == EVP_MAX_IV_LENGTH
+                && OSSL_MAX_BLOCK_LENGTH == EVP_MAX_BLOCK_LENGTH,
+                "crypto.h's sizes are OpenSSL's");
 
 const char *
 ossl_crypto_version (void)

@@ -7,7 +7,7 @@
    return 0 on success and -1 on failure, leaving a human-readable
    reason (with OpenSSL's reason string when there is one) in ERR of
    ERRLEN bytes.  Reasons never hold key or data bytes.  Every buffer
-   handed out is malloc'd; the caller frees it (after OPENSSL_cleanse
+   handed out is malloc'd; the caller frees it (after ossl_crypto_cleanse
    when it may hold secrets).  */
 
 #ifndef OSSL_CRYPTO_H
@@ -15,7 +15,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
+
+/* OpenSSL's own struct names (EVP_MD and EVP_CIPHER are typedefs of
+   them), so that the bind files that include this header need no
+   OpenSSL.  */
+struct evp_md_st;
+struct evp_cipher_st;
+
+/* OpenSSL's EVP_MAX_* sizes, for buffers in files without OpenSSL
+   (crypto.c checks that they match).  */
+#define OSSL_MAX_MD_SIZE 64
+#define OSSL_MAX_KEY_LENGTH 64
+#define OSSL_MAX_IV_LENGTH 16
+#define OSSL_MAX_BLOCK_LENGTH 32
 
 /* Put the printf-style message FMT and the first of OpenSSL's queued
    reasons into ERR, then clear OpenSSL's queue (also when ERR is NULL).
@@ -25,11 +37,16 @@ void ossl_crypto_error (char *err, size_t errlen, const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 
 /* The digest called NAME, fetched from the providers in use (free it
-   with EVP_MD_free), or NULL when there is none; OpenSSL's error
-   queue is left clear either way.  */
-EVP_MD *ossl_crypto_md (const char *name);
+   with ossl_crypto_md_free), or NULL when there is none; OpenSSL's
+   error queue is left clear either way.  */
+struct evp_md_st *ossl_crypto_md (const char *name);
+/* EVP_MD_free: free MD (NULL is fine).  */
+void ossl_crypto_md_free (struct evp_md_st *md);
 /* The same for ciphers (free with EVP_CIPHER_free).  */
-EVP_CIPHER *ossl_crypto_cipher (const char *name);
+struct evp_cipher_st *ossl_crypto_cipher (const char *name);
+
+/* OPENSSL_cleanse: wipe LEN bytes at P, a call the compiler keeps.  */
+void ossl_crypto_cleanse (void *p, size_t len);
 
 /* OpenSSL's version text, "OpenSSL 3.0.17 1 Jul 2025".  */
 const char *ossl_crypto_version (void);
@@ -61,7 +78,7 @@ int ossl_crypto_cipher_info (const char *name, struct ossl_cipher_info *info,
 int ossl_crypto_rand (unsigned char *out, size_t len, char *err,
                       size_t errlen);
 
-/* The digest NAME of DATA (LEN bytes) into OUT (EVP_MAX_MD_SIZE bytes
+/* The digest NAME of DATA (LEN bytes) into OUT (OSSL_MAX_MD_SIZE bytes
    at least), *OUTLEN bytes.  */
 int ossl_crypto_digest (const char *name, const unsigned char *data,
                         size_t len, unsigned char *out, size_t *outlen,
@@ -80,7 +97,7 @@ int ossl_crypto_hmac (const char *name, const unsigned char *data,
 /* EVP_BytesToKey: the key and IV of cipher CIPHER (their lengths in
    *KEYLEN and *IVLEN) derived with digest MD from PASS, the 8-byte
    SALT (or NULL) and COUNT rounds.  KEY and IV are
-   EVP_MAX_KEY_LENGTH and EVP_MAX_IV_LENGTH bytes long.  */
+   OSSL_MAX_KEY_LENGTH and OSSL_MAX_IV_LENGTH bytes long.  */
 int ossl_crypto_bytes_to_key (const char *cipher, const char *md,
                               const unsigned char *salt,
                               const unsigned char *pass, size_t passlen,
@@ -108,7 +125,7 @@ int ossl_crypto_scrypt (const unsigned char *pass, size_t passlen,
 /* Pieces EVP takes at once (its lengths are ints).  */
 #define OSSL_CRYPTO_PIECE (1 << 30)
 /* What a cipher may add to its input: padding, and an AEAD tag.  */
-#define OSSL_CRYPTO_SLACK (2 * EVP_MAX_BLOCK_LENGTH + 16)
+#define OSSL_CRYPTO_SLACK (2 * OSSL_MAX_BLOCK_LENGTH + 16)
 
 /* Encrypt (ENCRYPT non-zero) or decrypt DATA (LEN bytes) with cipher
    NAME under KEY and IV (NULL when the cipher takes none), AAD (NULL

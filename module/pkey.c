@@ -14,6 +14,8 @@
 #include <openssl/encoder.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "crypto.h"
@@ -51,6 +53,12 @@ static int
 has_param (EVP_PKEY *k, const char *name, int bn)
 {
   return get_param (k, name, bn, 0) || get_param (k, name, bn, 8192);
+}
+
+void
+ossl_pkey_free (EVP_PKEY *k)
+{
+  EVP_PKEY_free (k);
 }
 
 void

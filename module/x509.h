@@ -14,13 +14,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
+
+/* OpenSSL's own struct names (X509 and SSL are typedefs of them), so
+   that the bind files that include this header need no OpenSSL.  */
+struct x509_st;
+struct ssl_st;
 
 /* Certificates as an array of owned references.  */
 struct ossl_x509_list
 {
-  X509 **certs;
+  struct x509_st **certs;
   size_t n;
 };
 
@@ -38,12 +41,12 @@ int ossl_x509_parse (const char *data, size_t len, int pem_only,
 int ossl_x509_read_file (const char *file, struct ossl_x509_list *out,
                          char *err, size_t errlen);
 /* Exactly one DER certificate and nothing after it.  */
-X509 *ossl_x509_from_der (const char *data, size_t len, char *err,
+struct x509_st *ossl_x509_from_der (const char *data, size_t len, char *err,
                           size_t errlen);
 
 /* The PEM (PEM non-zero) or DER encoding of X in *OUT (*OUTLEN bytes;
    a PEM string is also NUL-terminated).  */
-int ossl_x509_encode (X509 *x, int pem, char **out, size_t *outlen,
+int ossl_x509_encode (struct x509_st *x, int pem, char **out, size_t *outlen,
                       char *err, size_t errlen);
 
 enum ossl_name_form
@@ -54,44 +57,44 @@ enum ossl_name_form
 
 /* X's subject (or issuer when ISSUER) in FORM; NULL when out of
    memory.  */
-char *ossl_x509_name (X509 *x, int issuer, enum ossl_name_form form);
+char *ossl_x509_name (struct x509_st *x, int issuer, enum ossl_name_form form);
 
 /* X's serial number as its sign (*NEGATIVE) and magnitude (big-endian
    bytes, no leading zero; *LEN is 0 for the serial 0).  */
-int ossl_x509_serial (X509 *x, int *negative, unsigned char **mag,
+int ossl_x509_serial (struct x509_st *x, int *negative, unsigned char **mag,
                       size_t *len);
 /* The same as colon-separated uppercase hex, "7F:AB:01", with a
    leading "-" when negative.  */
-char *ossl_x509_serial_hex (X509 *x);
+char *ossl_x509_serial_hex (struct x509_st *x);
 
 /* X's notBefore (or notAfter when AFTER) as stored: "020802062727Z"
    (UTCTime) or "20500101000000Z" (GeneralizedTime).  */
-char *ossl_x509_time_string (X509 *x, int after);
+char *ossl_x509_time_string (struct x509_st *x, int after);
 /* The same as seconds since the epoch.  */
-int ossl_x509_time_epoch (X509 *x, int after, int64_t *secs);
+int ossl_x509_time_epoch (struct x509_st *x, int after, int64_t *secs);
 
 /* Lower-case name of the key type that made X's signature: "rsa",
    "rsa-pss", "ec", "ed25519", "ed448", "dsa", else OpenSSL's short
    name lowercased, or "unknown".  */
-void ossl_x509_signature_type (X509 *x, char *buf, size_t len);
+void ossl_x509_signature_type (struct x509_st *x, char *buf, size_t len);
 /* Name of X's signature algorithm, "ecdsa-with-SHA256",
    "sha256WithRSAEncryption", or its OID in dotted form.  */
-void ossl_x509_signature_algorithm (X509 *x, char *buf, size_t len);
+void ossl_x509_signature_algorithm (struct x509_st *x, char *buf, size_t len);
 /* Algorithm of X's public key ("EC", "RSA", "ED25519", "RSA-PSS")
    and its size in bits (0 when OpenSSL cannot tell).  */
-void ossl_x509_pubkey (X509 *x, char *buf, size_t len, int *bits);
+void ossl_x509_pubkey (struct x509_st *x, char *buf, size_t len, int *bits);
 
 /* The human-readable dump `openssl x509 -text -noout' prints.  */
-char *ossl_x509_text (X509 *x, size_t *len, char *err, size_t errlen);
+char *ossl_x509_text (struct x509_st *x, size_t *len, char *err, size_t errlen);
 
 /* Colon-separated uppercase hex digest of X's DER form with the digest
    named DIGEST ("SHA256", "SHA1"); NULL when unavailable.  */
-char *ossl_x509_fingerprint (X509 *x, const char *digest);
+char *ossl_x509_fingerprint (struct x509_st *x, const char *digest);
 
 /* Colon-separated uppercase hex digest, with the digest named DIGEST,
    of X's SubjectPublicKeyInfo in DER form (the whole structure, as
    GnuTLS's key ids and HPKP pins hash it); NULL when unavailable.  */
-char *ossl_x509_key_fingerprint (X509 *x, const char *digest);
+char *ossl_x509_key_fingerprint (struct x509_st *x, const char *digest);
 
 /* Verify outcomes: OpenSSL's X509_V_* codes, plus two of ossl's own
    for a peer that verified as far as OpenSSL goes but is still not
@@ -156,14 +159,14 @@ struct ossl_x509_info
 };
 
 /* Fill INFO from X; on failure INFO holds nothing to free.  */
-int ossl_x509_info (X509 *x, struct ossl_x509_info *info, char *err,
+int ossl_x509_info (struct x509_st *x, struct ossl_x509_info *info, char *err,
                     size_t errlen);
 void ossl_x509_info_free (struct ossl_x509_info *info);
 
 /* The certificates the peer of SSL sent, leaf first, in the order they
    came on the wire.  A server's view of a client chain lacks the leaf
    in OpenSSL; this puts it back.  Empty when there is none.  */
-int ossl_x509_peer_chain (SSL *ssl, int server, struct ossl_x509_list *out,
+int ossl_x509_peer_chain (struct ssl_st *ssl, int server, struct ossl_x509_list *out,
                           char *err, size_t errlen);
 
 #endif /* OSSL_X509_H */
