@@ -2,7 +2,7 @@
    key agreement, envelopes and PEM/DER (issue 16).
 
    Argument checks and Lisp conversions only; the work is in pkey.c.
-   A key handle is a user pointer holding one EVP_PKEY; the Lisp layer
+   A key handle (handles.c) holds one EVP_PKEY; the Lisp layer
    wraps it in an `ossl-pkey' struct.  Algorithm names come from Lisp
    already checked and spelled as strings.  Passwords copied into C
    are wiped; key bytes never reach an error message.  */
@@ -18,39 +18,6 @@
 #define FAILED(env) \
   ((env)->non_local_exit_check (env) != emacs_funcall_exit_return)
 #define ERROR "ossl-crypto-error"
-
-void
-ossl_pkey_fin (void *p) EMACS_NOEXCEPT
-{
-  ossl_pkey_free (p);
-}
-
-static struct evp_pkey_st *
-bind_pkey (emacs_env *env, emacs_value v)
-{
-  return em_user_ptr (env, v, ossl_pkey_fin, "ossl--pkey-handle-p");
-}
-
-/* A handle owning K, or NULL after signalling ERR (K NULL) or
-   failing; K is freed then.  */
-static emacs_value
-make_pkey (emacs_env *env, struct evp_pkey_st *k, const char *err)
-{
-  emacs_value v;
-
-  if (!k)
-    {
-      em_signal (env, ERROR, err);
-      return NULL;
-    }
-  v = env->make_user_ptr (env, ossl_pkey_fin, k);
-  if (FAILED (env))
-    {
-      ossl_pkey_free (k);
-      return NULL;
-    }
-  return v;
-}
 
 /* A unibyte string of OUT (LEN bytes), which is wiped and freed.  */
 static emacs_value
@@ -109,7 +76,7 @@ EM_DEFUN (Finfo, "ossl--pkey-info", 1, 1,
           "Return (TYPE BITS PRIVATE-P) of key H, TYPE an upper-case "
           "string.\n\n(fn H)")
 {
-  struct evp_pkey_st *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = ossl_bind_pkey (env, _h);
   struct ossl_pkey_info info;
   emacs_value items[3];
 
@@ -149,7 +116,7 @@ EM_DEFUN (Fgenerate, "ossl--pkey-generate", 4, 4,
                           curve, err, sizeof err);
   free (type);
   free (curve);
-  return make_pkey (env, k, err);
+  return ossl_make_pkey (env, k, err);
 }
 
 static void
@@ -175,20 +142,20 @@ EM_DEFUN (Fpublic, "ossl--pkey-public", 1, 1,
           "Return a new key with the public half of key H.\n\n(fn H)")
 {
   char err[OSSL_ERRLEN];
-  struct evp_pkey_st *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = ossl_bind_pkey (env, _h);
 
   if (!k)
     return NULL;
-  return make_pkey (env, ossl_pkey_public (k, err, sizeof err), err);
+  return ossl_make_pkey (env, ossl_pkey_public (k, err, sizeof err), err);
 }
 
 EM_DEFUN (Fsame_public, "ossl--pkey-same-public", 2, 2,
           (emacs_env *env, emacs_value _a, emacs_value _b),
           "Return t if keys A and B have the same public key.\n\n(fn A B)")
 {
-  struct evp_pkey_st *a = bind_pkey (env, _a), *b;
+  struct evp_pkey_st *a = ossl_bind_pkey (env, _a), *b;
 
-  if (!a || !(b = bind_pkey (env, _b)))
+  if (!a || !(b = ossl_bind_pkey (env, _b)))
     return NULL;
   return ossl_pkey_same_public (a, b) ? em_t : em_nil;
 }
@@ -218,7 +185,7 @@ sign_or_verify (emacs_env *env, emacs_value _h, emacs_value _digest,
                 int verify)
 {
   char err[OSSL_ERRLEN];
-  struct evp_pkey_st *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = ossl_bind_pkey (env, _h);
   enum ossl_padding pad;
   unsigned char *msg = NULL, *sig = NULL;
   size_t len = 0, siglen = 0;
@@ -277,11 +244,11 @@ EM_DEFUN (Fderive, "ossl--pkey-derive", 2, 2,
           "\n\n(fn H PEER)")
 {
   char err[OSSL_ERRLEN];
-  struct evp_pkey_st *k = bind_pkey (env, _h), *peer;
+  struct evp_pkey_st *k = ossl_bind_pkey (env, _h), *peer;
   unsigned char *out;
   size_t len;
 
-  if (!k || !(peer = bind_pkey (env, _peer)))
+  if (!k || !(peer = ossl_bind_pkey (env, _peer)))
     return NULL;
   if (ossl_pkey_derive (k, peer, &out, &len, err, sizeof err))
     {
@@ -321,7 +288,7 @@ EM_DEFUN (Fseal, "ossl--pkey-seal", 3, 3,
         }
       keys = more;
       car = env->funcall (env, env->intern (env, "car-safe"), 1, &rest);
-      if (FAILED (env) || !(keys[n++] = bind_pkey (env, car)))
+      if (FAILED (env) || !(keys[n++] = ossl_bind_pkey (env, car)))
         goto out;
       rest = env->funcall (env, env->intern (env, "cdr-safe"), 1, &rest);
       if (FAILED (env))
@@ -376,7 +343,7 @@ EM_DEFUN (Fopen, "ossl--pkey-open", 5, 5,
 
   if (!(cipher = em_string (env, _cipher, NULL)))
     return NULL;
-  if (!(k = bind_pkey (env, _h)) || !(ct = bytes (env, _ciphertext, &ctlen))
+  if (!(k = ossl_bind_pkey (env, _h)) || !(ct = bytes (env, _ciphertext, &ctlen))
       || !(ek = bytes (env, _encrypted_key, &eklen))
       || (!em_nilp (env, _iv) && !(iv = bytes (env, _iv, &ivlen))))
     goto out;
@@ -429,7 +396,7 @@ EM_DEFUN (Fread, "ossl--pkey-read", 4, 4,
       ossl_pkey_free (k);
       return NULL;
     }
-  return make_pkey (env, k, err);
+  return ossl_make_pkey (env, k, err);
 }
 
 /* Encode key H (its PRIVATE part or not, PEM or DER, encrypted with
@@ -440,7 +407,7 @@ encode (emacs_env *env, emacs_value _h, emacs_value _private,
         char **out, size_t *len)
 {
   char err[OSSL_ERRLEN];
-  struct evp_pkey_st *k = bind_pkey (env, _h);
+  struct evp_pkey_st *k = ossl_bind_pkey (env, _h);
   struct em_password pw;
   bool failed = false;
   char *cipher;
@@ -531,7 +498,7 @@ EM_DEFUN (Fx509_pubkey, "ossl--x509-get-pubkey", 1, 1,
 
   if (!x)
     return NULL;
-  return make_pkey (env, ossl_pkey_of_x509 (x, err, sizeof err), err);
+  return ossl_make_pkey (env, ossl_pkey_of_x509 (x, err, sizeof err), err);
 }
 
 EM_DEFUN (Fx509_signed_by, "ossl--x509-signed-by", 2, 2,
@@ -542,7 +509,7 @@ EM_DEFUN (Fx509_signed_by, "ossl--x509-signed-by", 2, 2,
   struct x509_st *x = ossl_bind_x509 (env, _x);
   struct evp_pkey_st *k;
 
-  if (!x || !(k = bind_pkey (env, _k)))
+  if (!x || !(k = ossl_bind_pkey (env, _k)))
     return NULL;
   return ossl_pkey_x509_signed_by (x, k) ? em_t : em_nil;
 }

@@ -7,7 +7,7 @@
 #include "engine.h"
 
 /* Handles (handles.c).  Finalizers double as type tags: a user
-   pointer is a context, a connection or a certificate exactly when
+   pointer is a context, a connection, a certificate or a key exactly when
    its finalizer is ours.  They free memory only and never call into
    Emacs.  */
 void ossl_ctx_fin (void *p) EMACS_NOEXCEPT;
@@ -27,6 +27,13 @@ struct ossl_ctx *ossl_bind_ctx (emacs_env *env, emacs_value v);
 struct x509_st *ossl_bind_x509 (emacs_env *env, emacs_value v);
 /* A new Lisp certificate object holding its own reference to X.  */
 emacs_value ossl_make_x509 (emacs_env *env, struct x509_st *x);
+/* The key in V, or NULL after signalling.  */
+struct evp_pkey_st;
+struct evp_pkey_st *ossl_bind_pkey (emacs_env *env, emacs_value v);
+/* A new Lisp key object owning K, or NULL after signalling
+   ossl-crypto-error with ERR (K NULL) or failing; K is freed then.  */
+emacs_value ossl_make_pkey (emacs_env *env, struct evp_pkey_st *k,
+                            const char *err);
 
 /* The verify mode (enum ossl_verify) named by the symbol V: `none',
    `request' or `require'; else false after signalling

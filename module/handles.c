@@ -1,6 +1,6 @@
 /* handles.c -- the Lisp objects that hold engine objects.
 
-   A context, a connection or a certificate reaches Lisp as a user
+   A context, a connection, a certificate or a key reaches Lisp as a user
    pointer whose finalizer is the one below for its kind: finalizers
    double as type tags (after emacs-zmq), so a user pointer is of a
    kind exactly when its finalizer is ours.  They free memory only
@@ -9,6 +9,7 @@
    files never call each other.  */
 
 #include "bindings.h"
+#include "pkey.h"
 #include "relay.h"
 
 void
@@ -72,4 +73,35 @@ ossl_make_x509 (emacs_env *env, struct x509_st *x)
       return NULL;
     }
   return env->make_user_ptr (env, ossl_x509_fin, x);
+}
+
+void
+ossl_pkey_fin (void *p) EMACS_NOEXCEPT
+{
+  ossl_pkey_free (p);
+}
+
+struct evp_pkey_st *
+ossl_bind_pkey (emacs_env *env, emacs_value v)
+{
+  return em_user_ptr (env, v, ossl_pkey_fin, "ossl--pkey-handle-p");
+}
+
+emacs_value
+ossl_make_pkey (emacs_env *env, struct evp_pkey_st *k, const char *err)
+{
+  emacs_value v;
+
+  if (!k)
+    {
+      em_signal (env, "ossl-crypto-error", err);
+      return NULL;
+    }
+  v = env->make_user_ptr (env, ossl_pkey_fin, k);
+  if (env->non_local_exit_check (env) != emacs_funcall_exit_return)
+    {
+      ossl_pkey_free (k);
+      return NULL;
+    }
+  return v;
 }
