@@ -14,20 +14,6 @@
   if ((env)->non_local_exit_check (env) != emacs_funcall_exit_return) \
     return NULL
 
-/* The string or nil in V as a C string (or NULL); *FAILED on error.  */
-static char *
-opt_string (emacs_env *env, emacs_value v, bool *failed)
-{
-  return em_string_or_nil (env, v, failed);
-}
-
-/* S as a Lisp string, or nil when S is NULL or empty.  */
-static emacs_value
-str_or_nil (emacs_env *env, const char *s)
-{
-  return s && *s ? em_str (env, s) : em_nil;
-}
-
 /* Contexts.  */
 
 EM_DEFUN (Fctx_new, "ossl--ctx-new", 1, 1,
@@ -82,10 +68,10 @@ EM_DEFUN (Fctx_ciphers, "ossl--ctx-ciphers", 3, 3,
 
   if (!c)
     return NULL;
-  ciphers = opt_string (env, _ciphers, &failed);
+  ciphers = em_string_or_nil (env, _ciphers, &failed);
   if (failed)
     return NULL;
-  suites = opt_string (env, _suites, &failed);
+  suites = em_string_or_nil (env, _suites, &failed);
   if (failed)
     {
       free (ciphers);
@@ -407,7 +393,7 @@ EM_DEFUN (Freason, "ossl--reason", 1, 1,
   struct ossl_conn *conn = ossl_bind_any_conn (env, _conn);
   if (!conn)
     return NULL;
-  return str_or_nil (env, ossl_conn_reason (conn));
+  return em_nonempty_str_or_nil (env, ossl_conn_reason (conn));
 }
 
 EM_DEFUN (Fpeer_closed_p, "ossl--peer-closed-p", 1, 1,
@@ -427,7 +413,7 @@ EM_DEFUN (Fprotocol, "ossl--protocol", 1, 1,
   struct ossl_conn *conn = ossl_bind_conn (env, _conn);
   if (!conn)
     return NULL;
-  return str_or_nil (env, ossl_conn_protocol (conn));
+  return em_nonempty_str_or_nil (env, ossl_conn_protocol (conn));
 }
 
 EM_DEFUN (Fcipher, "ossl--cipher", 1, 1,
@@ -729,19 +715,19 @@ EM_DEFUN (Fconn_info, "ossl--conn-info", 1, 1,
     return NULL;
   ossl_conn_get_info (conn, &info);
   items[0] = em_intern (env, ":protocol");
-  items[1] = str_or_nil (env, info.protocol);
+  items[1] = em_nonempty_str_or_nil (env, info.protocol);
   items[2] = em_intern (env, ":cipher");
-  items[3] = str_or_nil (env, info.cipher);
+  items[3] = em_nonempty_str_or_nil (env, info.cipher);
   items[4] = em_intern (env, ":cipher-bits");
   items[5] = info.cipher ? env->make_integer (env, info.cipher_bits) : em_nil;
   items[6] = em_intern (env, ":group");
-  items[7] = str_or_nil (env, info.group);
+  items[7] = em_nonempty_str_or_nil (env, info.group);
   items[8] = em_intern (env, ":signature-algorithm");
-  items[9] = str_or_nil (env, info.signature);
+  items[9] = em_nonempty_str_or_nil (env, info.signature);
   items[10] = em_intern (env, ":server-name");
-  items[11] = str_or_nil (env, info.server_name);
+  items[11] = em_nonempty_str_or_nil (env, info.server_name);
   items[12] = em_intern (env, ":alpn");
-  items[13] = str_or_nil (env, info.alpn);
+  items[13] = em_nonempty_str_or_nil (env, info.alpn);
   items[14] = em_intern (env, ":session-reused");
   items[15] = info.session_reused ? em_t : em_nil;
   items[16] = em_intern (env, ":secure-renegotiation");

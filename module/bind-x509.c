@@ -488,12 +488,6 @@ EM_DEFUN (Ftext, "ossl--x509-text", 1, 1,
 /* The plist.  */
 
 static emacs_value
-str_or_nil (emacs_env *env, const char *s)
-{
-  return s ? text0 (env, s) : em_nil;
-}
-
-static emacs_value
 symbols (emacs_env *env, const char *const *names, size_t n)
 {
   emacs_value list = em_nil;
@@ -557,10 +551,10 @@ EM_DEFUN (Finfo, "ossl--x509-info", 1, 1,
   PUT (":signature-type", env->intern (env, info.signature_type));
   PUT (":public-key-algorithm", text0 (env, info.pubkey_algorithm));
   PUT (":public-key-bits", env->make_integer (env, info.pubkey_bits));
-  PUT (":sha256", str_or_nil (env, info.sha256));
-  PUT (":sha1", str_or_nil (env, info.sha1));
-  PUT (":public-key-sha256", str_or_nil (env, info.key_sha256));
-  PUT (":public-key-sha1", str_or_nil (env, info.key_sha1));
+  PUT (":sha256", em_str_or_nil (env, info.sha256));
+  PUT (":sha1", em_str_or_nil (env, info.sha1));
+  PUT (":public-key-sha256", em_str_or_nil (env, info.key_sha256));
+  PUT (":public-key-sha1", em_str_or_nil (env, info.key_sha1));
   PUT (":subject-alt-names", altname_list (env, &info));
   PUT (":ca-p", info.ca ? em_t : em_nil);
   PUT (":path-length", info.ca && info.pathlen >= 0
@@ -569,8 +563,8 @@ EM_DEFUN (Finfo, "ossl--x509-info", 1, 1,
   PUT (":extended-key-usage",
        symbols (env, (const char *const *) info.ext_key_usage,
                 info.n_ext_key_usage));
-  PUT (":subject-key-id", str_or_nil (env, info.subject_key_id));
-  PUT (":authority-key-id", str_or_nil (env, info.authority_key_id));
+  PUT (":subject-key-id", em_str_or_nil (env, info.subject_key_id));
+  PUT (":authority-key-id", em_str_or_nil (env, info.authority_key_id));
   PUT (":self-signed-p", info.self_signed ? em_t : em_nil);
 #undef PUT
   ossl_x509_info_free (&info);

@@ -36,6 +36,18 @@ em_str (emacs_env *env, const char *s)
 }
 
 emacs_value
+em_str_or_nil (emacs_env *env, const char *s)
+{
+  return s ? em_str (env, s) : em_nil;
+}
+
+emacs_value
+em_nonempty_str_or_nil (emacs_env *env, const char *s)
+{
+  return s && *s ? em_str (env, s) : em_nil;
+}
+
+emacs_value
 em_unibyte (emacs_env *env, const char *data, size_t len)
 {
   if (len > PTRDIFF_MAX)

@@ -62,6 +62,12 @@ void em_password_free (struct em_password *pw);
 
 emacs_value em_unibyte (emacs_env *env, const char *data, size_t len);
 emacs_value em_str (emacs_env *env, const char *s);
+/* S as a Lisp string, or nil when S is NULL (a value that is absent
+   or unavailable).  */
+emacs_value em_str_or_nil (emacs_env *env, const char *s);
+/* S as a Lisp string, or nil when S is NULL or "" (a value the engine
+   reports as empty when there is none).  */
+emacs_value em_nonempty_str_or_nil (emacs_env *env, const char *s);
 /* An integer in [MIN, MAX], else wrong-type / args-out-of-range.  */
 bool em_int (emacs_env *env, emacs_value v, long min, long max, long *out);
 
