@@ -41,7 +41,7 @@ for t in $targets; do
   # shellcheck disable=SC2086
   $cc $flags -DOSSL_FUZZ_TARGET="$n" -o "$out/fuzz-$name" \
     test/fuzz/fuzz_engine.c module/engine.c module/engine-ctx.c \
-    module/engine-session.c module/x509.c module/crypto.c $extra $ossl_libs || exit 2
+    module/engine-session.c module/x509.c module/verify.c module/crypto.c $extra $ossl_libs || exit 2
   rm -rf "$out/seeds/$name"
   OSSL_FUZZ_SEEDGEN="$out/seeds/$name" "$out/fuzz-$name" >/dev/null 2>&1 || exit 2
   mkdir -p "$out/corpus/$name"
