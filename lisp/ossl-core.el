@@ -156,8 +156,10 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   plain-on-failure    ; a failed handshake leaves the process open, plain
   error               ; why the connection failed, or nil
   dead                ; finished: the layer is gone
-  relay)              ; nil: not tried, `lisp', or the descriptor relay
+  relay               ; nil: not tried, `lisp', or the descriptor relay
                       ; (see ossl-socket.el)
+  held)               ; the relay runs the handshake and holds the data:
+                      ; t, `deciding' once it ended, nil once released
 
 (defun ossl--check-conn (conn)
   "Signal unless CONN is a live TLS connection; return its handle."
@@ -202,6 +204,8 @@ Return nil for nil and for \"\", which name no host."
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
   (cond ((ossl--conn-dead conn) 'closed)
         ((ossl--conn-error conn) 'failed)
+        ;; Until Lisp heard that the relay's handshake ended.
+        ((eq (ossl--conn-held conn) t) 'handshaking)
         ((ossl--relayed-p conn) (ossl-socket--phase conn))
         (t (ossl--state (ossl--conn-handle conn)))))
 
