@@ -31,9 +31,10 @@
 ;;             -> `ossl--send-raw' -> process
 ;;
 ;; The advice on the process primitives, installed the first time a
-;; process is coated; the sentinel; and the end of a handshake, which
-;; the inbound path finds (`ossl--handshake-ended': verify, then go on
-;; or fail).  The handshake drivers that start and wait are in ossl.el.
+;; process takes this path (an open socket goes under its descriptor,
+;; ossl-socket.el, and needs none); the sentinel; and the end of a
+;; handshake, which the inbound path finds, or the relay's channel
+;; (`ossl--handshake-ended': verify, then go on or fail).  The handshake drivers that start and wait are in ossl.el.
 ;; Vocabulary: see ossl-core.el.
 
 ;;; Code:

@@ -19,22 +19,34 @@
 
 ;;; Commentary:
 
-;; The descriptor path for network processes.  Once a coated socket's
-;; handshake is over (done by the Lisp path in ossl.el, so that
-;; verification, SNI, callbacks and timeouts behave as ever), the
-;; module finds the process's socket by its addresses, puts one end of
-;; a socketpair in its place and runs TLS between the other end and
-;; the real socket on its I/O thread (module/relay.c).  From then on
+;; The descriptor path for network processes.  When an open socket is
+;; coated, the module finds the process's socket by its addresses,
+;; puts one end of a socketpair in its place and runs TLS between the
+;; other end and the real socket on its I/O thread (module/relay.c).
 ;; Emacs reads and writes cleartext through its own process code: the
 ;; user's filter, coding systems, `accept-process-output' and sends
-;; work unchanged and ossl's Lisp stays out of the data path.
+;; work unchanged and ossl's Lisp stays out of the data path.  No
+;; advice is installed: an Emacs that coats only open sockets never
+;; loads the native compiler for ossl.
 ;;
-;; The thread tells Lisp when the TLS stream broke, through a pipe
-;; process, the channel; other ends Emacs sees on its own descriptor.
-;; `ossl-ssl-finish' and `ossl-ssl-unproselytise-process' put the real
-;; socket back and the connection on the Lisp path.  When the socket
-;; cannot be found for certain, the connection simply stays on the
-;; Lisp path.
+;; The handshake runs on the thread too, the relay *held*
+;; (`ossl-socket--hold'): what Emacs sends meanwhile waits in the
+;; socketpair, Emacs gets nothing.  The thread tells Lisp, through a
+;; pipe process, the channel, what Lisp must decide: the end of the
+;; handshake, where the Lisp path's own code decides
+;; (`ossl--handshake-ended': verification, the verify function, the
+;; callback), then releases the hold (`ossl-socket--resume') or stops
+;; the relay and puts the socket back (`ossl-socket--drop-hold');
+;; an SNI choice (`ossl--choose-sni'); a failure of the stream.  Other
+;; ends Emacs sees on its own descriptor.
+;;
+;; What stays on the Lisp path: processes without a socket (pipes,
+;; ptys, serial ports), since only a socket can be swapped; sockets
+;; still connecting when coated (:nowait), which have no addresses
+;; to find them by yet: their handshake runs in Lisp, then
+;; `ossl-socket--maybe-relay' moves them here; sockets the module
+;; cannot find for certain or relay.  `ossl-ssl-finish' and
+;; `ossl-ssl-unproselytise-process' put the real socket back.
 
 ;;; Code:
 
@@ -53,13 +65,16 @@
 
 (defcustom ossl-socket-data-path 'descriptor
   "How the TLS records of a coated network process move.
-`descriptor' (the default): once the handshake is over, the module
-runs TLS under the socket's descriptor on its own thread, and Emacs
+`descriptor' (the default): the module runs TLS under the socket's
+descriptor on its own thread, the handshake included, and Emacs
 reads and writes cleartext with its own process code (faster, no
-Lisp in the data path).  `lisp': ossl's filter and advice move every
-record.  Processes without a socket, and sockets the module cannot
-find for certain, always take the Lisp path.  The choice is made
-when a handshake ends: the handshake itself always runs in Lisp."
+Lisp in the data path, no advice on process primitives); Lisp only
+decides at the end of the handshake (verification, verify function,
+callback).  `lisp': ossl's filter and advice move every record.
+Processes without a socket, and sockets the module cannot find for
+certain, always take the Lisp path.  The choice is made when an open
+socket is coated; a socket still connecting does its handshake in
+Lisp and moves under the descriptor when it ends."
   :type '(choice (const :tag "Under the socket's descriptor" descriptor)
                  (const :tag "In Lisp" lisp))
   :group 'ossl

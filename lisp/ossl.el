@@ -34,12 +34,14 @@
 ;; (the glue that moves bytes between a process and the engine),
 ;; ossl-x509, ossl-crypto, ossl-pkey and ossl-socket.
 ;;
-;; Data path, one direction at a time:
+;; Data path: an open socket's records, handshake included, move
+;; under its descriptor on the module's I/O thread (ossl-socket.el);
+;; other processes' on the Lisp path, one direction at a time:
 ;;   inbound:  process (binary) -> `ossl--filter' -> `ossl--input'
 ;;             -> engine -> `ossl--deliver' (decode) -> user's filter
 ;;   outbound: `process-send-string' (advised) -> `ossl--send'
 ;;             (encode) -> engine -> `ossl--send-raw' -> process
-;; (all in ossl-process.el; the words are defined in ossl-core.el).
+;; (in ossl-process.el; the words are defined in ossl-core.el).
 
 ;;; Code:
 
