@@ -135,8 +135,12 @@ being weak."
     (when (eq (ossl--conn-held conn) t)
       (cond ((/= 0 (logand events 16)) (ossl-socket--handshake-ended conn))
             ((/= 0 (logand events 32)) (ossl-socket--choose-sni conn))))
-    (when (and (/= 0 (logand events 1)) (null (ossl--conn-error conn))
-               (ossl-socket--relay conn) (not (ossl--conn-held conn)))
+    ;; A failure the thread told while Lisp was deciding (the event
+    ;; was taken then) shows in the engine's state at the next event.
+    (when (and (null (ossl--conn-error conn)) (ossl-socket--relay conn)
+               (not (ossl--conn-held conn))
+               (or (/= 0 (logand events 1))
+                   (eq (ossl--state (ossl--conn-handle conn)) 'failed)))
       ;; The stream broke: as `ossl--fatal' on the Lisp path, which
       ;; delivers the cleartext that came before the failure first.
       ;; Emacs may not have read it yet: take it from the relay and
