@@ -526,10 +526,12 @@ character) reaches the filter, as a plain process's would at EOF."
 
 (defun ossl--describe-peer (proc hostname)
   "A short name for the peer of PROC, for messages; HOSTNAME if known."
-  ;; `process-contact' would wait for a connecting process to connect.
+  ;; `process-contact' would wait for a connecting process to be set
+  ;; up: NO-BLOCK then.  (ossl-network makes `process-status' say
+  ;; `connect' for an open process until its handshake ends.)
   (let ((contact (and (eq (process-type proc) 'network)
-                      (not (eq (process-status proc) 'connect))
-                      (process-contact proc))))
+                      (process-contact proc nil (eq (process-status proc)
+                                                    'connect)))))
     (cond ((and hostname (consp contact) (cadr contact))
            (format "%s:%s" hostname (cadr contact)))
           (hostname hostname)

@@ -884,9 +884,9 @@ the NSM refused right after its handshake ended the wait for the
 next connection's handshake after some milliseconds).  The peer still
 gets close_notify and its socket closes."
   (ossl-sock--with-descriptor
-    (let ((lines 0)
-          (count (lambda (_channel string)
-                   (setq lines (+ lines (cl-count ?\n string))))))
+    (let* ((lines 0)
+           (count (lambda (_channel string)
+                    (setq lines (+ lines (cl-count ?\n string))))))
       (advice-add 'ossl-socket--events :before count)
       (unwind-protect
           (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 2))
