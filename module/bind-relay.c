@@ -133,8 +133,11 @@ EM_DEFUN (Frelay_channel, "ossl--relay-channel", 1, 1,
 EM_DEFUN (Frelay_start, "ossl--relay-start", 3, 3,
           (emacs_env *env, emacs_value _fd, emacs_value _conn,
            emacs_value _id),
-          "Relay descriptor FD through open connection CONN; return "
-          "the relay.\nEvents name the relay by ID.\n\n(fn FD CONN ID)")
+          "Relay descriptor FD through connection CONN; return the "
+          "relay.\nEvents name the relay by ID.  A CONN still "
+          "handshaking is held: its\nhandshake runs on the I/O "
+          "thread, Emacs's side waits until\n`ossl--relay-resume'.\n\n"
+          "(fn FD CONN ID)")
 {
   char err[OSSL_ERRLEN];
   struct ossl_conn *conn;
@@ -157,10 +160,23 @@ EM_DEFUN (Frelay_start, "ossl--relay-start", 3, 3,
 EM_DEFUN (Frelay_events, "ossl--relay-events", 1, 1,
           (emacs_env *env, emacs_value _relay),
           "Return and clear RELAY's events, a bit mask: 1 failed, 2 "
-          "peer closed,\n4 end of the socket, 8 done.\n\n(fn RELAY)")
+          "peer closed,\n4 end of the socket, 8 done, 16 handshake "
+          "ended, 32 SNI choice\nwanted.\n\n(fn RELAY)")
 {
   struct ossl_relay *r = bind_relay (env, _relay);
   return r ? env->make_integer (env, ossl_relay_events (r)) : NULL;
+}
+
+EM_DEFUN (Frelay_resume, "ossl--relay-resume", 1, 1,
+          (emacs_env *env, emacs_value _relay),
+          "Go on with held RELAY: its handshake after an SNI choice, or, "
+          "once\nthe handshake ended open, Emacs's side.\n\n(fn RELAY)")
+{
+  struct ossl_relay *r = bind_relay (env, _relay);
+  if (!r)
+    return NULL;
+  ossl_relay_resume (r);
+  return em_t;
 }
 
 EM_DEFUN (Frelay_pump, "ossl--relay-pump", 1, 1,

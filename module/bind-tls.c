@@ -756,6 +756,19 @@ EM_DEFUN (Fctx_pause_for_sni, "ossl--ctx-pause-for-sni", 1, 1,
   return em_t;
 }
 
+EM_DEFUN (Fsni_pending, "ossl--sni-pending", 1, 1,
+          (emacs_env *env, emacs_value _conn),
+          "The name CONN's paused server handshake asks for (\"\" when "
+          "none), or nil.\n\n(fn CONN)")
+{
+  struct ossl_conn *conn = ossl_bind_conn (env, _conn);
+  const char *name;
+  if (!conn)
+    return NULL;
+  name = ossl_conn_sni_request (conn);
+  return name ? em_str (env, name) : em_nil;
+}
+
 EM_DEFUN (Fsni_choose, "ossl--sni-choose", 2, 2,
           (emacs_env *env, emacs_value _conn, emacs_value _sni_ctx),
           "Go on with CONN's paused handshake in context SNI-CTX "

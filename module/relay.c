@@ -69,6 +69,7 @@ struct ossl_relay
   unsigned own_conn : 1;        /* Lisp dropped the connection: ours */
   unsigned done : 1;            /* descriptors closed */
   unsigned notify_pending : 1;  /* the channel must hear of it */
+  unsigned held : 1;            /* handshaking: Emacs's side waits */
   int events;                   /* OSSL_RELAY_*, for Lisp */
 };
 
@@ -400,7 +401,7 @@ want_net_read (struct ossl_relay *r)
   struct ossl_conn *c = r->conn;
   if (r->net_eof || r->to_emacs.len > 0 || !c || !c->ssl)
     return 0;
-  if (c->state == OSSL_FAILED)
+  if (c->state == OSSL_FAILED || c->sni_pending)
     return 0;
   if (c->peer_closed)
     return !r->finishing
@@ -411,7 +412,7 @@ want_net_read (struct ossl_relay *r)
 static int
 want_emacs_read (struct ossl_relay *r)
 {
-  return !r->emacs_eof && r->to_net.len < OSSL_RELAY_MAX_TO_NET
+  return !r->held && !r->emacs_eof && r->to_net.len < OSSL_RELAY_MAX_TO_NET
     && r->conn != NULL;
 }
 
@@ -484,20 +485,59 @@ flush_net (struct ossl_relay *r)
 static int
 flush_emacs (struct ossl_relay *r)
 {
-  int rc = send_buf (r->mine, &r->to_emacs);
+  int rc = r->held ? 0 : send_buf (r->mine, &r->to_emacs);
   if (rc < 0)
     r->emacs_gone = 1;
   return rc != 0;
 }
 
+/* A held relay's handshake failed: its alert goes out, then nothing
+   more from the socket; the socket stays open and Emacs is told
+   nothing, for Lisp to decide (close the process, or take the socket
+   back).  */
+static void
+handshake_failed (struct ossl_relay *r)
+{
+  take_records (r);
+  r->net_eof = 1;
+}
+
+/* One step of the engine (engine.h): LEN bytes from the socket, or
+   with EOF its end.  The cleartext goes toward Emacs, the records
+   toward the socket, and what happened toward Lisp.  */
+static void
+step (struct ossl_relay *r, const char *data, size_t len, int eof)
+{
+  struct ossl_conn *c = r->conn;
+  struct ossl_step st;
+  int rc = ossl_conn_step (c, data, len, eof, &st);
+
+  if (buf_add (&r->to_emacs, (const char *) st.clear, st.clear_len) != 0)
+    {
+      snprintf (c->reason, sizeof c->reason, "out of memory");
+      c->state = OSSL_FAILED;
+      rc = -1;
+    }
+  take_records (r);
+  if (st.events & OSSL_EVENT_SNI)
+    notify (r, OSSL_RELAY_SNI);
+  if (st.events & OSSL_EVENT_HANDSHAKE)
+    notify (r, OSSL_RELAY_HANDSHAKE);
+  if (rc < 0 && (st.events & OSSL_EVENT_HANDSHAKE))
+    handshake_failed (r);
+  else if (rc < 0)
+    broken (r);
+  else if (c->peer_closed && !r->peer_closed_seen)
+    {
+      r->peer_closed_seen = 1;
+      notify (r, OSSL_RELAY_PEER_CLOSED);
+    }
+}
+
 static int
 read_net (struct ossl_relay *r, char *buf)
 {
-  struct ossl_conn *c = r->conn;
-  const unsigned char *out;
-  size_t outlen;
   ssize_t n;
-  int rc;
 
   if (!want_net_read (r))
     return 0;
@@ -506,25 +546,14 @@ read_net (struct ossl_relay *r, char *buf)
     return 0;
   if (n <= 0)
     {
+      /* The engine tells a clean end from a truncation, and a
+         handshake cut short fails.  */
       r->net_eof = 1;
       notify (r, OSSL_RELAY_NET_EOF);
+      step (r, "", 0, 1);
       return 1;
     }
-  rc = ossl_conn_feed (c, buf, (size_t) n, &out, &outlen);
-  if (buf_add (&r->to_emacs, (const char *) out, outlen) != 0)
-    {
-      snprintf (c->reason, sizeof c->reason, "out of memory");
-      c->state = OSSL_FAILED;
-      rc = -1;
-    }
-  take_records (r);
-  if (rc < 0)
-    broken (r);
-  else if (c->peer_closed && !r->peer_closed_seen)
-    {
-      r->peer_closed_seen = 1;
-      notify (r, OSSL_RELAY_PEER_CLOSED);
-    }
+  step (r, buf, (size_t) n, 0);
   return 1;
 }
 
@@ -588,7 +617,7 @@ serve (struct ossl_relay *r, short mine_revents)
       progress |= read_net (r, buf);
       progress |= read_emacs (r, buf);
       if (r->net_eof && r->to_emacs.len == 0 && !r->emacs_eof_sent
-          && !r->finishing)
+          && !r->finishing && !r->held)
         {
           shutdown (r->mine, SHUT_WR);
           r->emacs_eof_sent = 1;
@@ -771,7 +800,8 @@ ossl_relay_start (int fd, struct ossl_conn *conn, long id, char *err,
   struct stat st;
   int sv[2], status, fdflags, real;
 
-  if (!conn || !conn->ssl || conn->state != OSSL_OPEN)
+  if (!conn || !conn->ssl
+      || (conn->state != OSSL_OPEN && conn->state != OSSL_HANDSHAKING))
     {
       snprintf (err, errlen, "the connection is not open");
       return NULL;
@@ -875,6 +905,12 @@ ossl_relay_start (int fd, struct ossl_conn *conn, long id, char *err,
   r->next = relays;
   relays = r;
   nrelays++;
+  if (conn->state == OSSL_HANDSHAKING)
+    {
+      /* A client speaks first.  */
+      r->held = 1;
+      step (r, "", 0, 0);
+    }
   wake_thread ();
   ossl_unlock ();
   return r;
@@ -897,6 +933,21 @@ ossl_relay_events (struct ossl_relay *r)
   r->events = 0;
   ossl_unlock ();
   return ev;
+}
+
+void
+ossl_relay_resume (struct ossl_relay *r)
+{
+  ossl_lock ();
+  if (r->held && r->conn && r->conn->ssl)
+    {
+      if (r->conn->state == OSSL_HANDSHAKING)
+        step (r, "", 0, 0);
+      else if (r->conn->state == OSSL_OPEN)
+        r->held = 0;
+    }
+  wake_thread ();
+  ossl_unlock ();
 }
 
 void

@@ -32,11 +32,14 @@
 #define OSSL_RELAY_PEER_CLOSED 2  /* the peer's close_notify came */
 #define OSSL_RELAY_NET_EOF 4      /* the real socket ended */
 #define OSSL_RELAY_DONE 8         /* the relay closed its descriptors */
+#define OSSL_RELAY_HANDSHAKE 16   /* a held relay's handshake ended */
+#define OSSL_RELAY_SNI 32         /* ... waits for an SNI choice */
 /* The events Lisp must act on, and so hears of on the channel.  The
    others are only recorded: Emacs learns of an end from its own
    descriptor, and a line on the channel is process output, which ends
    any `accept-process-output' waiting for something else.  */
-#define OSSL_RELAY_WAKE OSSL_RELAY_FAILED
+#define OSSL_RELAY_WAKE \
+  (OSSL_RELAY_FAILED | OSSL_RELAY_HANDSHAKE | OSSL_RELAY_SNI)
 
 struct ossl_relay;
 
@@ -65,15 +68,30 @@ int ossl_relay_find (const struct sockaddr *local, socklen_t locallen,
 void ossl_relay_set_channel (int fd);
 
 /* Put a socketpair end in place of descriptor FD (same status and
-   close-on-exec flags) and serve CONN, an OPEN connection, between
-   the other end and the real socket.  ID names the relay on the
-   channel.  Returns NULL with the reason in ERR on failure, leaving
-   FD as it was.  */
+   close-on-exec flags) and serve CONN, an open or handshaking
+   connection, between the other end and the real socket.  ID names
+   the relay on the channel.  Returns NULL with the reason in ERR on
+   failure, leaving FD as it was.
+
+   A handshaking connection's relay is held: the I/O thread runs the
+   handshake (a client's first flight goes out at once) but reads
+   nothing from Emacs's end, so that what Emacs sends meanwhile waits
+   there, and gives Emacs nothing, neither cleartext nor an end of
+   file, until ossl_relay_resume.  It reports OSSL_RELAY_SNI when the
+   handshake waits for an SNI choice, OSSL_RELAY_HANDSHAKE when it
+   ended, open or failed: a failed one sends its alert and leaves the
+   socket open, for Lisp to close or take back (ossl_relay_stop).  */
 struct ossl_relay *ossl_relay_start (int fd, struct ossl_conn *conn,
                                      long id, char *err, size_t errlen);
 
 /* Events since the last call (OSSL_RELAY_*).  */
 int ossl_relay_events (struct ossl_relay *r);
+
+/* Go on with held relay R: a handshake waiting for an SNI choice
+   (made with ossl_conn_sni_choose) goes on; once the handshake ended
+   open, the hold ends: Emacs gets the cleartext that came with the
+   last flight, and what it sent meanwhile is encrypted and sent.  */
+void ossl_relay_resume (struct ossl_relay *r);
 
 /* Serve R now, on the caller's thread: what Emacs did to its end (a
    send, an end of file) reaches the connection before this returns.  */

@@ -21,6 +21,9 @@
 (require 'ossl-test-lib)
 
 (declare-function ossl--relay-count "ossl-module" (&optional all))
+(declare-function ossl--relay-resume "ossl-module" (relay))
+(declare-function ossl--sni-pending "ossl-module" (conn))
+(declare-function ossl--sni-choose "ossl-module" (conn sni-ctx))
 
 (defmacro ossl-sock--with-descriptor (&rest body)
   "Run BODY with sockets coated under the descriptor."
@@ -1138,6 +1141,143 @@ layer, and proselytising again keeps the Lisp path."
           (process-send-string p "again\n")
           (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) "again\n"))))
         (delete-process p)))))
+
+;;;; Held relays: the handshake on the I/O thread
+
+(defun ossl-sock--held (p hostname)
+  "Start a held relay running a new client handshake on P for HOSTNAME.
+The relay is not registered with ossl-socket.el: the test reads its
+events itself.  Return (CONN-HANDLE . RELAY)."
+  (let* ((ctx (ossl--context nil (list :ca (ossl-sock--root))))
+         (h (ossl--conn-new ctx hostname 'require))
+         (fd (ossl-socket--descriptor p)))
+    (should (integerp fd))
+    (ossl-socket--ensure-channel)
+    (cons h (ossl--relay-start fd h 999999))))
+
+(defun ossl-sock--await (relay bit &optional seen)
+  "Wait for RELAY's event BIT; return the events seen, with SEEN's."
+  (let ((seen (or seen 0)))
+    (ossl-test-wait-for
+     (lambda ()
+       (accept-process-output nil 0.05)
+       (setq seen (logior seen (ossl--relay-events relay)))
+       (/= 0 (logand seen bit))))
+    seen))
+
+(ert-deftest ossl-sock/held-relay-runs-the-handshake ()
+  "A relay started on a handshaking client runs the handshake on the I/O
+thread and reports its end on the channel; what Emacs sends meanwhile
+waits, neither in clear nor encrypted, until the relay is resumed,
+then reaches the peer encrypted."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "record"))
+    (let* ((p (ossl-sock--connect peer))
+           (col (ossl-sock--collector))
+           (secret "early secret, never in clear\n"))
+      (set-process-filter p (car col))
+      (unwind-protect
+          (pcase-let ((`(,h . ,r) (ossl-sock--held p "localhost")))
+            (process-send-string p secret)
+            (should (/= 0 (logand 16 (ossl-sock--await r 16))))
+            (should (eq (ossl--state h) 'open))
+            (should (equal (car (ossl--verify-code h)) 0))
+            ;; Held: the peer gets nothing more, Emacs nothing at all.
+            (accept-process-output p 0.3)
+            (should (equal (funcall (cdr col)) ""))
+            (should (equal (ossl-test-peer-clear peer) ""))
+            (ossl--relay-resume r)
+            (ossl-test-wait-for (lambda () (equal (funcall (cdr col)) secret)))
+            (should (equal (ossl-test-peer-clear peer) secret))
+            (should-not (string-search "early secret" (ossl-test-peer-raw peer)))
+            (should (eq (process-status p) 'open)))
+        (delete-process p)))))
+
+(ert-deftest ossl-sock/held-relay-gives-emacs-nothing-before-resume ()
+  "Cleartext that comes with the handshake's last flight, and the peer's
+end after it, wait in a held relay; once resumed, every byte reaches
+the filter, then the end of file."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "source" :bytes 100000))
+    (let* ((p (ossl-sock--connect peer))
+           (col (ossl-sock--collector)))
+      (set-process-coding-system p 'binary 'binary)
+      (set-process-filter p (car col))
+      (unwind-protect
+          (pcase-let ((`(,_h . ,r) (ossl-sock--held p "localhost")))
+            (ossl-sock--await r 16)
+            (ossl-test-peer-wait-output peer "^SENT")
+            (accept-process-output p 0.3)
+            (should (equal (funcall (cdr col)) ""))
+            (should (process-live-p p))
+            (ossl--relay-resume r)
+            (ossl-test-wait-for (lambda () (not (process-live-p p))))
+            (should (equal (ossl-test-sha256 (funcall (cdr col)))
+                           (ossl-test-peer-sha256 peer))))
+        (delete-process p)))))
+
+(ert-deftest ossl-sock/held-relay-waits-for-the-sni-choice ()
+  "A held server relay whose context pauses for SNI reports the name the
+client asks for, and goes on once a context is chosen and it is resumed."
+  (let* ((ctx (ossl--context t (append (list :sni-function #'ignore)
+                                      (ossl-sock--server-keys))))
+         (relays nil)
+         (server (make-network-process
+                  :name "ossl-sock-sni" :server t :host "127.0.0.1" :service t
+                  :log (lambda (_s client _m)
+                         (let ((h (ossl--conn-new ctx nil 'none)))
+                           (push (cons h (ossl--relay-start
+                                          (ossl-socket--descriptor client)
+                                          h 999998))
+                                 relays))))))
+    (ossl-socket--ensure-channel)
+    (unwind-protect
+        (ossl-test-with-peer (client (ossl-test-openssl-client
+                                      (process-contact server :service)
+                                      :servername "other.example"
+                                      ;; It waits for the choice below.
+                                      :ready-regexp nil))
+          (ossl-test-wait-for (lambda () (accept-process-output nil 0.05) relays))
+          (pcase-let ((`(,h . ,r) (car relays)))
+            (ossl-sock--await r 32)
+            (should (equal (ossl--sni-pending h) "other.example"))
+            (should (eq (ossl--state h) 'handshaking))
+            (ossl--sni-choose h nil)
+            (should-not (ossl--sni-pending h))
+            (ossl--relay-resume r)
+            (ossl-sock--await r 16)
+            (should (eq (ossl--state h) 'open))
+            (ossl-test-peer-wait-output client "Verify return code: 0")))
+      (delete-process server))))
+
+(ert-deftest ossl-sock/held-relay-failure-keeps-the-socket ()
+  "A handshake that fails in a held relay (the name does not match) is
+reported on the channel; the socket stays open, Emacs is given no end
+of file, and the socket can be taken back."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "record"))
+    (let ((p (ossl-sock--connect peer))
+          (baseline (ossl-sock--baseline)))
+      (unwind-protect
+          (pcase-let ((`(,h . ,r) (ossl-sock--held p "wrong.example")))
+            (ossl-sock--await r 16)
+            (should (eq (ossl--state h) 'failed))
+            (should (string-match-p "verif\\|hostname\\|mismatch"
+                                    (ossl--reason h)))
+            (ossl-test-peer-wait-output peer "HANDSHAKE-FAILED")
+            (accept-process-output p 0.3)
+            (should (eq (process-status p) 'open))
+            (should (nth 3 (ossl--relay-stop r t)))
+            (should (<= (ossl-sock--relays-settle baseline) baseline)))
+        (delete-process p)))))
+
+(ert-deftest ossl-sock/held-relay-deleted-mid-handshake ()
+  "Emacs deletes a process whose held relay waits for a silent peer: the
+relay ends, nothing is left."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "silent"))
+    (let ((p (ossl-sock--connect peer))
+          (baseline (ossl-sock--baseline)))
+      (ossl-sock--held p "localhost")
+      (should (> (ossl--relay-count) baseline))
+      (delete-process p)
+      (should (<= (ossl-sock--relays-settle baseline) baseline)))))
 
 ;;;; Other files' tests, on the other path
 

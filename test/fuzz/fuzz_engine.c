@@ -11,7 +11,8 @@
              session resumption: reaches the states after the handshake
    4 parse   certificates (PEM, DER), private keys, saved sessions, ALPN
              lists and CA bundles through the parsers the module uses
-   5 relay   a client and a server of the engine, once open, each relayed
+   5 relay   a client and a server of the engine, once open (or, with flag
+             32, from the start: held relays run the handshake), each relayed
              as a coated socket is (module/relay.c, its I/O thread
              running): the input sends from either "Emacs", passes,
              mutates or drops the ciphertext between the two real
@@ -619,8 +620,10 @@ run_relay (const uint8_t *data, size_t size)
   if (!conn[0] || !conn[1])
     goto out;
   stream = STREAM_CLIENT;
-  step (conn[0], NULL, 0, NULL);
-  for (round = 0; round < 8; round++)
+  /* Flag 32: relays held from the start run the handshake.  */
+  if (!(flags & 32))
+    step (conn[0], NULL, 0, NULL);
+  for (round = 0; round < 8 && !(flags & 32); round++)
     {
       take (conn[0], &f);
       stream = STREAM_SERVER;
@@ -633,7 +636,8 @@ run_relay (const uint8_t *data, size_t size)
         step (conn[0], f.p, f.n, NULL);
       free (f.p);
     }
-  if (conn[0]->state != OSSL_OPEN || conn[1]->state != OSSL_OPEN)
+  if (!(flags & 32)
+      && (conn[0]->state != OSSL_OPEN || conn[1]->state != OSSL_OPEN))
     goto out;
   for (i = 0; i < 2; i++)
     {
@@ -685,6 +689,13 @@ run_relay (const uint8_t *data, size_t size)
         case 6:                 /* ossl-ssl-finish begins */
           if (r[side] && op[3] % 3 == 0)
             ossl_relay_shutdown (r[side]);
+          break;
+        case 7:                 /* Lisp resumes a held relay */
+          ossl_lock ();
+          if (ossl_conn_sni_request (conn[side]))
+            ossl_conn_sni_choose (conn[side], NULL);
+          ossl_unlock ();
+          ossl_relay_resume (r[side]);
           break;
         default:
           break;
@@ -962,6 +973,7 @@ seedgen (const char *dir)
   {
     /* Every op in turn, on both sides, for a few flag bytes.  */
     static const unsigned char relay_flags[] = { 0x00, 0x01, 0x02, 0x40,
+                                                 0x20, 0x60,
                                                  0x80, 0x0c };
     unsigned char seed[1 + 4 * 64];
     for (i = 0; i < sizeof relay_flags; i++)
