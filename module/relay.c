@@ -943,7 +943,10 @@ ossl_relay_resume (struct ossl_relay *r)
     {
       if (r->conn->state == OSSL_HANDSHAKING)
         step (r, "", 0, 0);
-      else if (r->conn->state == OSSL_OPEN)
+      /* Open, or closing or closed already: the peer's close_notify
+         may have come right after its last flight, before Lisp
+         accepted it.  Emacs gets what came, then its end of file.  */
+      else if (r->conn->state != OSSL_FAILED)
         r->held = 0;
     }
   wake_thread ();
