@@ -947,7 +947,12 @@ ossl_relay_resume (struct ossl_relay *r)
          may have come right after its last flight, before Lisp
          accepted it.  Emacs gets what came, then its end of file.  */
       else if (r->conn->state != OSSL_FAILED)
-        r->held = 0;
+        {
+          /* Served now: the socket may have ended while held, and
+             then only Emacs's side would wake the thread.  */
+          r->held = 0;
+          serve (r, 0);
+        }
     }
   wake_thread ();
   ossl_unlock ();
