@@ -552,8 +552,8 @@ keeps the failure for `ossl-ssl-status' and `ossl-ssl-error'."
       (accept-process-output nil 0.3)
       (should-not (string-search ossl-sock--secret (ossl-test-peer-raw peer))))))
 
-;; Python: accept one client, close_notify right after the handshake,
-;; then close the socket.
+;; Python: accept one client, close_notify right after the handshake
+;; (with the argument "abrupt": none), then close the socket.
 (defconst ossl-sock--close-at-once "
 import socket, ssl, sys, time
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -564,38 +564,47 @@ print('READY', s.getsockname()[1], flush=True)
 c = ctx.wrap_socket(s.accept()[0], server_side=True)
 c.settimeout(10)
 try:
-    c = c.unwrap()
-    print('UNWRAPPED', flush=True)
+    if sys.argv[3] != 'abrupt':
+        c = c.unwrap()
+    print('CLOSING', flush=True)
 except Exception as e:
     print('ERROR', e, flush=True)
 c.close()
 time.sleep(5)
 "
-  "A TLS server that says close_notify as soon as the handshake is over.")
+  "A TLS server that closes as soon as the handshake is over.")
 
 (ert-deftest ossl-sock/held-peer-closes-before-lisp-decides ()
-  "The peer's close_notify comes right after its last flight, while Lisp
-is still deciding (a slow verify function): once accepted, the
-connection is released all the same, and Emacs sees the clean end."
+  "The peer closes right after its last flight, with close_notify or
+without, while Lisp is still deciding (a slow verify function): once
+accepted, the connection is released all the same, and Emacs sees the
+end, clean or truncated."
   (ossl-sock--with-descriptor
-    (ossl-test-with-peer (peer (ossl-test-start-process
-                                "close-at-once" "/usr/bin/python3"
-                                (list "-c" ossl-sock--close-at-once
-                                      (ossl-test-file "server-chain.pem")
-                                      (ossl-test-file "server.key"))
-                                :ready-regexp "READY \\([0-9]+\\)"
-                                :port-regexp "READY \\([0-9]+\\)"))
-      (ossl-test-with-proc (p (ossl-sock--connect peer))
-        (let ((c (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
-                                :verify-function
-                                (lambda (c r)
-                                  (should (eq (ossl--conn-held c) 'deciding))
-                                  ;; The relay reads the close_notify meanwhile.
-                                  (call-process "sleep" nil nil nil "0.5")
-                                  (equal r '(0 . "ok"))))))
-          (ossl-test-wait-for (lambda () (not (process-live-p p))) 5)
-          (should (eq (ossl-ssl-state c) 'closed))
-          (should-not (plist-get (ossl-ssl-status c) :truncated)))))))
+    (dolist (how '("clean" "abrupt"))
+      (ossl-test-with-peer (peer (ossl-test-start-process
+                                  "close-at-once" "/usr/bin/python3"
+                                  (list "-c" ossl-sock--close-at-once
+                                        (ossl-test-file "server-chain.pem")
+                                        (ossl-test-file "server.key") how)
+                                  :ready-regexp "READY \\([0-9]+\\)"
+                                  :port-regexp "READY \\([0-9]+\\)"))
+        (ossl-test-with-proc (p (ossl-sock--connect peer))
+          (let* ((result nil)
+                 (c (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                                   :callback (lambda (r) (setq result r))
+                                   :verify-function
+                                   (lambda (c r)
+                                     (should (eq (ossl--conn-held c) 'deciding))
+                                     ;; The relay reads the end meanwhile.
+                                     (ossl-test-peer-wait-output peer "^CLOSING")
+                                     (call-process "sleep" nil nil nil "0.3")
+                                     (equal r '(0 . "ok"))))))
+            (ossl-test-wait-for (lambda () result))
+            (should (eq result c))
+            ;; Not `ossl-ssl-state' meanwhile: asking serves the relay.
+            (ossl-test-wait-for (lambda () (not (process-live-p p))) 5)
+            (should (eq (and (plist-get (ossl-ssl-status c) :truncated) t)
+                        (equal how "abrupt")))))))))
 
 ;;;; Local sockets
 
