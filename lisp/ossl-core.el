@@ -66,6 +66,10 @@
 ;;    happened (end of handshake, failure, close_notify, SNI choice
 ;;    wanted, end of the transport: clean or truncated).
 ;;  - deliver: hand decoded cleartext to the user's filter (`ossl--deliver').
+;;  - under the descriptor / Lisp path: the two ways records move
+;;    (ossl-socket.el; ossl-process.el).  held: a relay under the
+;;    descriptor that runs the handshake and holds the data both ways
+;;    until Lisp has decided at its end (`ossl--conn-held').
 
 ;;; Code:
 
