@@ -136,7 +136,9 @@ being weak."
       (cond ((/= 0 (logand events 16)) (ossl-socket--handshake-ended conn))
             ((/= 0 (logand events 32)) (ossl-socket--choose-sni conn))))
     ;; A failure the thread told while Lisp was deciding (the event
-    ;; was taken then) shows in the engine's state at the next event.
+    ;; was taken then, and ignored) shows in the engine's state: here,
+    ;; right after the decision, as on the Lisp path after the
+    ;; callback heard of the handshake.
     (when (and (null (ossl--conn-error conn)) (ossl-socket--relay conn)
                (not (ossl--conn-held conn))
                (or (/= 0 (logand events 1))

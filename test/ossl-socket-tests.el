@@ -606,6 +606,41 @@ end, clean or truncated."
             (should (eq (and (plist-get (ossl-ssl-status c) :truncated) t)
                         (equal how "abrupt")))))))))
 
+(ert-deftest ossl-sock/held-stream-fails-while-lisp-decides ()
+  "The peer sends bytes that are no TLS right after its last flight
+\(with no message first, or after one), while Lisp is still deciding:
+the handshake is accepted and the callback hears so, then the
+connection fails as on the Lisp path: the message reaches the filter,
+the error is kept, the process is deleted.  The verify function reads
+process output, so the failure is told while Lisp decides."
+  (ossl-sock--with-descriptor
+    (dolist (message '(nil "last words\n"))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "garbage-after"
+                                                        :message message))
+        (ossl-test-with-proc (p (ossl-sock--connect peer))
+          (let* ((col (ossl-sock--collector))
+                 (result nil)
+                 (inhibit-message t)
+                 (c (progn
+                      (set-process-filter p (car col))
+                      (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                                     :callback (lambda (r) (setq result r))
+                                     :verify-function
+                                     (lambda (_c r)
+                                       ;; The relay reads the garbage
+                                       ;; meanwhile, and the channel
+                                       ;; says so: heard while deciding.
+                                       (ossl-test-peer-wait-output peer "^GARBAGE")
+                                       (accept-process-output nil 0.3)
+                                       (equal r '(0 . "ok")))))))
+            (ossl-test-wait-for (lambda () result))
+            (should (eq result c))
+            ;; Not `ossl-ssl-state' meanwhile: asking serves the relay.
+            (ossl-test-wait-for (lambda () (not (process-live-p p))) 5)
+            (should (eq (ossl-ssl-state c) 'failed))
+            (should (string-match-p "failed" (ossl-ssl-error c)))
+            (should (equal (funcall (cdr col)) (or message "")))))))))
+
 ;;;; Local sockets
 
 (defun ossl-sock--local-name ()
