@@ -111,7 +111,10 @@ line break, a control character or a raw byte is data."
       (and (not (multibyte-string-p x))
            (string-match-p "[\200-\377]" x))
       (and (multibyte-string-p x)
-           (cl-some (lambda (c) (>= c #x3fff80)) x))))
+           ;; Not `cl-some': see `ossl--sni-password-p'.
+           (catch 'raw
+             (mapc (lambda (c) (when (>= c #x3fff80) (throw 'raw t))) x)
+             nil))))
 
 (defun ossl--refuse-secret (predicate value)
   "Signal `wrong-type-argument' for VALUE, which may hold key material.
@@ -172,8 +175,17 @@ So PEM text and key data given as strings never sit in
   "Non-nil if an entry of SNI (an alist of (NAME . KEYS)) has a :password.
 A context with a password is not cached: a digest of a password can
 be guessed."
-  (cl-some (lambda (entry) (and (consp entry) (plist-get (cdr entry) :password)))
-           sni))
+  ;; No `cl-some': it lives in cl-extra, not loaded with cl-lib, and
+  ;; loading cl-extra (and seq, which it requires) defines generic
+  ;; methods, whose dispatchers Emacs 28 byte-compiles: the first
+  ;; coating would load the byte compiler, a bigger live heap that
+  ;; slows every later GC.  Nor `cl-find-if' (cl-seq).
+  (let ((found nil))
+    (while (and sni (not found))
+      (let ((entry (pop sni)))
+        (setq found (and (consp entry)
+                         (plist-get (cdr entry) :password)))))
+    found))
 
 (defun ossl--context (serverp keys)
   "A TLS context for a server if SERVERP, else a client, set up from KEYS.

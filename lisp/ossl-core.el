@@ -193,16 +193,22 @@ Return nil for nil and for \"\", which name no host."
     (signal 'wrong-type-argument (list 'stringp name)))
   (and name (not (string-empty-p (ossl--check-host name))) name))
 
-(cl-defmethod cl-print-object ((conn ossl-ssl-conn) stream)
-  "Print CONN the way SXEmacs did, on STREAM."
-  (if (ossl--conn-dead conn)
-      (princ "#<OpenSSL socket layer: dead>" stream)
-    (princ (format "#<OpenSSL socket layer: %s on top of "
-                   (or (ossl--protocol (ossl--conn-handle conn))
-                       "handshaking"))
-           stream)
-    (prin1 (ossl--conn-process conn) stream)
-    (princ ">" stream)))
+;; The printed forms are defined once cl-print is loaded: only
+;; `cl-prin1' uses them, and it loads cl-print first.  A method added
+;; to Emacs 30's preloaded `cl-print-object' byte-compiles a new
+;; dispatcher, which would load the byte compiler with ossl (a bigger
+;; live heap, slower GCs) in an Emacs that may never print one.
+(with-eval-after-load 'cl-print
+  (cl-defmethod cl-print-object ((conn ossl-ssl-conn) stream)
+    "Print CONN the way SXEmacs did, on STREAM."
+    (if (ossl--conn-dead conn)
+        (princ "#<OpenSSL socket layer: dead>" stream)
+      (princ (format "#<OpenSSL socket layer: %s on top of "
+                     (or (ossl--protocol (ossl--conn-handle conn))
+                         "handshaking"))
+             stream)
+      (prin1 (ossl--conn-process conn) stream)
+      (princ ">" stream))))
 
 (defun ossl--conn-phase (conn)
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."

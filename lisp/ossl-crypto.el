@@ -102,7 +102,8 @@ argument)."
         (when (<= d limit)
           (push (cons d c) scored))))
     (setq scored (sort scored (lambda (a b) (< (car a) (car b)))))
-    (mapcar #'cdr (cl-subseq scored 0 (min 5 (length scored))))))
+    ;; `cl-loop', a macro: `cl-subseq' would load cl-extra (and bytecomp).
+    (cl-loop for x in scored repeat 5 collect (cdr x))))
 
 (defun ossl--crypto-unknown (kind name candidates)
   "Signal `ossl-crypto-error': NAME is no KIND (\"digest\", \"cipher\"...).

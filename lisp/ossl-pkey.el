@@ -77,9 +77,11 @@ material OpenSSL wipes when the object is garbage-collected."
                              (if private "private/public" "public") bits)
                      handle)))
 
-(cl-defmethod cl-print-object ((key ossl-pkey) stream)
-  "Print KEY on STREAM as SXEmacs did: type, public or private, size."
-  (princ (format "#<%s>" (ossl--pkey-description key)) stream))
+;; Defined once cl-print is loaded: see ossl-core.el.
+(with-eval-after-load 'cl-print
+  (cl-defmethod cl-print-object ((key ossl-pkey) stream)
+    "Print KEY on STREAM as SXEmacs did: type, public or private, size."
+    (princ (format "#<%s>" (ossl--pkey-description key)) stream)))
 
 (defun ossl--pkey (key)
   "The module handle of KEY; signal unless KEY is a key object."

@@ -87,10 +87,12 @@ OpenSSL's copy; it goes away with the object."
                   (car key) (cdr key))))
       "invalid"))
 
-(cl-defmethod cl-print-object ((cert ossl-x509) stream)
-  "Print CERT on STREAM as SXEmacs did, subject first."
-  (princ (format "#<OpenSSL X509 Certificate %s>" (ossl--x509-describe cert))
-         stream))
+;; Defined once cl-print is loaded: see ossl-core.el.
+(with-eval-after-load 'cl-print
+  (cl-defmethod cl-print-object ((cert ossl-x509) stream)
+    "Print CERT on STREAM as SXEmacs did, subject first."
+    (princ (format "#<OpenSSL X509 Certificate %s>" (ossl--x509-describe cert))
+           stream)))
 
 ;;;; Reading and writing
 

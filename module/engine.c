@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -231,6 +232,63 @@ grow (size_t used, size_t n)
 /* A scratch buffer bigger than this is freed at the next feed.  */
 #define OSSL_SCRATCH_KEEP (1024 * 1024)
 
+/* An idle connection keeps no buffer for data that has passed.
+
+   OpenSSL's record layer keeps a read and a write buffer (about 17 kB
+   each) for good once it has used them; SSL_free_buffers frees both,
+   and only when they hold nothing (it returns 0 when a record is
+   partly read or written, and frees nothing), to be allocated again
+   by the next read or write.
+
+   A memory BIO keeps the largest buffer it ever held: reading only
+   moves its start, and BIO_reset zeroes it but frees nothing.  So
+   once such a BIO is empty and its buffer grew beyond
+   OSSL_BIO_KEEP, a fresh BIO takes its place (SSL_set0_rbio and
+   SSL_set0_wbio free the old one): the next write allocates just
+   what it needs.  Smaller buffers stay, so small steady exchanges
+   allocate nothing.  */
+#define OSSL_BIO_KEEP 16384
+
+/* A fresh memory BIO for B when B is empty and holds a buffer larger
+   than OSSL_BIO_KEEP, else NULL.  */
+static BIO *
+fresh_bio (BIO *b)
+{
+  BUF_MEM *bm = NULL;
+  BIO *fresh;
+
+  if (!b || BIO_ctrl_pending (b) != 0 || BIO_get_mem_ptr (b, &bm) <= 0
+      || !bm || bm->max <= OSSL_BIO_KEEP)
+    return NULL;
+  fresh = BIO_new (BIO_s_mem ());
+  if (fresh)
+    BIO_set_mem_eof_return (fresh, -1);
+  return fresh;
+}
+
+/* Free what CONN holds for data that has passed, as far as it holds
+   none now (after a feed, a write, a take).  */
+static void
+trim_buffers (struct ossl_conn *conn)
+{
+  BIO *fresh;
+
+  if (!conn->ssl)
+    return;
+  (void) SSL_free_buffers (conn->ssl);
+  if ((fresh = fresh_bio (conn->rbio)))
+    {
+      SSL_set0_rbio (conn->ssl, fresh);
+      conn->rbio = fresh;
+    }
+  if ((fresh = fresh_bio (conn->wbio)))
+    {
+      SSL_set0_wbio (conn->ssl, fresh);
+      conn->wbio = fresh;
+    }
+  ERR_clear_error ();
+}
+
 /* The peer sent more than OSSL_LEFTOVER_MAX bytes after its
    close_notify: drop them and fail the connection.  */
 static int
@@ -383,6 +441,7 @@ ossl_conn_feed (struct ossl_conn *conn, const char *data, size_t len,
       *outlen = used;
       return -1;
     }
+  trim_buffers (conn);
   *out = scratch;
   *outlen = used;
   return 0;
@@ -462,7 +521,10 @@ void
 ossl_conn_taken (struct ossl_conn *conn)
 {
   if (conn->wbio)
-    (void) BIO_reset (conn->wbio);
+    {
+      (void) BIO_reset (conn->wbio);
+      trim_buffers (conn);
+    }
 }
 
 int
@@ -481,6 +543,7 @@ ossl_conn_write (struct ossl_conn *conn, const char *data, size_t len)
       fail (conn, ret);
       return -1;
     }
+  trim_buffers (conn);
   return 0;
 }
 
@@ -509,6 +572,7 @@ ossl_conn_shutdown (struct ossl_conn *conn)
     }
   ERR_clear_error ();
   conn->state = (ret == 1 || conn->peer_closed) ? OSSL_CLOSED : OSSL_CLOSING;
+  trim_buffers (conn);
   return 0;
 }
 

@@ -37,8 +37,6 @@
    allows: an Emacs whose send finds the socketpair full sleeps (up to
    20 ms), so the pair must absorb its bursts.  */
 #define OSSL_RELAY_PAIR_BUFFER (4 << 20)
-/* A buffer larger than this is freed once empty.  */
-#define OSSL_RELAY_KEEP (4 * OSSL_RELAY_CHUNK)
 /* Raw bytes after the peer's close_notify kept for the caller at most
    (what a protocol going on in clear sent early).  */
 #define OSSL_RELAY_MAX_LEFTOVER (1 << 20)
@@ -152,12 +150,15 @@ buf_add (struct ossl_buf *b, const char *p, size_t n)
   return 0;
 }
 
+/* Drop the first N bytes of B.  An empty buffer is freed: an idle
+   relay holds no buffer (a busy one allocates one per chunk, which
+   costs little beside the chunk's encryption).  */
 static void
 buf_drop (struct ossl_buf *b, size_t n)
 {
   memmove (b->data, b->data + n, b->len - n);
   b->len -= n;
-  if (b->len == 0 && b->cap > OSSL_RELAY_KEEP)
+  if (b->len == 0)
     ossl_buf_free (b);
 }
 
@@ -466,7 +467,7 @@ send_buf (int fd, struct ossl_buf *b)
     }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
     return 0;
-  b->len = 0;
+  ossl_buf_free (b);
   return -1;
 }
 

@@ -12,6 +12,37 @@
 (require 'ossl)
 (require 'ossl-test-lib)
 
+(ert-deftest ossl/contexts-load-no-compiler ()
+  "Making contexts, as every coating does first, loads no library.
+Regression (issue 15): `cl-some' in `ossl--sni-password-p' and
+`ossl--key-data-p' autoloaded cl-extra, whose loading (with seq)
+defines generic methods, and Emacs 28 byte-compiles their
+dispatchers: the first coating loaded the byte compiler, which grew
+the live heap by some 700 kB and slowed every later GC.  In a fresh
+child of this same Emacs: client and server contexts, with an :sni
+entry and file names as multibyte strings (the raw-byte scan of
+`ossl--key-data-p' runs over them)."
+  (let* ((cert (ossl-test-file "server-chain.pem"))
+         (key (ossl-test-file "server.key"))
+         (out (ossl-test-child-emacs
+               `(progn
+                  (require 'ossl)
+                  (let ((loaded nil))
+                    (add-hook 'after-load-functions
+                              (lambda (file) (push (file-name-base file) loaded)))
+                    (ossl--context nil (list :ca ,(ossl-test-file "root.pem")))
+                    (ossl--context
+                     t (list :cert (string-to-multibyte ,cert)
+                             :key (string-to-multibyte ,key)
+                             :sni (list (list "other.example"
+                                              :cert ,cert :key ,key))))
+                    (prin1 (list :loaded loaded
+                                 :bytecomp (featurep 'bytecomp)
+                                 :cl-extra (featurep 'cl-extra)))
+                    (terpri)))))
+         (result (ossl-test-child-result out)))
+    (should (equal result '(:loaded nil :bytecomp nil :cl-extra nil)))))
+
 (ert-deftest ossl/methods ()
   "ssl2/ssl3 are refused; a pinned version the peer lacks fails with a reason."
   (ossl-test-with-peer (peer (ossl-test-openssl-server :extra-args '("-tls1_3")))

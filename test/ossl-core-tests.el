@@ -46,6 +46,40 @@
       (should-error (ossl--feed conn "x") :type 'ossl-closed-error)
       (should (eq (ossl--state conn) 'closed)))))
 
+(ert-deftest ossl/require-loads-no-compiler ()
+  "Loading ossl loads neither the byte compiler nor cl-print, and the
+SXEmacs printed forms still come once `cl-prin1' loads cl-print.
+Regression (issue 15): on Emacs 30, whose `cl-print-object' is
+preloaded, the methods of `ossl-ssl-conn', `ossl-x509' and
+`ossl-pkey', defined at load time, byte-compiled a dispatcher and so
+loaded the byte compiler with ossl.  In a fresh child of this Emacs."
+  (let* ((out (ossl-test-child-emacs
+               `(progn
+                  (require 'ossl)
+                  (let ((features (list :bytecomp (featurep 'bytecomp)
+                                        :cl-print (featurep 'cl-print))))
+                    (prin1 (append
+                            features
+                            (list :printed
+                                  (list (cl-prin1-to-string
+                                         (car (ossl-x509-read-file
+                                               ,(ossl-test-file "root.pem"))))
+                                        (cl-prin1-to-string
+                                         (ossl-pkey-from-pem
+                                          (with-temp-buffer
+                                            (insert-file-contents
+                                             ,(ossl-test-file "server.key"))
+                                            (buffer-string))))))))
+                    (terpri)))))
+         (result (ossl-test-child-result out))
+         (printed (plist-get result :printed)))
+    (should (equal (list (plist-get result :bytecomp)
+                         (plist-get result :cl-print))
+                   '(nil nil)))
+    (should (string-prefix-p "#<OpenSSL X509 Certificate sub:" (nth 0 printed)))
+    (should (string-match-p "\\`#<OpenSSL .* private/public key, size [0-9]+>\\'"
+                            (nth 1 printed)))))
+
 (provide 'ossl-core-tests)
 
 ;;; ossl-core-tests.el ends here

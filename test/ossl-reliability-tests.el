@@ -787,6 +787,31 @@ dropped to the garbage collector: memory does not grow."
         (unless (ossl-rel--sanitizer)
           (should (< growth 8192)))))))
 
+;;;; Idle connections
+
+(declare-function ossl--heap-in-use "ossl-module" ())
+
+(ert-deftest ossl-rel/idle-connections-keep-no-buffers ()
+  "50 connections on the Lisp path, idle after a 40 kB echo each, keep
+no buffer for the data that passed: OpenSSL's record buffers (about
+17 kB each way) are freed, and so are memory BIOs grown past 16 kB.
+Measured as C heap in use (mallinfo2), not resident size: exact, and
+deaf to what other tests left for the allocator to reuse.  Before the
+fix (issue 15) each kept about 95 kB; about 34 kB is the connection
+itself (OpenSSL's SSL and session, the peer's chain, Emacs's process)."
+  (let* ((ossl-socket-data-path 'lisp)
+         (per (ossl-test-heap-per-idle-connection
+               50 40000
+               (lambda (p)
+                 (should-not (ossl--relayed-p
+                              (ossl-starttls p :ca (ossl-test-file "root.pem")
+                                             :hostname "localhost")))))))
+    (skip-unless per)
+    (ossl-rel--figure "idle-lisp-heap-bytes-per-connection" (round per))
+    (message "ossl-rel: C heap per idle connection on the Lisp path: %.0f bytes"
+             per)
+    (should (< per 40000))))
+
 ;;;; Secrets
 
 (defconst ossl-rel--wrong-password "wrong-pass-4711"

@@ -26,6 +26,9 @@
 ;;   (`ossl-test-native-libraries'), compiled in a clean child so that
 ;;   they call the primitives directly, as an interactive Emacs's do.
 ;;
+;; * `ossl-test-heap-per-idle-connection': what idle TLS connections
+;;   keep of the C heap, against `ossl-test-threaded-echo-peer'.
+;;
 ;; * `ossl-test-wait-for', `ossl-test-peer-output',
 ;;   `ossl-test-peer-wait-output', `ossl-test-peer-sha256',
 ;;   `ossl-test-sha256', `ossl-test-sha256-file',
@@ -533,6 +536,91 @@ each side received, (A-TEXT . B-TEXT)."
     (ossl--feed c "")
     (ossl-test-engine-pump c s split)
     (cons c s)))
+
+;;;; Idle connections and the C heap
+
+(declare-function ossl--heap-in-use "ossl-module" ())
+
+(defconst ossl-test-threaded-echo "
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 0)); srv.listen(512)
+srv.settimeout(120)
+print('READY', srv.getsockname()[1], flush=True)
+def serve(c):
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        while True:
+            d = t.recv(65536)
+            if not d: break
+            t.sendall(d)
+        t.unwrap(); t.close()
+    except Exception:
+        c.close()
+while True:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"
+  "A TLS echo server with a thread per connection, for 120 s.")
+
+(defun ossl-test-threaded-echo-peer ()
+  "Start `ossl-test-threaded-echo' with server-chain.pem; return the peer."
+  (ossl-test-start-process "threaded-echo" "/usr/bin/python3"
+                           (list "-c" ossl-test-threaded-echo
+                                 (ossl-test-file "server-chain.pem")
+                                 (ossl-test-file "server.key"))
+                           :ready-regexp "READY \\([0-9]+\\)"
+                           :port-regexp "READY \\([0-9]+\\)"))
+
+(defun ossl-test-heap-per-idle-connection (n bytes coat)
+  "The C heap each of N idle TLS connections holds, in bytes.
+Open N connections to a `ossl-test-threaded-echo-peer', each coated
+by calling COAT with its process, echo BYTES through each (so that
+records, buffers and the peer's session tickets have all passed),
+then let them idle, and return the growth of `ossl--heap-in-use'
+\(after `garbage-collect') divided by N.  Return nil when the heap in
+use is unknown (`ossl--heap-in-use' is nil under another allocator,
+such as AddressSanitizer's, which still sees the connections' work)."
+  (let ((peer (ossl-test-threaded-echo-peer))
+        (data (ossl-test-deterministic-bytes bytes))
+        (procs nil))
+    (cl-flet ((open-one ()
+                (let* ((got (list 0))
+                       (p (make-network-process
+                           :name "ossl-idle" :buffer nil :host "127.0.0.1"
+                           :service (plist-get peer :port) :coding 'binary
+                           :filter (lambda (_p s) (cl-incf (car got) (length s))))))
+                  (push p procs)
+                  (funcall coat p)
+                  (process-send-string p data)
+                  (ossl-test-wait-for (lambda () (>= (car got) bytes)) 30)
+                  p))
+              (idle (seconds)
+                (let ((end (+ (float-time) seconds)))
+                  (while (< (float-time) end)
+                    (accept-process-output nil 0.05)))))
+      (unwind-protect
+          (progn
+            ;; Warm up: contexts, caches, the module's scratch buffer.
+            (dotimes (_ 3) (open-one))
+            (mapc #'delete-process procs)
+            (setq procs nil)
+            (idle 0.3)
+            (garbage-collect)
+            (let ((before (ossl--heap-in-use)))
+              (dotimes (_ n) (open-one))
+              (idle 0.5)
+              (garbage-collect)
+              (and before
+                   (/ (- (ossl--heap-in-use) before) (float n)))))
+        (mapc #'delete-process procs)
+        (ossl-test-stop-peer peer)))))
 
 ;;;; Waiting
 
