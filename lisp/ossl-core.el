@@ -66,6 +66,10 @@
 ;;    happened (end of handshake, failure, close_notify, SNI choice
 ;;    wanted, end of the transport: clean or truncated).
 ;;  - deliver: hand decoded cleartext to the user's filter (`ossl--deliver').
+;;  - under the descriptor / Lisp path: the two ways records move
+;;    (ossl-socket.el; ossl-process.el).  held: a relay under the
+;;    descriptor that runs the handshake and holds the data both ways
+;;    until Lisp has decided at its end (`ossl--conn-held').
 
 ;;; Code:
 
@@ -156,8 +160,10 @@ SSL_CERT_DIR.  CAs given to a call are trusted in addition."
   plain-on-failure    ; a failed handshake leaves the process open, plain
   error               ; why the connection failed, or nil
   dead                ; finished: the layer is gone
-  relay)              ; nil: not tried, `lisp', or the descriptor relay
+  relay               ; nil: not tried, `lisp', or the descriptor relay
                       ; (see ossl-socket.el)
+  held)               ; the relay runs the handshake and holds the data:
+                      ; t, `deciding' once it ended, nil once released
 
 (defun ossl--check-conn (conn)
   "Signal unless CONN is a live TLS connection; return its handle."
@@ -208,6 +214,8 @@ Return nil for nil and for \"\", which name no host."
   "Where CONN stands, seen from Lisp: the engine's state, or `failed'."
   (cond ((ossl--conn-dead conn) 'closed)
         ((ossl--conn-error conn) 'failed)
+        ;; Until Lisp heard that the relay's handshake ended.
+        ((eq (ossl--conn-held conn) t) 'handshaking)
         ((ossl--relayed-p conn) (ossl-socket--phase conn))
         (t (ossl--state (ossl--conn-handle conn)))))
 

@@ -31,9 +31,10 @@
 ;;             -> `ossl--send-raw' -> process
 ;;
 ;; The advice on the process primitives, installed the first time a
-;; process is coated; the sentinel; and the end of a handshake, which
-;; the inbound path finds (`ossl--handshake-ended': verify, then go on
-;; or fail).  The handshake drivers that start and wait are in ossl.el.
+;; process takes this path (an open socket goes under its descriptor,
+;; ossl-socket.el, and needs none); the sentinel; and the end of a
+;; handshake, which the inbound path finds, or the relay's channel
+;; (`ossl--handshake-ended': verify, then go on or fail).  The handshake drivers that start and wait are in ossl.el.
 ;; Vocabulary: see ossl-core.el.
 
 ;;; Code:
@@ -54,8 +55,11 @@
 (declare-function ossl--verify-code "ossl-module" (conn))
 (declare-function ossl--verify-failures "ossl-module" (conn))
 (declare-function ossl--sni-choose "ossl-module" (conn sni-ctx))
+(declare-function ossl--relay-shutdown "ossl-module" (relay))
 (declare-function ossl-socket--maybe-relay "ossl-socket" (conn))
 (declare-function ossl-socket--send "ossl-socket" (conn string))
+(declare-function ossl-socket--resume "ossl-socket" (conn))
+(declare-function ossl-socket--drop-hold "ossl-socket" (conn))
 
 ;;;; Moving bytes: the process glue
 
@@ -181,8 +185,9 @@ Return the cleartext bytes."
          (events (cddr step)))
     (ossl--send-out conn (cadr step) t)
     (when events
-      (when (and (plist-get events :sni) (ossl--conn-sni-function conn))
-        (ossl--choose-sni conn (plist-get events :sni)))
+      (when (and (plist-get events :sni) (ossl--conn-sni-function conn)
+                 (ossl--choose-sni conn (plist-get events :sni)))
+        (ossl--input conn ""))
       (when (plist-get events :handshake)
         (if (plist-get events :eof)
             (ossl--handshake-lost conn)
@@ -202,9 +207,13 @@ Return the cleartext bytes."
   "Choose a certificate for NAME, which CONN's server handshake waits for.
 The connection's SNI function gets the name the client asked for
 \(\"\" when none) and returns nil for the default certificate, or
-the keys of a context: (:cert CERT :key KEY ...)."
+the keys of a context: (:cert CERT :key KEY ...).  Return non-nil
+if the handshake may go on (the caller makes it: `ossl--input' on
+the Lisp path, the relay under the descriptor); when the function
+failed, the handshake has failed."
   (condition-case err
-      (let ((keys (funcall (ossl--conn-sni-function conn) name)))
+      (let* ((fn (ossl--conn-sni-function conn))
+             (keys (and fn (funcall fn name))))
         (ossl--sni-choose (ossl--conn-handle conn)
                           (and keys (ossl--context t keys))))
     (error
@@ -212,8 +221,7 @@ the keys of a context: (:cert CERT :key KEY ...)."
                   (format "TLS handshake with %s failed: SNI function: %s"
                           (process-name (ossl--conn-process conn))
                           (error-message-string err)))))
-  (unless (ossl--conn-error conn)
-    (ossl--input conn "")))
+  (not (ossl--conn-error conn)))
 
 (defun ossl--fatal (conn reason)
   "CONN's TLS stream broke after the handshake for REASON: report it, close it."
@@ -226,12 +234,14 @@ the keys of a context: (:cert CERT :key KEY ...)."
 
 (defun ossl--send (conn string)
   "Send STRING through CONN: encrypted, or queued until the handshake ends."
-  (let ((bytes (ossl--encode conn string))
-        (h (ossl--conn-handle conn)))
+  (let ((h (ossl--conn-handle conn)))
     (pcase (ossl--conn-phase conn)
-      ('handshaking (push bytes (ossl--conn-queue conn)))
-      ((and 'open (guard (ossl--relayed-p conn))) (ossl-socket--send conn string))
-      ('open (ossl--write h bytes) (ossl--flush conn))
+      ;; Under the descriptor, the relay holds it until the handshake
+      ;; is over and accepted.
+      ((and (or 'handshaking 'open) (guard (ossl--relayed-p conn)))
+       (ossl-socket--send conn string))
+      ('handshaking (push (ossl--encode conn string) (ossl--conn-queue conn)))
+      ('open (ossl--write h (ossl--encode conn string)) (ossl--flush conn))
       (_ (signal 'ossl-closed-error
                  (list (or (cadr (ossl--conn-error conn))
                            "TLS connection is closed for writing")
@@ -451,28 +461,40 @@ Emacs 30 removed it: a filter of a binary process gets unibyte text."
              (ossl--conn-filter conn))))
 
 (defun ossl--uncoat (conn)
-  "Make CONN's process a plain process again."
+  "Make CONN's process a plain process again.
+A handshake held under the descriptor never touched the process's
+filter or coding: its socket goes back in place, nothing more."
   (let ((proc (ossl--conn-process conn))
-        (coding (ossl--conn-coding conn)))
-    (ossl--unlink conn)
+        (coding (ossl--conn-coding conn))
+        (held (ossl--conn-held conn)))
+    (if held
+        (ossl-socket--drop-hold conn)
+      (ossl--unlink conn))
     (remove-function (process-sentinel proc) #'ossl--sentinel)
     (process-put proc 'ossl--conn nil)
-    (funcall (ossl--orig 'set-process-coding-system) proc
-             (car coding) (cdr coding))
-    (ossl--set-filter-multibyte proc (ossl--conn-filter-multibyte conn))))
+    (unless held
+      (funcall (ossl--orig 'set-process-coding-system) proc
+               (car coding) (cdr coding))
+      (ossl--set-filter-multibyte proc (ossl--conn-filter-multibyte conn)))))
 
-(defun ossl--coat (proc handle &rest slots)
-  "Coat PROC with the engine connection HANDLE; SLOTS initialise the object."
-  (let* ((coding (funcall (ossl--orig 'process-coding-system) proc))
-         (conn (apply #'ossl--make-conn
-                      :process proc :handle handle
-                      :filter (funcall (ossl--orig 'process-filter) proc)
-                      :coding coding
-                      :filter-multibyte
-                      (and (fboundp 'process-filter-multibyte-p)
-                           (with-no-warnings (process-filter-multibyte-p proc)))
-                      slots)))
-    (ossl--link conn)
+(defun ossl--new-conn (proc handle &rest slots)
+  "A connection object for PROC and the engine connection HANDLE.
+SLOTS initialise the object.  The caller routes PROC's I/O through
+it (`ossl--link', or a relay under the descriptor), then `ossl--coat's it."
+  (apply #'ossl--make-conn
+         :process proc :handle handle
+         :filter (funcall (ossl--orig 'process-filter) proc)
+         :coding (funcall (ossl--orig 'process-coding-system) proc)
+         :filter-multibyte
+         (and (fboundp 'process-filter-multibyte-p)
+              (with-no-warnings (process-filter-multibyte-p proc)))
+         slots))
+
+(defun ossl--coat (conn)
+  "Coat CONN's process with CONN, whose I/O is routed already; return CONN.
+Its sentinel then ends a handshake that the process's end cuts short."
+  (let ((proc (ossl--conn-process conn)))
+    (process-put proc 'ossl--conn conn)
     (add-function :before (process-sentinel proc) #'ossl--sentinel)
     conn))
 
@@ -504,10 +526,12 @@ character) reaches the filter, as a plain process's would at EOF."
 
 (defun ossl--describe-peer (proc hostname)
   "A short name for the peer of PROC, for messages; HOSTNAME if known."
-  ;; `process-contact' would wait for a connecting process to connect.
+  ;; `process-contact' would wait for a connecting process to be set
+  ;; up: NO-BLOCK then.  (ossl-network makes `process-status' say
+  ;; `connect' for an open process until its handshake ends.)
   (let ((contact (and (eq (process-type proc) 'network)
-                      (not (eq (process-status proc) 'connect))
-                      (process-contact proc))))
+                      (process-contact proc nil (eq (process-status proc)
+                                                    'connect)))))
     (cond ((and hostname (consp contact) (cadr contact))
            (format "%s:%s" hostname (cadr contact)))
           (hostname hostname)
@@ -542,11 +566,17 @@ character) reaches the filter, as a plain process's would at EOF."
                     (format "TLS handshake with %s failed: %s" peer
                             (or (ossl--reason h) "unknown reason"))))))
      (refusal
-      (ossl--shutdown h)
-      (ossl--flush conn t)
+      (if (ossl--relayed-p conn)
+          (ossl--relay-shutdown (ossl--conn-relay conn))
+        (ossl--shutdown h)
+        (ossl--flush conn t))
       (setf (ossl--conn-error conn)
             (list 'ossl-verify-error
                   (format "TLS handshake with %s failed: %s" peer refusal))))
+     ((ossl--relayed-p conn)
+      ;; Open: the relay encrypts what Emacs sent meanwhile, and gives
+      ;; Emacs what came with the last flight.
+      (ossl-socket--resume conn))
      (t
       ;; Open: what was sent meanwhile goes out now, encrypted.
       (let ((queued (ossl--conn-queue conn)))

@@ -34,12 +34,14 @@
 ;; (the glue that moves bytes between a process and the engine),
 ;; ossl-x509, ossl-crypto, ossl-pkey and ossl-socket.
 ;;
-;; Data path, one direction at a time:
+;; Data path: an open socket's records, handshake included, move
+;; under its descriptor on the module's I/O thread (ossl-socket.el);
+;; other processes' on the Lisp path, one direction at a time:
 ;;   inbound:  process (binary) -> `ossl--filter' -> `ossl--input'
 ;;             -> engine -> `ossl--deliver' (decode) -> user's filter
 ;;   outbound: `process-send-string' (advised) -> `ossl--send'
 ;;             (encode) -> engine -> `ossl--send-raw' -> process
-;; (all in ossl-process.el; the words are defined in ossl-core.el).
+;; (in ossl-process.el; the words are defined in ossl-core.el).
 
 ;;; Code:
 
@@ -99,7 +101,11 @@
               (cond
                ((<= left 0) (ossl--time-out conn timeout))
                ((not (process-live-p proc)) (ossl--handshake-lost conn))
-               (t (accept-process-output proc (min left 1.0))))))
+               ;; Under the descriptor the process gets nothing
+               ;; before the handshake is over: the channel tells.
+               (t (accept-process-output
+                   (if (ossl--relayed-p conn) ossl-socket--channel proc)
+                   (min left 1.0))))))
           (setq done t))
       (unless done                      ; C-g, or an error in a filter
         (ossl--abort conn 'ossl-handshake-error
@@ -206,21 +212,30 @@ KEYS:
            (h (ossl--conn-new ctx hostname mode)))
       (when alpn (ossl--conn-alpn h (ossl--alpn-wire alpn)))
       (when session (ossl--set-session h session))
-      (let ((conn (ossl--coat proc h
-                              :serverp serverp :hostname hostname
-                              :verify verify :verify-function verify-function
-                              :plain-on-failure (plist-get keys :plain-on-failure)
-                              :sni-function (and serverp
-                                                 (plist-get keys :sni-function))
-                              :callback callback)))
+      (let ((conn (ossl--new-conn proc h
+                                  :serverp serverp :hostname hostname
+                                  :verify verify :verify-function verify-function
+                                  :plain-on-failure (plist-get keys :plain-on-failure)
+                                  :sni-function (and serverp
+                                                     (plist-get keys :sni-function))
+                                  :callback callback)))
+        ;; An open socket: the handshake runs under its descriptor, on
+        ;; the relay's thread (a client's first flight goes at once),
+        ;; and its end comes through the channel.  Anything else (or a
+        ;; socket the module cannot take): on the Lisp path.
+        (unless (and (eq (process-status proc) 'open)
+                     (ossl-socket--hold conn))
+          (ossl--link conn))
+        (ossl--coat conn)
         (when callback
           (setf (ossl--conn-timer conn)
                 (run-at-time timeout nil #'ossl--time-out conn timeout)))
         (condition-case err
-            (if (eq (process-status proc) 'connect)
-                (ossl--start-when-connected conn)
-              ;; A client speaks first.
-              (ossl--input conn ""))
+            (cond ((ossl--relayed-p conn))
+                  ((eq (process-status proc) 'connect)
+                   (ossl--start-when-connected conn))
+                  ;; A client speaks first.
+                  (t (ossl--input conn "")))
           (ossl-closed-error
            (ossl--abort conn 'ossl-handshake-error
                         (format "TLS handshake with %s failed: %s"
@@ -293,7 +308,7 @@ stays open (the peer may close it).  Return SSL-CONN, now dead."
           (accept-process-output proc 0.05))))
     ;; The socket back in place, the rest goes as on the Lisp path.
     (when (ossl--relayed-p ssl-conn)
-      (ossl-socket--unrelay ssl-conn))
+      (ossl-socket--unrelay ssl-conn t))
     (let ((carry (ossl--conn-carry ssl-conn))
           (leftover (ossl--leftover h)))
       (when carry (ossl--deliver ssl-conn "" t))

@@ -944,8 +944,16 @@ ossl_relay_resume (struct ossl_relay *r)
     {
       if (r->conn->state == OSSL_HANDSHAKING)
         step (r, "", 0, 0);
-      else if (r->conn->state == OSSL_OPEN)
-        r->held = 0;
+      /* Open, or closing or closed already: the peer's close_notify
+         may have come right after its last flight, before Lisp
+         accepted it.  Emacs gets what came, then its end of file.  */
+      else if (r->conn->state != OSSL_FAILED)
+        {
+          /* Served now: the socket may have ended while held, and
+             then only Emacs's side would wake the thread.  */
+          r->held = 0;
+          serve (r, 0);
+        }
     }
   wake_thread ();
   ossl_unlock ();

@@ -104,18 +104,32 @@ encrypted (the control); with `native-comp-enable-subr-trampolines'
 \(`comp-enable-subr-trampolines' on Emacs 28) nil, or with no
 assembler to build the trampolines, `ossl-starttls' signals an
 `ossl-not-supported-error' that names the cause and the fix, and
-the peer never reads the secret in clear."
+the peer never reads the secret in clear.  These refusals are the
+Lisp path's (`ossl-socket-data-path' `lisp'): under the descriptor
+nothing is advised, and a native sender with trampolines off is
+encrypted like any other."
   (skip-unless (ossl-test-native-libraries))
   (let ((var (ossl-sec--trampolines-variable)))
     ;; Control: trampolines on, the native sender is encrypted.
     (ossl-test-with-peer (peer (ossl-test-python-peer "record"))
-      (should (eq (ossl-sec--native-send-child peer nil) 'sent))
+      (should (eq (ossl-sec--native-send-child
+                   peer '(setq ossl-socket-data-path 'lisp))
+                  'sent))
+      (ossl-test-peer-wait-output peer "^CLEAR ")
+      (should (string-search ossl-sec--secret (ossl-test-peer-clear peer)))
+      (should-not (ossl-sec--leaked-p peer)))
+    ;; Under the descriptor, trampolines off: encrypted all the same.
+    (ossl-test-with-peer (peer (ossl-test-python-peer "record"))
+      (should (eq (ossl-sec--native-send-child
+                   peer `(setq ,var nil ossl-socket-data-path 'descriptor))
+                  'sent))
       (ossl-test-peer-wait-output peer "^CLEAR ")
       (should (string-search ossl-sec--secret (ossl-test-peer-clear peer)))
       (should-not (ossl-sec--leaked-p peer)))
     ;; Trampolines off.
     (ossl-test-with-peer (peer (ossl-test-python-peer "record"))
-      (let ((err (ossl-sec--native-send-child peer `(setq ,var nil))))
+      (let ((err (ossl-sec--native-send-child
+                  peer `(setq ,var nil ossl-socket-data-path 'lisp))))
         (should (eq (car-safe err) 'ossl-not-supported-error))
         (should (string-search (format "`%s' is nil" var) (cadr err)))
         (should (string-search "set it to t" (cadr err))))
@@ -125,7 +139,8 @@ the peer never reads the secret in clear."
       (let ((err (ossl-sec--native-send-child
                   peer `(setq native-comp-eln-load-path
                               (cons ,(make-temp-file "ossl-sec-eln-" t)
-                                    (last native-comp-eln-load-path)))
+                                    (last native-comp-eln-load-path))
+                              ossl-socket-data-path 'lisp)
                   "/nonexistent")))
         (should (eq (car-safe err) 'ossl-not-supported-error))
         (should (string-search "cannot compile a trampoline" (cadr err)))

@@ -235,6 +235,377 @@ runs on another one, and both get all their bytes."
             (delete-process p)
             (delete-process d)))))))
 
+;;;; The handshake under the descriptor: a held relay
+
+;; An open socket's handshake runs on the relay's thread; the relay
+;; holds Emacs's data until Lisp has decided at the end of the
+;; handshake (events 16 and 32 on the channel).  Each test checks that
+;; the relay ran the handshake: the process got a relay before the
+;; handshake ended (`ossl--relay-id'; the Lisp path relays only after
+;; a handshake that succeeded).
+
+(defconst ossl-sock--secret "EARLY-SECRET-0f3a9c"
+  "Sent before the handshake ends: never on the wire in clear.")
+
+(defun ossl-sock--held-p (proc)
+  "Non-nil if PROC's handshake runs under the descriptor, held."
+  (let ((c (ossl-process-conn proc)))
+    (and c (ossl--conn-held c) (ossl--relayed-p c)
+         (process-get proc 'ossl--relay-id) t)))
+
+(defun ossl-sock--mitm (&rest args)
+  "A `record' peer with a certificate for wrong.example; ARGS more keywords."
+  (apply #'ossl-test-python-peer "record"
+         :cert (ossl-test-file "wrongname-chain.pem")
+         :key (ossl-test-file "wrongname.key")
+         args))
+
+(defun ossl-sock--advised ()
+  "The process primitives that carry advice now."
+  (cl-remove-if-not (lambda (f) (advice--p (symbol-function f)))
+                    (mapcar #'car ossl--advice)))
+
+(ert-deftest ossl-sock/held-no-advice-no-native-compiler ()
+  "In a fresh Emacs, sockets coated as a client and as a server (both
+ends in that Emacs, and a client of an outside peer) carry data both
+ways with no advice on any process primitive and without loading the
+native compiler: nothing of ossl's Lisp is on the data path, not even
+for the handshake."
+  (ossl-test-with-peer (peer (ossl-test-python-peer "echo"))
+    (let* ((out (ossl-test-child-emacs
+                 `(progn
+                    (require 'ossl)
+                    (require 'cl-lib)
+                    (let* ((comp-at-load (featurep 'comp))
+                           (got "") (got2 "") (accepted nil)
+                           (wait (lambda (pred)
+                                   (let ((end (+ (float-time) 20)))
+                                     (while (and (not (funcall pred))
+                                                 (< (float-time) end))
+                                       (accept-process-output nil 0.05)))))
+                           (p (make-network-process
+                               :name "c" :host "127.0.0.1"
+                               :service ,(plist-get peer :port)
+                               :filter (lambda (_p s) (setq got (concat got s)))))
+                           (c (ossl-starttls p :hostname "localhost"
+                                             :ca ,(ossl-sock--root)))
+                           (srv (ossl-open-server
+                                 "s" nil "127.0.0.1" t
+                                 :cert ,(ossl-test-file "server-chain.pem")
+                                 :key ,(ossl-test-file "server.key")
+                                 :acceptor (lambda (x) (setq accepted x))
+                                 :filter (lambda (x s)
+                                           (process-send-string x (upcase s)))))
+                           (q (ossl-open-stream "q" nil "127.0.0.1"
+                                                (process-contact srv :service)
+                                                :ca ,(ossl-sock--root)
+                                                :hostname "localhost")))
+                      (set-process-filter q (lambda (_p s) (setq got2 (concat got2 s))))
+                      (process-send-string p "hello\n")
+                      (process-send-string q "abc\n")
+                      (funcall wait (lambda () (and (string-search "\n" got)
+                                                    (string-search "\n" got2)
+                                                    accepted)))
+                      (prin1 (list :echo got :upcased got2
+                                   :relayed (list (ossl--relayed-p c)
+                                                  (ossl--relayed-p (ossl-process-conn q))
+                                                  (and accepted
+                                                       (ossl--relayed-p
+                                                        (ossl-process-conn accepted))))
+                                   :comp-at-load comp-at-load
+                                   :comp (featurep 'comp)
+                                   :advised (cl-remove-if-not
+                                             (lambda (f) (advice--p (symbol-function f)))
+                                             (mapcar #'car ossl--advice))
+                                   :installed ossl--advice-installed))
+                      (terpri)))))
+           (r (ossl-test-child-result out)))
+      (unless r (ert-fail (list "child Emacs failed" out)))
+      (should (equal (plist-get r :echo) "hello\n"))
+      (should (equal (plist-get r :upcased) "ABC\n"))
+      (should (equal (plist-get r :relayed) '(t t t)))
+      (should-not (plist-get r :comp-at-load))
+      (should-not (plist-get r :advised))
+      (should-not (plist-get r :installed))
+      (should-not (plist-get r :comp)))))
+
+(ert-deftest ossl-sock/held-data-waits-then-goes-encrypted ()
+  "What the application sends before the handshake ends, right after
+`ossl-starttls' returns and from the verify function, waits in the
+socketpair: a peer recording the raw bytes never sees it in clear,
+and it arrives, in order, once the verify function accepted.  The
+process keeps its own filter throughout."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-python-peer "record"))
+      (ossl-test-with-proc (p (ossl-sock--connect peer))
+        (let* ((col (ossl-sock--collector))
+               (result nil) (in-verify nil))
+          (set-process-filter p (car col))
+          (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                         :verify-function
+                         (lambda (c _r)
+                           (setq in-verify (list (ossl--conn-held c)
+                                                 (ossl-ssl-state c)
+                                                 (process-filter p)))
+                           (process-send-string p (concat ossl-sock--secret "-2\n"))
+                           ;; The peer has had time to see it, if it went.
+                           (call-process "sleep" nil nil nil "0.3")
+                           t)
+                         :callback (lambda (r) (setq result r)))
+          (should (ossl-sock--held-p p))
+          (process-send-string p (concat ossl-sock--secret "-1\n"))
+          (ossl-test-wait-for (lambda () result))
+          (should (ossl-ssl-conn-p result))
+          (should (equal in-verify (list 'deciding 'open (car col))))
+          (should-not (ossl--conn-held result))
+          (ossl-test-wait-for
+           (lambda () (string-search "-2\n" (ossl-test-peer-clear peer))))
+          (should (equal (ossl-test-peer-clear peer)
+                         (format "%s-1\n%s-2\n" ossl-sock--secret ossl-sock--secret)))
+          ;; The peer echoes: the process's own filter gets it.
+          (ossl-test-wait-for (lambda () (string-search "-2\n" (funcall (cdr col)))))
+          (should (equal (funcall (cdr col)) (ossl-test-peer-clear peer)))
+          (should-not (string-search ossl-sock--secret (ossl-test-peer-raw peer))))))))
+
+(ert-deftest ossl-sock/held-blocking-wait-hears-the-channel ()
+  "A blocking handshake under the descriptor returns as soon as the
+channel says it ended: the process itself gets no output during the
+handshake, and waiting on it would sleep for a whole second."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 3))
+      (dotimes (_ 3)
+        (ossl-test-with-proc (p (ossl-sock--connect peer))
+          (let* ((start (float-time))
+                 (held nil)
+                 (c (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                                   :verify-function
+                                   (lambda (c r)
+                                     (setq held (ossl--conn-held c))
+                                     (equal r '(0 . "ok"))))))
+            (should (< (- (float-time) start) 0.8))
+            (should (eq held 'deciding))
+            (should (eq (ossl-ssl-state c) 'open))))))))
+
+(ert-deftest ossl-sock/held-sni-function ()
+  "A server's SNI function runs while the relay holds the handshake
+\(it waits on the thread for the choice), and the certificate it
+chooses is served; an SNI function that signals fails that handshake
+only."
+  (ossl-sock--with-descriptor
+    (let* ((asked nil)
+           (srv (apply #'ossl-open-server "ossl-sock-sni" nil "127.0.0.1" t
+                       :sni-function
+                       (lambda (name)
+                         (push (list name
+                                     (cl-some (lambda (proc)
+                                                (ossl-sock--held-p proc))
+                                              (process-list)))
+                               asked)
+                         (cond ((equal name "bad.test.example") (error "No such name"))
+                               ((string-suffix-p ".test.example" name)
+                                (list :cert (ossl-test-file "wildcard-chain.pem")
+                                      :key (ossl-test-file "wildcard.key")))))
+                       (ossl-sock--server-keys)))
+           (port (process-contact srv :service))
+           (inhibit-message t))
+      (unwind-protect
+          (progn
+            (let ((p (ossl-open-stream "ossl-sock-sni1" nil "127.0.0.1" port
+                                       :ca (ossl-sock--root)
+                                       :hostname "imap.test.example")))
+              (should (ossl--relayed-p (ossl-process-conn p)))
+              (should (equal (ossl-x509-subject
+                              (ossl-ssl-peer-cert (ossl-process-conn p)))
+                             "/CN=*.test.example"))
+              (delete-process p))
+            (let ((p (ossl-open-stream "ossl-sock-sni2" nil "127.0.0.1" port
+                                       :ca (ossl-sock--root) :hostname "localhost")))
+              (should (equal (ossl-x509-subject
+                              (ossl-ssl-peer-cert (ossl-process-conn p)))
+                             "/CN=localhost"))
+              (delete-process p))
+            (should-error (ossl-open-stream "ossl-sock-sni3" nil "127.0.0.1" port
+                                            :ca (ossl-sock--root)
+                                            :hostname "bad.test.example" :timeout 5)
+                          :type 'ossl-handshake-error)
+            (should (equal (reverse asked)
+                           '(("imap.test.example" t) ("localhost" t)
+                             ("bad.test.example" t)))))
+        (delete-process srv)))))
+
+(ert-deftest ossl-sock/held-verify-function-refusal ()
+  "A verify function that refuses, under the descriptor: the blocking
+form signals with its reason; the relay says close_notify; what was
+sent during the handshake never reaches the peer, neither in clear
+nor encrypted."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-test-python-peer "record" :count 2))
+      (ossl-test-with-proc (p (ossl-sock--connect peer))
+        (let ((err (should-error
+                    (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                                   :verify-function (lambda (_c _r) 'maybe))
+                    :type 'ossl-verify-error)))
+          (should (string-search "returned maybe, not t" (cadr err)))
+          (should (equal ossl-ssl-last-error (cadr err)))
+          (should (process-get p 'ossl--relay-id))
+          (should-not (process-live-p p))
+          (ossl-test-peer-wait-output peer "PEER-CLOSE close_notify")))
+      (ossl-test-with-proc (p (ossl-sock--connect peer))
+        (let ((result nil))
+          (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                         :verify-function (lambda (_c _r) (error "Pin mismatch"))
+                         :callback (lambda (r) (setq result r)))
+          (should (ossl-sock--held-p p))
+          (process-send-string p (concat ossl-sock--secret "\n"))
+          (ossl-test-wait-for (lambda () result))
+          (should (eq (car result) 'ossl-verify-error))
+          (should (string-search "signalled: Pin mismatch" (cadr result)))
+          (should-not (process-live-p p))
+          (accept-process-output nil 0.3)
+          (should-not (string-search ossl-sock--secret (ossl-test-peer-raw peer)))
+          (should-not (string-search ossl-sock--secret
+                                     (ossl-test-peer-clear peer))))))))
+
+(ert-deftest ossl-sock/held-timeout ()
+  "A silent peer, under the descriptor: the blocking form times out
+after :timeout, the non-blocking one calls back with the timeout;
+the processes are deleted and their relays end."
+  (ossl-sock--with-descriptor
+    (let ((baseline (ossl-sock--baseline)))
+      (ossl-test-with-peer (peer (ossl-test-python-peer "silent" :count 2))
+        (ossl-test-with-proc (p (ossl-sock--connect peer))
+          (let* ((start (float-time))
+                 (err (should-error (ossl-starttls p :verify nil :timeout 1)
+                                    :type 'ossl-timeout-error)))
+            (should (< (- (float-time) start) 5))
+            (should (string-match-p "timed out after 1 seconds" (cadr err)))
+            (should (process-get p 'ossl--relay-id))
+            (should-not (ossl-process-conn p))
+            (should-not (process-live-p p))))
+        (ossl-test-with-proc (p (ossl-sock--connect peer))
+          (let ((result nil))
+            (ossl-starttls p :verify nil :timeout 0.5
+                           :callback (lambda (r) (setq result r)))
+            (should (ossl-sock--held-p p))
+            (ossl-test-wait-for (lambda () result))
+            (should (eq (car result) 'ossl-timeout-error))
+            (should-not (process-live-p p)))))
+      (should (<= (ossl-sock--relays-settle baseline) baseline)))))
+
+(ert-deftest ossl-sock/held-plain-on-failure ()
+  "With :plain-on-failure, a held handshake that fails gives the socket
+back: the process stays open with its own filter and coding, what was
+sent during the handshake is dropped (never sent in clear), what is
+sent after goes out in clear, as the caller asked."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-sock--mitm :extra-args '("--record-after-failure")))
+      (ossl-test-with-proc (p (ossl-sock--connect peer))
+        (let ((result nil)
+              (col (ossl-sock--collector)))
+          (set-process-filter p (car col))
+          (set-process-coding-system p 'utf-8-dos 'utf-8-dos)
+          (ossl-starttls p :hostname "localhost" :plain-on-failure t
+                         :ca (ossl-sock--root)
+                         :callback (lambda (r) (setq result r)))
+          (should (ossl-sock--held-p p))
+          (process-send-string p (concat ossl-sock--secret "\n"))
+          (ossl-test-wait-for (lambda () result))
+          (should (eq (car result) 'ossl-verify-error))
+          (should (string-match-p "wrong\\.example" (cadr result)))
+          (should (process-live-p p))
+          (should-not (ossl-process-conn p))
+          (should (eq (process-filter p) (car col)))
+          (should (equal (process-coding-system p) '(utf-8-dos . utf-8-dos)))
+          (process-send-string p "downgraded\n")
+          (ossl-test-wait-for
+           (lambda () (string-search "downgraded\r\n" (ossl-test-peer-raw peer))))
+          (should-not (string-search ossl-sock--secret (ossl-test-peer-raw peer))))))))
+
+(ert-deftest ossl-sock/held-bad-certificate ()
+  "A server whose certificate is for another name, under the
+descriptor: the blocking form signals `ossl-verify-error' naming it
+and deletes the process; the connection of the non-blocking form
+keeps the failure for `ossl-ssl-status' and `ossl-ssl-error'."
+  (ossl-sock--with-descriptor
+    (ossl-test-with-peer (peer (ossl-sock--mitm :count 2))
+      (ossl-test-with-proc (p (ossl-sock--connect peer))
+        (let ((err (should-error (ossl-starttls p :hostname "localhost"
+                                                :ca (ossl-sock--root))
+                                 :type 'ossl-verify-error)))
+          (should (string-match-p "wrong\\.example" (cadr err)))
+          (should (equal ossl-ssl-last-error (cadr err)))
+          (should (process-get p 'ossl--relay-id))
+          (should-not (process-live-p p))))
+      (ossl-test-with-proc (p (ossl-sock--connect peer))
+        (let* ((result nil)
+               (c (progn (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                                        :callback (lambda (r) (setq result r)))
+                         (ossl-process-conn p))))
+          (should (ossl-sock--held-p p))
+          (process-send-string p (concat ossl-sock--secret "\n"))
+          (ossl-test-wait-for (lambda () result))
+          (should (eq (car result) 'ossl-verify-error))
+          (should (eq (ossl-ssl-state c) 'failed))
+          (should (equal (ossl-ssl-error c) (cadr result)))
+          (should (plist-get (ossl-ssl-status c) :verify-failure))
+          (should-not (process-live-p p))))
+      (accept-process-output nil 0.3)
+      (should-not (string-search ossl-sock--secret (ossl-test-peer-raw peer))))))
+
+;; Python: accept one client, close_notify right after the handshake
+;; (with the argument "abrupt": none), then close the socket.
+(defconst ossl-sock--close-at-once "
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket()
+s.bind(('127.0.0.1', 0)); s.listen(1)
+print('READY', s.getsockname()[1], flush=True)
+c = ctx.wrap_socket(s.accept()[0], server_side=True)
+c.settimeout(10)
+try:
+    if sys.argv[3] != 'abrupt':
+        c = c.unwrap()
+    print('CLOSING', flush=True)
+except Exception as e:
+    print('ERROR', e, flush=True)
+c.close()
+time.sleep(5)
+"
+  "A TLS server that closes as soon as the handshake is over.")
+
+(ert-deftest ossl-sock/held-peer-closes-before-lisp-decides ()
+  "The peer closes right after its last flight, with close_notify or
+without, while Lisp is still deciding (a slow verify function): once
+accepted, the connection is released all the same, and Emacs sees the
+end, clean or truncated."
+  (ossl-sock--with-descriptor
+    (dolist (how '("clean" "abrupt"))
+      (ossl-test-with-peer (peer (ossl-test-start-process
+                                  "close-at-once" "/usr/bin/python3"
+                                  (list "-c" ossl-sock--close-at-once
+                                        (ossl-test-file "server-chain.pem")
+                                        (ossl-test-file "server.key") how)
+                                  :ready-regexp "READY \\([0-9]+\\)"
+                                  :port-regexp "READY \\([0-9]+\\)"))
+        (ossl-test-with-proc (p (ossl-sock--connect peer))
+          (let* ((result nil)
+                 (c (ossl-starttls p :hostname "localhost" :ca (ossl-sock--root)
+                                   :callback (lambda (r) (setq result r))
+                                   :verify-function
+                                   (lambda (c r)
+                                     (should (eq (ossl--conn-held c) 'deciding))
+                                     ;; The relay reads the end meanwhile.
+                                     (ossl-test-peer-wait-output peer "^CLOSING")
+                                     (call-process "sleep" nil nil nil "0.3")
+                                     (equal r '(0 . "ok"))))))
+            (ossl-test-wait-for (lambda () result))
+            (should (eq result c))
+            ;; Not `ossl-ssl-state' meanwhile: asking serves the relay.
+            (ossl-test-wait-for (lambda () (not (process-live-p p))) 5)
+            (should (eq (and (plist-get (ossl-ssl-status c) :truncated) t)
+                        (equal how "abrupt")))))))))
+
 ;;;; Local sockets
 
 (defun ossl-sock--local-name ()
@@ -557,9 +928,9 @@ the NSM refused right after its handshake ended the wait for the
 next connection's handshake after some milliseconds).  The peer still
 gets close_notify and its socket closes."
   (ossl-sock--with-descriptor
-    (let ((lines 0)
-          (count (lambda (_channel string)
-                   (setq lines (+ lines (cl-count ?\n string))))))
+    (let* ((lines 0)
+           (count (lambda (_channel string)
+                    (setq lines (+ lines (cl-count ?\n string))))))
       (advice-add 'ossl-socket--events :before count)
       (unwind-protect
           (ossl-test-with-peer (peer (ossl-test-python-peer "echo" :count 2))
