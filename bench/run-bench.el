@@ -244,6 +244,9 @@ over its whole life).  GCs: garbage collections during the span.\n\n" out)
                                              (let ((cm (funcall get :cpu-ms)))
                                                (and cm (format "Emacs CPU %s ms each"
                                                                (ossl-bench--fmt cm))))
+                                             (let ((mm (funcall get :main-cpu-ms)))
+                                               (and mm (format "main thread %s ms each"
+                                                               (ossl-bench--fmt mm))))
                                              (let ((mc (funcall get :main-cpu-per-mb)))
                                                (and mc (format "main thread %s ms CPU/MB"
                                                                (ossl-bench--fmt (* 1000 mc)))))
