@@ -298,13 +298,15 @@ SESSION: an ossl session to resume."
         (setq info (ossl-bench--describe contender p))
         (delete-process p)))
     (garbage-collect)
-    (let ((t0 (float-time)) (c0 (ossl-bench--cpu)))
+    (let ((t0 (float-time)) (c0 (ossl-bench--cpu)) (m0 (ossl-bench--main-cpu)))
       (dotimes (_ count)
         (delete-process (ossl-bench--open contender (cdr peer))))
       (let ((wall (- (float-time) t0)) (cpu (- (ossl-bench--cpu) c0))
+            (main (and m0 (- (ossl-bench--main-cpu) m0)))
             (pc (ossl-bench--peer-cpu peer)))
         (list :value (/ (* 1000 wall) count) :unit "ms" :wall wall
               :cpu-ms (/ (* 1000 cpu) count) :cpu cpu
+              :main-cpu-ms (and main (/ (* 1000 main) count))
               :peer-cpu (+ (nth 0 pc) (nth 1 pc))
               :failures (nth 3 pc) :info info)))))
 
