@@ -762,11 +762,7 @@ EM_DEFUN (Fsni_pending, "ossl--sni-pending", 1, 1,
           "none), or nil.\n\n(fn CONN)")
 {
   struct ossl_conn *conn = ossl_bind_conn (env, _conn);
-  const char *name;
-  if (!conn)
-    return NULL;
-  name = ossl_conn_sni_request (conn);
-  return name ? em_str (env, name) : em_nil;
+  return conn ? em_str_or_nil (env, ossl_conn_sni_request (conn)) : NULL;
 }
 
 EM_DEFUN (Fsni_choose, "ossl--sni-choose", 2, 2,
